@@ -1,0 +1,21 @@
+//! What Baton's app and server agree on: identifiers, the conversation and
+//! workspace documents, the operations agents perform, the assignment and
+//! notification rules, validation of incoming changes, and the wire protocol.
+//!
+//! Pure: no I/O, no framework; compiles for native and `wasm32-unknown-unknown`.
+
+pub mod assignment;
+pub mod clock;
+pub mod conversation;
+mod doc_io;
+pub mod ids;
+pub mod limits;
+pub mod model;
+pub mod notify;
+pub mod operations;
+pub mod protocol;
+pub mod validate;
+pub mod workspace;
+
+pub use automerge;
+pub use doc_io::ReadError;

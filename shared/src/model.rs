@@ -1,0 +1,356 @@
+//! Plain Rust values read out of conversation and workspace documents.
+//!
+//! These structs are what the rules, the server and the app reason about; the
+//! `conversation` and `workspace` modules turn documents into them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AgentId, ChannelId, ConversationId, MessageId, WorkflowId};
+
+/// Milliseconds since the Unix epoch, as a hybrid logical timestamp (see `clock`).
+pub type Millis = i64;
+
+/// How an assignment came about; ranks decide concurrent writes (DESIGN §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentKind {
+    /// Claimed by the first reply.
+    Reply,
+    /// Assign, Reassign, Unassign or a bulk action by a person.
+    Manual,
+    /// Written by a workflow's Assign step.
+    Workflow,
+    /// Written by the server to end a conflict between concurrent writes.
+    Settled,
+}
+
+impl AssignmentKind {
+    /// Rank among concurrent writes: a person's decision beats an automation,
+    /// which beats a claim by replying.
+    pub fn rank(self) -> u8 {
+        match self {
+            AssignmentKind::Manual | AssignmentKind::Settled => 3,
+            AssignmentKind::Workflow => 2,
+            AssignmentKind::Reply => 1,
+        }
+    }
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentKind::Reply => "reply",
+            AssignmentKind::Manual => "manual",
+            AssignmentKind::Workflow => "workflow",
+            AssignmentKind::Settled => "settled",
+        }
+    }
+}
+
+impl FromStr for AssignmentKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "reply" => AssignmentKind::Reply,
+            "manual" => AssignmentKind::Manual,
+            "workflow" => AssignmentKind::Workflow,
+            "settled" => AssignmentKind::Settled,
+            other => return Err(format!("unknown assignment kind {other:?}")),
+        })
+    }
+}
+
+/// Who did something: an agent, a workflow, or the server itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum By {
+    Agent(AgentId),
+    Workflow(WorkflowId),
+    Server,
+}
+
+impl By {
+    /// The agent, when a person did it.
+    pub fn agent(&self) -> Option<&AgentId> {
+        match self {
+            By::Agent(agent) => Some(agent),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for By {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            By::Agent(agent) => f.write_str(agent.as_str()),
+            By::Workflow(workflow) => f.write_str(workflow.as_str()),
+            By::Server => f.write_str("server"),
+        }
+    }
+}
+
+impl FromStr for By {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "server" {
+            Ok(By::Server)
+        } else if s.starts_with(WorkflowId::PREFIX) {
+            s.parse().map(By::Workflow).map_err(|e| e.to_string())
+        } else {
+            s.parse().map(By::Agent).map_err(|e| e.to_string())
+        }
+    }
+}
+
+impl TryFrom<String> for By {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<By> for String {
+    fn from(by: By) -> String {
+        by.to_string()
+    }
+}
+
+/// One value of a conversation's `assignee`: all four fields come from one write.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The assignee, or `None` when the write left the conversation unassigned.
+    pub agent: Option<AgentId>,
+    pub kind: AssignmentKind,
+    pub by: By,
+    pub at: Millis,
+}
+
+/// Whether a conversation still needs work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    Resolved,
+}
+
+impl Status {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Resolved => "resolved",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "open" => Ok(Status::Open),
+            "resolved" => Ok(Status::Resolved),
+            other => Err(format!("unknown status {other:?}")),
+        }
+    }
+}
+
+/// The person who wrote to a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Author {
+    Customer,
+    Agent(AgentId),
+    System,
+}
+
+/// A message to or from the customer, or an internal note between agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Message,
+    Note,
+}
+
+impl MessageKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Message => "message",
+            MessageKind::Note => "note",
+        }
+    }
+}
+
+/// One entry of a conversation's thread.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub kind: MessageKind,
+    pub author: Author,
+    pub body: String,
+    pub at: Millis,
+    /// Sent with "Reply and leave unassigned".
+    pub leave_unassigned: bool,
+}
+
+/// What happened to a conversation, for its activity trail.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ActivityEvent {
+    /// The customer opened the conversation.
+    Created,
+    /// Assigned (or reassigned) to `agent` by a person or a workflow.
+    Assigned {
+        agent: AgentId,
+        previous: Option<AgentId>,
+        batch: Option<String>,
+    },
+    /// `agent` became the assignee by replying first.
+    Claimed {
+        agent: AgentId,
+    },
+    /// Left without an assignee.
+    Unassigned {
+        previous: Option<AgentId>,
+        batch: Option<String>,
+    },
+    /// The server ended a conflict between concurrent assignments.
+    Settled {
+        winner: Option<AgentId>,
+        losers: Vec<AgentId>,
+    },
+    Resolved,
+    Reopened,
+}
+
+impl ActivityEvent {
+    /// The stored spelling of the event's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActivityEvent::Created => "created",
+            ActivityEvent::Assigned { .. } => "assigned",
+            ActivityEvent::Claimed { .. } => "claimed",
+            ActivityEvent::Unassigned { .. } => "unassigned",
+            ActivityEvent::Settled { .. } => "settled",
+            ActivityEvent::Resolved => "resolved",
+            ActivityEvent::Reopened => "reopened",
+        }
+    }
+}
+
+/// One line of the activity trail.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Activity {
+    pub at: Millis,
+    pub by: By,
+    pub event: ActivityEvent,
+}
+
+/// A conversation document, read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub channel: ChannelId,
+    pub subject: String,
+    pub customer: Customer,
+    pub created_at: Millis,
+    pub status: Status,
+    /// Every competing value of `assignee` (one unless writes were concurrent).
+    pub assignments: Vec<Assignment>,
+    pub messages: Vec<Message>,
+    pub activity: Vec<Activity>,
+}
+
+impl Conversation {
+    /// The assignment in force under DESIGN §3's rules.
+    pub fn effective_assignment(&self) -> Option<&Assignment> {
+        crate::assignment::effective_assignee(&self.assignments)
+    }
+
+    /// The agent in charge, or `None` while unassigned.
+    pub fn assignee(&self) -> Option<&AgentId> {
+        self.effective_assignment().and_then(|a| a.agent.as_ref())
+    }
+
+    /// The latest timestamp anywhere in the conversation.
+    pub fn latest_at(&self) -> Millis {
+        let messages = self.messages.iter().map(|m| m.at);
+        let activity = self.activity.iter().map(|a| a.at);
+        let assignments = self.assignments.iter().map(|a| a.at);
+        messages
+            .chain(activity)
+            .chain(assignments)
+            .fold(self.created_at, Millis::max)
+    }
+}
+
+/// An agent's role in the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl Role {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "agent" => Ok(Role::Agent),
+            other => Err(format!("unknown role {other:?}")),
+        }
+    }
+}
+
+/// A member of the support team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: AgentId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// Deactivated agents keep their history but take no new work.
+    pub active: bool,
+    /// Away agents are skipped by round-robin workflows.
+    pub away: bool,
+    /// Most open conversations this agent should hold; `None` for no limit.
+    pub capacity: Option<u32>,
+}
+
+/// A channel customers write to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: ChannelId,
+    pub name: String,
+    /// What sort of channel it is: "email", "chat", "form", …
+    pub kind: String,
+}
+
+/// Workspace-wide settings (admin only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub name: String,
+    /// When set, only the assignee may reply to an assigned conversation.
+    pub only_assignee_replies: bool,
+}

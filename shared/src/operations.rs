@@ -1,0 +1,426 @@
+//! Every action of the seed as one Automerge change with its activity entry:
+//! customer message, reply (claiming by default, or "Reply and leave
+//! unassigned"), internal note, assign / reassign / unassign, resolve, reopen,
+//! and bulk assign (in `bulk`). The app applies these locally first; the
+//! server applies the same ones for ingest, workflows and corrections.
+
+mod bulk;
+
+pub use bulk::{BulkOutcome, bulk_assign, new_batch_id};
+
+use automerge::AutoCommit;
+use automerge::transaction::CommitOptions;
+
+use crate::clock::next_at;
+use crate::conversation::{self, push_activity, push_message, write_assignment, write_status};
+use crate::doc_io::ReadError;
+use crate::ids::{AgentId, MessageId};
+use crate::limits;
+use crate::model::{
+    Activity, ActivityEvent, Assignment, AssignmentKind, Author, By, Conversation, Message,
+    MessageKind, Millis, Status,
+};
+use crate::workspace::Workspace;
+
+/// Why an operation could not be applied; nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    #[error("the conversation is resolved; reopen it first")]
+    Resolved,
+    #[error("the conversation is already open")]
+    AlreadyOpen,
+    #[error("the conversation is already resolved")]
+    AlreadyResolved,
+    #[error("{0} is not an active agent of this workspace")]
+    InactiveAgent(AgentId),
+    #[error("a message needs some text")]
+    EmptyBody,
+    #[error("the message is {size} bytes; the limit is {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("only the assignee may reply to this conversation")]
+    NotAssignee,
+    #[error("this conversation is unreadable: {0}")]
+    Read(#[from] ReadError),
+    #[error("document error: {0}")]
+    Automerge(String),
+}
+
+impl From<automerge::AutomergeError> for OpError {
+    fn from(e: automerge::AutomergeError) -> Self {
+        OpError::Automerge(e.to_string())
+    }
+}
+
+/// Commit options for one Baton change: a short message and the time in seconds.
+pub(crate) fn commit_options(message: &str, at: Millis) -> CommitOptions {
+    CommitOptions::default()
+        .with_message(message.to_owned())
+        .with_time(at / 1000)
+}
+
+/// How a reply treats an unassigned conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// The default: the first agent to reply becomes the assignee.
+    Claim,
+    /// "Reply and leave unassigned".
+    LeaveUnassigned,
+}
+
+/// What a reply did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyOutcome {
+    pub message: MessageId,
+    /// Whether the reply made its author the assignee.
+    pub claimed: bool,
+}
+
+/// What an assign, reassign or unassign did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignOutcome {
+    pub previous: Option<AgentId>,
+    pub assignee: Option<AgentId>,
+    /// `false` when the conversation already had that assignee; nothing was written.
+    pub changed: bool,
+}
+
+fn check_body(body: &str) -> Result<(), OpError> {
+    if body.trim().is_empty() {
+        return Err(OpError::EmptyBody);
+    }
+    if body.len() > limits::MAX_MESSAGE_BYTES {
+        return Err(OpError::TooLarge {
+            size: body.len(),
+            limit: limits::MAX_MESSAGE_BYTES,
+        });
+    }
+    Ok(())
+}
+
+fn check_agent(workspace: &Workspace, agent: &AgentId) -> Result<(), OpError> {
+    if workspace.is_active(agent) {
+        Ok(())
+    } else {
+        Err(OpError::InactiveAgent(agent.clone()))
+    }
+}
+
+/// A message from the customer (server only). A message on a resolved
+/// conversation reopens it; it keeps its assignee if that agent is still active.
+pub fn customer_message(
+    doc: &mut AutoCommit,
+    workspace: &Workspace,
+    body: &str,
+    now: Millis,
+) -> Result<MessageId, OpError> {
+    check_body(body)?;
+    let current = conversation::read(doc)?;
+    let at = next_at(now, current.latest_at());
+    let id = MessageId::random();
+    push_message(
+        doc,
+        &Message {
+            id: id.clone(),
+            kind: MessageKind::Message,
+            author: Author::Customer,
+            body: body.to_owned(),
+            at,
+            leave_unassigned: false,
+        },
+    )?;
+    if current.status == Status::Resolved {
+        write_status(doc, Status::Open)?;
+        push_activity(doc, &server_activity(at, ActivityEvent::Reopened))?;
+        if let Some(gone) = current.assignee().filter(|a| !workspace.is_active(a)) {
+            unassign_by_server(doc, gone.clone(), at)?;
+        }
+    }
+    doc.commit_with(commit_options("customer message", at));
+    Ok(id)
+}
+
+/// An agent's reply to the customer. With [`ReplyMode::Claim`] a reply to a
+/// conversation with no effective assignee makes its author the assignee in
+/// the same change; a reply to an assigned conversation never changes it.
+pub fn reply(
+    doc: &mut AutoCommit,
+    workspace: &Workspace,
+    agent: &AgentId,
+    body: &str,
+    mode: ReplyMode,
+    now: Millis,
+) -> Result<ReplyOutcome, OpError> {
+    check_body(body)?;
+    check_agent(workspace, agent)?;
+    let current = conversation::read(doc)?;
+    open(&current)?;
+    let assignee = current.assignee();
+    if workspace.settings.only_assignee_replies && assignee.is_some_and(|a| a != agent) {
+        return Err(OpError::NotAssignee);
+    }
+    let at = next_at(now, current.latest_at());
+    let id = MessageId::random();
+    push_message(
+        doc,
+        &Message {
+            id: id.clone(),
+            kind: MessageKind::Message,
+            author: Author::Agent(agent.clone()),
+            body: body.to_owned(),
+            at,
+            leave_unassigned: mode == ReplyMode::LeaveUnassigned,
+        },
+    )?;
+    let claimed = assignee.is_none() && mode == ReplyMode::Claim;
+    if claimed {
+        write_assignment(
+            doc,
+            &Assignment {
+                agent: Some(agent.clone()),
+                kind: AssignmentKind::Reply,
+                by: By::Agent(agent.clone()),
+                at,
+            },
+        )?;
+        push_activity(
+            doc,
+            &Activity {
+                at,
+                by: By::Agent(agent.clone()),
+                event: ActivityEvent::Claimed {
+                    agent: agent.clone(),
+                },
+            },
+        )?;
+    }
+    doc.commit_with(commit_options("reply", at));
+    Ok(ReplyOutcome {
+        message: id,
+        claimed,
+    })
+}
+
+/// An internal note, seen by agents only; it never changes the assignee.
+pub fn note(
+    doc: &mut AutoCommit,
+    workspace: &Workspace,
+    agent: &AgentId,
+    body: &str,
+    now: Millis,
+) -> Result<MessageId, OpError> {
+    check_body(body)?;
+    check_agent(workspace, agent)?;
+    let current = conversation::read(doc)?;
+    let at = next_at(now, current.latest_at());
+    let id = MessageId::random();
+    push_message(
+        doc,
+        &Message {
+            id: id.clone(),
+            kind: MessageKind::Note,
+            author: Author::Agent(agent.clone()),
+            body: body.to_owned(),
+            at,
+            leave_unassigned: false,
+        },
+    )?;
+    doc.commit_with(commit_options("note", at));
+    Ok(id)
+}
+
+/// Assign or Reassign (`to: Some`) or Unassign (`to: None`), by a person
+/// (`manual`) or a workflow (`workflow`). `batch` groups the notifications of
+/// a bulk action or a workflow run.
+pub fn assign(
+    doc: &mut AutoCommit,
+    workspace: &Workspace,
+    by: &By,
+    to: Option<&AgentId>,
+    batch: Option<&str>,
+    now: Millis,
+) -> Result<AssignOutcome, OpError> {
+    if let Some(agent) = to {
+        check_agent(workspace, agent)?;
+    }
+    let current = conversation::read(doc)?;
+    open(&current)?;
+    let previous = current.assignee().cloned();
+    let settled = current.assignments.len() == 1;
+    if previous.as_ref() == to && settled {
+        return Ok(AssignOutcome {
+            assignee: previous.clone(),
+            previous,
+            changed: false,
+        });
+    }
+    let kind = match by {
+        By::Agent(_) => AssignmentKind::Manual,
+        By::Workflow(_) => AssignmentKind::Workflow,
+        By::Server => AssignmentKind::Settled,
+    };
+    let at = next_at(now, current.latest_at());
+    write_assignment(
+        doc,
+        &Assignment {
+            agent: to.cloned(),
+            kind,
+            by: by.clone(),
+            at,
+        },
+    )?;
+    let batch = batch.map(str::to_owned);
+    let event = match to {
+        Some(agent) => ActivityEvent::Assigned {
+            agent: agent.clone(),
+            previous: previous.clone(),
+            batch,
+        },
+        None => ActivityEvent::Unassigned {
+            previous: previous.clone(),
+            batch,
+        },
+    };
+    push_activity(
+        doc,
+        &Activity {
+            at,
+            by: by.clone(),
+            event,
+        },
+    )?;
+    doc.commit_with(commit_options(
+        if to.is_some() { "assign" } else { "unassign" },
+        at,
+    ));
+    Ok(AssignOutcome {
+        previous,
+        assignee: to.cloned(),
+        changed: true,
+    })
+}
+
+/// Unassign: the same as [`assign`] with no agent.
+pub fn unassign(
+    doc: &mut AutoCommit,
+    workspace: &Workspace,
+    by: &By,
+    batch: Option<&str>,
+    now: Millis,
+) -> Result<AssignOutcome, OpError> {
+    assign(doc, workspace, by, None, batch, now)
+}
+
+/// Marks the conversation resolved; the assignee stays for the record.
+pub fn resolve(doc: &mut AutoCommit, by: &By, now: Millis) -> Result<(), OpError> {
+    set_status(doc, by, Status::Resolved, now)
+}
+
+/// Reopens a resolved conversation.
+pub fn reopen(doc: &mut AutoCommit, by: &By, now: Millis) -> Result<(), OpError> {
+    set_status(doc, by, Status::Open, now)
+}
+
+fn set_status(doc: &mut AutoCommit, by: &By, status: Status, now: Millis) -> Result<(), OpError> {
+    let current = conversation::read(doc)?;
+    if current.status == status {
+        return Err(match status {
+            Status::Open => OpError::AlreadyOpen,
+            Status::Resolved => OpError::AlreadyResolved,
+        });
+    }
+    let at = next_at(now, current.latest_at());
+    write_status(doc, status)?;
+    let event = match status {
+        Status::Open => ActivityEvent::Reopened,
+        Status::Resolved => ActivityEvent::Resolved,
+    };
+    push_activity(
+        doc,
+        &Activity {
+            at,
+            by: by.clone(),
+            event,
+        },
+    )?;
+    doc.commit_with(commit_options(event_name(status), at));
+    Ok(())
+}
+
+fn event_name(status: Status) -> &'static str {
+    match status {
+        Status::Open => "reopen",
+        Status::Resolved => "resolve",
+    }
+}
+
+fn open(conversation: &Conversation) -> Result<(), OpError> {
+    match conversation.status {
+        Status::Open => Ok(()),
+        Status::Resolved => Err(OpError::Resolved),
+    }
+}
+
+fn server_activity(at: Millis, event: ActivityEvent) -> Activity {
+    Activity {
+        at,
+        by: By::Server,
+        event,
+    }
+}
+
+/// Writes "unassigned by the server" without committing (part of a larger change).
+fn unassign_by_server(doc: &mut AutoCommit, previous: AgentId, at: Millis) -> Result<(), OpError> {
+    write_assignment(
+        doc,
+        &Assignment {
+            agent: None,
+            kind: AssignmentKind::Settled,
+            by: By::Server,
+            at,
+        },
+    )?;
+    push_activity(
+        doc,
+        &server_activity(
+            at,
+            ActivityEvent::Unassigned {
+                previous: Some(previous),
+                batch: None,
+            },
+        ),
+    )?;
+    Ok(())
+}
+
+/// What the server corrected after concurrency made a conversation wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Correction {
+    /// Concurrent assignments were settled; the losers are to be told.
+    Settled(crate::assignment::Conflict),
+    /// The assignee had been deactivated meanwhile; the conversation is unassigned.
+    Unassigned { previous: AgentId },
+}
+
+/// The server's repair of a conversation that concurrent changes left wrong:
+/// settles competing assignments (DESIGN §3.4), and unassigns an agent who is
+/// no longer active. Each correction is one change with an activity entry.
+pub fn correct(
+    doc: &mut AutoCommit,
+    workspace: &Workspace,
+    now: Millis,
+) -> Result<Vec<Correction>, OpError> {
+    let mut done = Vec::new();
+    if let Some(conflict) = crate::assignment::settle(doc, now)? {
+        done.push(Correction::Settled(conflict));
+    }
+    let current = conversation::read(doc)?;
+    if let Some(gone) = current.assignee().filter(|a| !workspace.is_active(a)) {
+        let at = next_at(now, current.latest_at());
+        unassign_by_server(doc, gone.clone(), at)?;
+        doc.commit_with(commit_options("unassign inactive agent", at));
+        done.push(Correction::Unassigned {
+            previous: gone.clone(),
+        });
+    }
+    Ok(done)
+}

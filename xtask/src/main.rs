@@ -1,0 +1,42 @@
+//! `cargo xtask`: installs what Baton needs, runs it, tests it.
+//!
+//! - `cargo xtask run`  — build the app and start the server with a demo workspace
+//! - `cargo xtask test` — formatting, lints, unit, integration, wasm and browser tests
+
+mod phase;
+mod run;
+mod test;
+mod tools;
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run::run(&args[1..]),
+        Some("test") => test::test(&args[1..]),
+        Some("install") => tools::install_all(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 run       build the app and start Baton with a demo workspace\n  \
+                 test      formatting, clippy, unit, integration, wasm and browser tests\n  \
+                 install   install the build tools (wasm target, trunk, wasm-bindgen-cli)"
+            );
+            std::process::exit(2);
+        }
+    };
+    if let Err(err) = result {
+        eprintln!("\nxtask: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+/// The workspace root (the parent of `xtask/`).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

@@ -1,0 +1,32 @@
+//! `cargo xtask run`: build the app and start Baton.
+
+use std::process::Command;
+
+use crate::phase::{Phases, cargo, status};
+use crate::tools;
+
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let mut phases = Phases::default();
+    phases.time("install missing tools", || {
+        tools::ensure_wasm_tools()?;
+        tools::ensure_wasm_opt()
+    })?;
+    phases.run(
+        "build the app (trunk, release)",
+        Command::new("trunk")
+            .args(["build", "--release"])
+            .current_dir(crate::root()),
+    )?;
+    phases.run(
+        "build the server",
+        cargo().args(["build", "-p", "baton-server", "--bin", "baton"]),
+    )?;
+    phases.summary();
+    println!(
+        "\nThis build serves the app shell and /healthz only: sign-in, the inbox \
+         and the demo workspace arrive with the server foundation.\n"
+    );
+    let mut serve = Command::new(crate::root().join("target/debug/baton"));
+    serve.args(["serve", "--dist", "dist"]).args(args);
+    status(serve.current_dir(crate::root()))
+}
