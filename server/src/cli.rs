@@ -3,28 +3,109 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// Baton: a shared inbox where every conversation is in someone's hands.
 #[derive(Debug, Parser)]
-#[command(name = "baton", version, about)]
+#[command(name = "baton", version, about, propagate_version = true)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Directory of the embedded database.
+    #[arg(long, global = true, default_value = "./data", value_name = "DIR")]
+    pub data: PathBuf,
+    /// Database URL instead of --data (only sqlite: URLs for now).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the app, the HTTP API and live sync.
     Serve(Serve),
+    /// Add or deactivate agents.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// Add channels customers write to.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Create API tokens for integrations.
+    #[command(subcommand)]
+    Token(TokenCommand),
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Args)]
 pub struct Serve {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The built app to serve (trunk's `dist/`).
-    #[arg(long)]
+    /// The built app to serve (trunk's dist/).
+    #[arg(long, value_name = "DIR")]
     pub dist: Option<PathBuf>,
+    /// Another origin allowed to open the live sync socket (repeatable).
+    #[arg(long, value_name = "URL")]
+    pub origin: Vec<String>,
+    /// Seed a demo workspace (first start only) and simulate customers.
+    #[arg(long)]
+    pub demo: bool,
+    /// Simulated customer messages per minute with --demo; 0 turns it off.
+    #[arg(long, default_value_t = 12, value_name = "PER_MINUTE")]
+    pub demo_rate: u32,
+    /// How long a sign-in lasts, in seconds.
+    #[arg(long, default_value_t = 7 * 24 * 3600, value_name = "SECONDS")]
+    pub session_ttl: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Add an agent; prints a generated password unless --password is given.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// Make the agent an admin.
+        #[arg(long)]
+        admin: bool,
+        /// At least 8 characters.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Deactivate an agent: revokes their sessions and tokens and unassigns
+    /// their open conversations.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Add a channel; prints its id and ingest secret (shown once).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// What sort of channel: email, chat, form, …
+        #[arg(long, default_value = "email")]
+        kind: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token acting as the agent with this email.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
 }

@@ -1,27 +1,64 @@
 //! Baton's server as a library: [`app`] builds the router, [`run`] serves it
-//! until shutdown. `main.rs` only parses the command line.
+//! until shutdown; `main.rs` only parses the command line.
 
+pub mod api;
+pub mod auth;
 pub mod cli;
+pub mod commands;
+pub mod demo;
+pub mod documents;
+pub mod error;
+pub mod hub;
+pub mod ingest;
+pub mod projection;
+pub mod secrets;
 mod static_files;
+pub mod store;
+pub mod team;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// What every request handler shares; cheap to clone.
-#[derive(Clone, Debug)]
+use crate::auth::RateLimiter;
+use crate::hub::Hub;
+
+/// What every request handler shares; a cheap clone of `Arc`s.
+#[derive(Clone)]
 pub struct AppState {
-    /// The built app (trunk's `dist/`), if the server serves it.
+    pub hub: Arc<Hub>,
+    /// The built app (trunk's `dist/`), if this server serves it.
     pub dist: Option<PathBuf>,
+    pub session_ttl: Duration,
+    pub logins_by_account: Arc<RateLimiter>,
+    pub logins_by_ip: Arc<RateLimiter>,
 }
 
-/// The HTTP routes.
+impl AppState {
+    pub fn new(hub: Arc<Hub>, dist: Option<PathBuf>, session_ttl: Duration) -> Self {
+        let window = Duration::from_secs(15 * 60);
+        AppState {
+            hub,
+            dist,
+            session_ttl,
+            logins_by_account: Arc::new(RateLimiter::new(10, window)),
+            logins_by_ip: Arc::new(RateLimiter::new(50, window)),
+        }
+    }
+}
+
+/// The HTTP routes: `/api/…`, `/healthz`, and the app for everything else.
 pub fn app(state: AppState) -> Router {
-    let router = Router::new().route("/healthz", get(healthz));
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api", api::router())
+        .with_state(state.clone());
     match &state.dist {
         Some(dist) => router.merge(static_files::router(dist)),
         None => router,
@@ -41,24 +78,10 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::body::Body;
-    use axum::http::{Request, StatusCode};
-    use tower::ServiceExt;
-
-    #[tokio::test]
-    async fn healthz_answers_ok() {
-        let response = app(AppState { dist: None })
-            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-    }
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
 }

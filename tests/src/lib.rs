@@ -1,11 +1,12 @@
-//! Harness for end-to-end tests: starts the real `baton` binary on
-//! 127.0.0.1 with a temporary data directory and stops it afterwards.
+//! Harness for end-to-end tests: runs the real `baton` binary — its commands
+//! and `baton serve` on 127.0.0.1 — against a temporary data directory.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -20,53 +21,217 @@ pub fn baton_binary() -> PathBuf {
     target.join("debug").join("baton")
 }
 
+/// What a finished `baton` command printed.
+#[derive(Debug)]
+pub struct Output {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Stdout as JSON (for `--json` commands).
+    pub fn json(&self) -> anyhow::Result<Value> {
+        serde_json::from_str(self.stdout.trim())
+            .with_context(|| format!("not JSON: {:?} (stderr {:?})", self.stdout, self.stderr))
+    }
+}
+
+/// Runs `baton --data <data> <args>` to completion.
+pub async fn baton(data: &Path, args: &[&str]) -> anyhow::Result<Output> {
+    let out = Command::new(baton_binary())
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .context("cannot run baton")?;
+    Ok(Output {
+        success: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// Runs a `--json` command that must succeed and returns its JSON.
+pub async fn baton_json(data: &Path, args: &[&str]) -> anyhow::Result<Value> {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = baton(data, &all).await?;
+    if !out.success {
+        bail!("baton {args:?} failed: {}", out.stderr);
+    }
+    out.json()
+}
+
 /// A running `baton serve`.
 pub struct Server {
     pub url: String,
+    /// What `serve --json` printed first (`url`, and `demo` logins with --demo).
+    pub started: Value,
     child: Child,
-    _data: tempfile::TempDir,
 }
 
 impl Server {
-    /// Starts `baton serve --listen 127.0.0.1:0` with `extra` arguments and
-    /// waits until it prints the address it listens on.
-    pub async fn start(extra: &[&str]) -> anyhow::Result<Server> {
-        let data = tempfile::tempdir()?;
-        let binary = baton_binary();
-        let mut child = Command::new(&binary)
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
+    /// Starts `baton --data <data> serve --listen 127.0.0.1:0 --json <extra>`
+    /// and waits until it reports its address.
+    pub async fn start(data: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+        let mut child = Command::new(baton_binary())
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0", "--json"])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
             .spawn()
-            .with_context(|| format!("cannot start {}", binary.display()))?;
+            .context("cannot start baton serve")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = tokio::time::timeout(left, lines.next_line())
                 .await
-                .context("baton did not start within 20 s")??;
+                .context("baton serve did not start within 60 s")??;
             let Some(line) = line else {
-                bail!("baton exited before listening");
+                bail!("baton serve exited before listening");
             };
-            if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            if let Ok(started) = serde_json::from_str::<Value>(&line)
+                && let Some(url) = started["url"].as_str()
+            {
+                // Keep draining stdout so the server never blocks on a full pipe.
+                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
                 return Ok(Server {
                     url: url.to_owned(),
+                    started,
                     child,
-                    _data: data,
                 });
             }
         }
     }
 
-    /// Stops the server the way an operator would (SIGKILL is `kill_on_drop`).
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    /// `url` + `path`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// SIGKILL: the process gets no chance to flush anything.
+    pub async fn kill_hard(mut self) -> anyhow::Result<()> {
         self.child.kill().await?;
         Ok(())
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        let pid = self.child.id().context("already stopped")?;
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await?;
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .context("baton did not stop within 20 s of SIGTERM")??;
+        if !status.success() {
+            bail!("baton exited with {status} after SIGTERM");
+        }
+        Ok(())
+    }
+}
+
+/// A client with its own cookie jar (one signed-in agent).
+pub fn client() -> reqwest::Client {
+    #[allow(clippy::expect_used)]
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Signs `email` in on `client`.
+pub async fn login(
+    server: &Server,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+) -> anyhow::Result<Value> {
+    let response = client
+        .post(server.at("/api/login"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await?;
+    if response.status() != 200 {
+        bail!(
+            "login as {email} answered {}: {}",
+            response.status(),
+            response.text().await?
+        );
+    }
+    Ok(response.json().await?)
+}
+
+/// Posts a customer message to a channel with its secret.
+pub async fn ingest(
+    server: &Server,
+    channel: &str,
+    secret: &str,
+    body: Value,
+) -> anyhow::Result<reqwest::Response> {
+    Ok(reqwest::Client::new()
+        .post(server.at(&format!("/api/channels/{channel}/messages")))
+        .bearer_auth(secret)
+        .json(&body)
+        .send()
+        .await?)
+}
+
+/// A small team on a fresh data directory: an admin, Ana and Ben, one channel.
+pub struct Team {
+    pub data: tempfile::TempDir,
+    pub channel: String,
+    pub secret: String,
+}
+
+pub const PASSWORD: &str = "correct-horse";
+
+impl Team {
+    pub async fn new() -> anyhow::Result<Team> {
+        let data = tempfile::tempdir()?;
+        let path = data.path();
+        for (email, name, admin) in [
+            ("admin@acme.test", "Alex Admin", true),
+            ("ana@acme.test", "Ana", false),
+            ("ben@acme.test", "Ben", false),
+        ] {
+            let mut args = vec![
+                "agent",
+                "add",
+                "--email",
+                email,
+                "--name",
+                name,
+                "--password",
+                PASSWORD,
+            ];
+            if admin {
+                args.push("--admin");
+            }
+            baton_json(path, &args).await?;
+        }
+        let channel = baton_json(path, &["channel", "add", "--name", "Email"]).await?;
+        Ok(Team {
+            channel: channel["id"].as_str().context("channel id")?.to_owned(),
+            secret: channel["secret"]
+                .as_str()
+                .context("channel secret")?
+                .to_owned(),
+            data,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.data.path()
     }
 }

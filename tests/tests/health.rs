@@ -4,6 +4,7 @@ use baton_tests::Server;
 
 #[tokio::test]
 async fn the_binary_serves_health_and_the_app_shell() -> anyhow::Result<()> {
+    let data = tempfile::tempdir()?;
     let dist = tempfile::tempdir()?;
     std::fs::write(
         dist.path().join("index.html"),
@@ -14,27 +15,19 @@ async fn the_binary_serves_health_and_the_app_shell() -> anyhow::Result<()> {
         "export {}",
     )?;
     let dist_arg = dist.path().to_string_lossy().into_owned();
-    let server = Server::start(&["--dist", &dist_arg]).await?;
+    let server = Server::start(data.path(), &["--dist", &dist_arg]).await?;
     let http = reqwest::Client::new();
 
-    let health: serde_json::Value = http
-        .get(format!("{}/healthz", server.url))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let health: serde_json::Value = http.get(server.at("/healthz")).send().await?.json().await?;
     assert_eq!(health["status"], "ok");
 
-    let deep = http
-        .get(format!("{}/inbox/mine", server.url))
-        .send()
-        .await?;
+    let deep = http.get(server.at("/inbox/mine")).send().await?;
     assert_eq!(deep.status(), 200, "client routes fall back to index.html");
     assert_eq!(deep.headers()["cache-control"], "no-cache");
     assert!(deep.text().await?.contains("<title>Baton</title>"));
 
     let asset = http
-        .get(format!("{}/baton-app-0123456789abcdef.js", server.url))
+        .get(server.at("/baton-app-0123456789abcdef.js"))
         .send()
         .await?;
     assert_eq!(asset.status(), 200);
@@ -43,5 +36,8 @@ async fn the_binary_serves_health_and_the_app_shell() -> anyhow::Result<()> {
             .to_str()?
             .contains("immutable")
     );
+
+    let api = http.get(server.at("/api/nothing-here")).send().await?;
+    assert_eq!(api.status(), 404, "unknown API paths are not the app");
     server.stop().await
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask run`: build the app and start Baton.
+//! `cargo xtask run`: build the app and start Baton with a demo workspace.
 
 use std::process::Command;
 
@@ -22,11 +22,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         cargo().args(["build", "-p", "baton-server", "--bin", "baton"]),
     )?;
     phases.summary();
-    println!(
-        "\nThis build serves the app shell and /healthz only: sign-in, the inbox \
-         and the demo workspace arrive with the server foundation.\n"
-    );
+    println!("\nStarting Baton with the demo workspace in ./data (Ctrl-C stops it)…\n");
     let mut serve = Command::new(crate::root().join("target/debug/baton"));
-    serve.args(["serve", "--dist", "dist"]).args(args);
+    serve
+        .args(["--data", "data", "serve", "--demo", "--dist", "dist"])
+        .args(args);
     status(serve.current_dir(crate::root()))
 }

@@ -1,0 +1,70 @@
+//! An agent's notifications and their read state.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+use super::ApiJson;
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::projection::render;
+use crate::store::Write;
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = super::conversations::parse_limit(query.get("limit"))?;
+    let store = &state.hub.store;
+    let rows = store.notifications(&caller.agent.id, limit).await?;
+    let notifications: Vec<_> = rows
+        .iter()
+        .map(|n| {
+            serde_json::json!({
+                "id": n.id,
+                "conversation": n.conversation,
+                "document": n.document.to_string(),
+                "event": n.event,
+                "reason": n.reason,
+                "text": render(n),
+                "count": n.count,
+                "at": n.at,
+                "read": n.read,
+            })
+        })
+        .collect();
+    let unread = store.unread_notifications(&caller.agent.id).await?;
+    Ok(Json(
+        serde_json::json!({ "notifications": notifications, "unread": unread }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MarkRead {
+    ids: Vec<String>,
+}
+
+pub async fn mark_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<MarkRead>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if body.ids.len() > 1000 {
+        return Err(ApiError::bad_request(
+            "mark at most 1000 notifications at once",
+        ));
+    }
+    let store = &state.hub.store;
+    store
+        .commit(vec![Write::MarkNotificationsRead {
+            agent: caller.agent.id.clone(),
+            ids: body.ids,
+        }])
+        .await?;
+    let unread = store.unread_notifications(&caller.agent.id).await?;
+    Ok(Json(serde_json::json!({ "unread": unread })))
+}

@@ -1,0 +1,156 @@
+//! What each `baton` command does, with human or `--json` output.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use baton_shared::model::Role;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{AgentCommand, ChannelCommand, Cli, Command, Global, Serve, TokenCommand};
+use crate::hub::Hub;
+use crate::{AppState, demo, store, team};
+
+/// Runs the command; returns the process exit code.
+pub async fn execute(cli: Cli) -> i32 {
+    let json = cli.global.json;
+    match run(cli).await {
+        Ok(()) => 0,
+        Err(err) => {
+            if json {
+                eprintln!("{}", json!({ "error": { "message": format!("{err:#}") } }));
+            } else {
+                eprintln!("error: {err:#}");
+            }
+            1
+        }
+    }
+}
+
+async fn open(global: &Global) -> anyhow::Result<Arc<Hub>> {
+    let store = store::open(global.database_url.as_deref(), &global.data).await?;
+    Hub::open(store).await
+}
+
+fn print(json: bool, value: serde_json::Value, human: String) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{human}");
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let json = cli.global.json;
+    let hub = open(&cli.global).await?;
+    match cli.command {
+        Command::Serve(serve) => return self::serve(hub, serve, json).await,
+        Command::Agent(AgentCommand::Add {
+            email,
+            name,
+            admin,
+            password,
+        }) => {
+            let role = if admin { Role::Admin } else { Role::Agent };
+            let agent = team::add_agent(&hub, &email, &name, role, password.as_deref()).await?;
+            let human = format!(
+                "Added {} <{}> ({}), id {}\nPassword: {}",
+                agent.name,
+                agent.email,
+                agent.role.as_str(),
+                agent.id,
+                agent.password
+            );
+            print(json, serde_json::to_value(&agent)?, human);
+        }
+        Command::Agent(AgentCommand::Deactivate { email }) => {
+            let done = team::deactivate_agent(&hub, &email).await?;
+            let human = format!(
+                "Deactivated {}: sessions and tokens revoked, {} open conversation(s) unassigned",
+                done.email, done.unassigned
+            );
+            print(json, serde_json::to_value(&done)?, human);
+        }
+        Command::Channel(ChannelCommand::Add { name, kind }) => {
+            let channel = team::add_channel(&hub, &name, &kind).await?;
+            let human = format!(
+                "Added channel {} ({})\nIngest secret (shown once): {}",
+                channel.name, channel.id, channel.secret
+            );
+            print(json, serde_json::to_value(&channel)?, human);
+        }
+        Command::Token(TokenCommand::Create { email }) => {
+            let (agent, token) = team::create_token(&hub, &email).await?;
+            let human = format!("API token for {email} (shown once): {token}");
+            print(
+                json,
+                json!({ "agent": agent, "email": email, "token": token }),
+                human,
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
+    if let Some(dist) = &serve.dist
+        && !dist.join("index.html").is_file()
+    {
+        anyhow::bail!(
+            "--dist {}: no index.html there; build the app first (cargo xtask run does)",
+            dist.display()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", serve.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    let demo_logins = if serve.demo {
+        Some(demo::seed(&hub).await?)
+    } else {
+        None
+    };
+    if json {
+        println!("{}", json!({ "url": url, "demo": demo_logins }));
+    } else {
+        println!("Baton is listening on {url}");
+        if let Some(logins) = &demo_logins {
+            println!("{}", logins.describe(&url));
+        }
+    }
+    if serve.demo && serve.demo_rate > 0 {
+        demo::simulate(hub.clone(), serve.demo_rate, shutdown.clone());
+    }
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        on_signal.cancel();
+    });
+    let state = AppState::new(hub, serve.dist, Duration::from_secs(serve.session_ttl));
+    crate::run(listener, state, shutdown).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,282 @@
+//! The storage interface. Callers see domain operations only, so a
+//! PostgreSQL backend can implement [`Store`] later without touching them.
+//! SQLite (`store::sqlite`) is the embedded default.
+
+mod sqlite;
+mod writer;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId};
+use baton_shared::model::{Millis, Role};
+use serde::Serialize;
+
+pub use sqlite::SqliteStore;
+
+/// Why storage failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the storage writer has stopped")]
+    Closed,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which kind of document a stored document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentKind {
+    Workspace,
+    Conversation,
+}
+
+impl DocumentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Workspace => "workspace",
+            DocumentKind::Conversation => "conversation",
+        }
+    }
+}
+
+/// A document as stored: the snapshot plus the incremental chunks after it.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    pub kind: DocumentKind,
+    pub snapshot: Option<Vec<u8>>,
+    pub chunks: Vec<Vec<u8>>,
+    pub last_seq: u64,
+}
+
+/// One conversation in the projection that lists, counts and search read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConversationRow {
+    pub id: ConversationId,
+    pub document: DocumentId,
+    pub channel: ChannelId,
+    pub subject: String,
+    pub customer_name: String,
+    pub customer_email: String,
+    pub status: String,
+    pub assignee: Option<AgentId>,
+    pub created_at: Millis,
+    pub last_activity_at: Millis,
+    pub preview: String,
+    pub messages: u32,
+}
+
+/// An agent as authentication sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentRow {
+    pub id: AgentId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    pub password_hash: String,
+}
+
+/// A channel and the hash of its ingest secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRow {
+    pub id: ChannelId,
+    pub name: String,
+    pub secret_hash: String,
+}
+
+/// A stored notification for one agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRow {
+    pub id: String,
+    pub agent: AgentId,
+    pub conversation: ConversationId,
+    pub document: DocumentId,
+    /// `message` (a customer wrote) or `assignment` (the assignee changed).
+    pub event: String,
+    pub reason: String,
+    /// Who caused it (a name to show), if a person or workflow did.
+    pub actor: Option<String>,
+    pub subject: String,
+    /// Rows of one batch for one agent merge into one, counting conversations.
+    pub batch: Option<String>,
+    pub count: u32,
+    pub at: Millis,
+    pub read: bool,
+}
+
+/// An agent's reply, for delivery to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplyRow {
+    pub seq: u64,
+    pub message: String,
+    pub channel: ChannelId,
+    pub conversation: ConversationId,
+    pub author: AgentId,
+    pub body: String,
+    pub at: Millis,
+    pub customer_email: String,
+}
+
+/// One write; a request's writes commit together or not at all.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// New changes to a document (`chunk`), or a compacted `snapshot` that
+    /// replaces the stored snapshot and every chunk. Gets a commit sequence.
+    Document {
+        id: DocumentId,
+        kind: DocumentKind,
+        chunk: Vec<u8>,
+        snapshot: Option<Vec<u8>>,
+    },
+    Conversation(ConversationRow),
+    Notification(NotificationRow),
+    /// Uses the sequence of the request's latest `Document` write.
+    Reply(ReplyRow),
+    Meta {
+        key: String,
+        value: String,
+    },
+    Agent(AgentRow),
+    SetAgentActive {
+        id: AgentId,
+        active: bool,
+    },
+    Channel(ChannelRow),
+    Session {
+        token_hash: String,
+        agent: AgentId,
+        created_at: Millis,
+        expires_at: Millis,
+    },
+    DeleteSession {
+        token_hash: String,
+    },
+    DeleteSessionsOf {
+        agent: AgentId,
+    },
+    ApiToken {
+        token_hash: String,
+        agent: AgentId,
+        created_at: Millis,
+    },
+    RevokeApiTokensOf {
+        agent: AgentId,
+    },
+    MarkNotificationsRead {
+        agent: AgentId,
+        ids: Vec<String>,
+    },
+    BindActor {
+        actor: String,
+        principal: String,
+    },
+}
+
+/// What a committed request produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Receipt {
+    /// The commit sequence of each `Document` write, in order.
+    pub seqs: Vec<u64>,
+}
+
+/// Which conversations a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Unassigned,
+    Mine,
+    All,
+}
+
+/// A page request of the conversation list.
+#[derive(Debug, Clone)]
+pub struct ConversationQuery {
+    pub view: View,
+    pub agent: AgentId,
+    pub channel: Option<ChannelId>,
+    pub status: String,
+    pub search: Option<String>,
+    pub limit: u32,
+    /// Continue after this (last_activity_at, id).
+    pub after: Option<(Millis, ConversationId)>,
+}
+
+/// Live counts for the inbox's views (open conversations).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub unassigned: u64,
+    pub mine: u64,
+    pub all: u64,
+}
+
+/// Everything Baton keeps durably.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Commits `writes` atomically, grouped with concurrent requests into one
+    /// transaction and one fsync; returns once durable.
+    async fn commit(&self, writes: Vec<Write>) -> Result<Receipt>;
+
+    async fn meta(&self, key: &str) -> Result<Option<String>>;
+    async fn document(&self, id: &DocumentId) -> Result<Option<StoredDocument>>;
+    /// The sequence of the document's latest commit, if it exists.
+    async fn document_seq(&self, id: &DocumentId) -> Result<Option<u64>>;
+    /// Chunks committed after `seq`, in order, with their sequence.
+    async fn chunks_after(&self, id: &DocumentId, seq: u64) -> Result<Vec<(u64, Vec<u8>)>>;
+    /// Documents committed after `seq`, with their latest sequence.
+    async fn documents_since(&self, seq: u64) -> Result<Vec<(DocumentId, u64)>>;
+    /// The highest commit sequence so far.
+    async fn latest_seq(&self) -> Result<u64>;
+
+    async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRow>>;
+    async fn agent(&self, id: &AgentId) -> Result<Option<AgentRow>>;
+    async fn agents(&self) -> Result<Vec<AgentRow>>;
+    async fn channel(&self, id: &ChannelId) -> Result<Option<ChannelRow>>;
+    async fn channels(&self) -> Result<Vec<ChannelRow>>;
+
+    /// The agent whose unexpired session has this token hash.
+    async fn session_agent(&self, token_hash: &str, now: Millis) -> Result<Option<AgentId>>;
+    /// The agent whose unrevoked API token has this hash.
+    async fn api_token_agent(&self, token_hash: &str) -> Result<Option<AgentId>>;
+
+    async fn conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>>;
+    async fn conversations(&self, query: &ConversationQuery) -> Result<Vec<ConversationRow>>;
+    /// Open conversations assigned to `agent`.
+    async fn open_conversations_of(&self, agent: &AgentId) -> Result<Vec<ConversationRow>>;
+    async fn counts(&self, agent: &AgentId, channel: Option<&ChannelId>) -> Result<Counts>;
+
+    async fn notifications(&self, agent: &AgentId, limit: u32) -> Result<Vec<NotificationRow>>;
+    async fn unread_notifications(&self, agent: &AgentId) -> Result<u64>;
+    async fn replies_after(
+        &self,
+        channel: &ChannelId,
+        seq: u64,
+        limit: u32,
+    ) -> Result<Vec<ReplyRow>>;
+    async fn actor_principal(&self, actor: &str) -> Result<Option<String>>;
+}
+
+/// Opens the store named by `database_url`, or SQLite in `data` by default.
+pub async fn open(
+    database_url: Option<&str>,
+    data: &std::path::Path,
+) -> anyhow::Result<Arc<dyn Store>> {
+    match database_url {
+        None => Ok(Arc::new(SqliteStore::open_dir(data).await?)),
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::open_url(url).await?)),
+        Some(url) => {
+            let scheme = url.split(':').next().unwrap_or(url);
+            anyhow::bail!(
+                "--database-url: {scheme:?} databases are not supported yet; \
+                 use a sqlite: URL (e.g. sqlite:///var/lib/baton/baton.db) or leave it out \
+                 to use --data"
+            )
+        }
+    }
+}

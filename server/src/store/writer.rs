@@ -1,0 +1,318 @@
+//! Group commit: one task owns the write connection. Requests that queue up
+//! while a transaction is being made durable share the next transaction and
+//! its single fsync; each request sits in its own savepoint so one failing
+//! request does not fail its neighbours. A request is answered only after
+//! the commit is durable (`synchronous=FULL`).
+
+use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Receipt, StoreError, Write};
+
+/// Most requests in one transaction.
+const MAX_GROUP: usize = 512;
+
+pub(super) struct Request {
+    pub writes: Vec<Write>,
+    pub reply: oneshot::Sender<Result<Receipt, StoreError>>,
+}
+
+pub(super) fn spawn(mut conn: SqliteConnection) -> mpsc::Sender<Request> {
+    let (tx, mut rx) = mpsc::channel::<Request>(4096);
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(request) => group.push(request),
+                    Err(_) => break,
+                }
+            }
+            commit_group(&mut conn, group).await;
+        }
+        let _ = conn.close().await;
+    });
+    tx
+}
+
+async fn commit_group(conn: &mut SqliteConnection, group: Vec<Request>) {
+    let mut results = Vec::with_capacity(group.len());
+    let outcome = async {
+        let mut tx = conn.begin().await?;
+        for request in &group {
+            results.push(apply_one(&mut tx, &request.writes).await);
+        }
+        tx.commit().await
+    }
+    .await;
+    match outcome {
+        Ok(()) => {
+            for (request, result) in group.into_iter().zip(results) {
+                let _ = request.reply.send(result);
+            }
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "commit failed");
+            let message = err.to_string();
+            for request in group {
+                let _ = request
+                    .reply
+                    .send(Err(StoreError::Database(sqlx::Error::Protocol(
+                        message.clone(),
+                    ))));
+            }
+        }
+    }
+}
+
+async fn apply_one(
+    tx: &mut Transaction<'_, Sqlite>,
+    writes: &[Write],
+) -> Result<Receipt, StoreError> {
+    sqlx::query("SAVEPOINT request").execute(&mut **tx).await?;
+    let mut receipt = Receipt::default();
+    let mut result = Ok(());
+    for write in writes {
+        result = apply(tx, write, &mut receipt).await;
+        if result.is_err() {
+            break;
+        }
+    }
+    match result {
+        Ok(()) => {
+            sqlx::query("RELEASE request").execute(&mut **tx).await?;
+            Ok(receipt)
+        }
+        Err(err) => {
+            sqlx::query("ROLLBACK TO request")
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query("RELEASE request").execute(&mut **tx).await?;
+            Err(err)
+        }
+    }
+}
+
+fn conflict(err: sqlx::Error, what: &str) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(format!("{what} already exists"))
+        }
+        _ => StoreError::Database(err),
+    }
+}
+
+async fn apply(
+    tx: &mut Transaction<'_, Sqlite>,
+    write: &Write,
+    receipt: &mut Receipt,
+) -> Result<(), StoreError> {
+    let c = &mut **tx;
+    match write {
+        Write::Document {
+            id,
+            kind,
+            chunk,
+            snapshot,
+        } => {
+            let id = id.to_string();
+            sqlx::query(
+                "INSERT INTO documents (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&id)
+            .bind(kind.as_str())
+            .execute(&mut *c)
+            .await?;
+            if let Some(snapshot) = snapshot {
+                sqlx::query("DELETE FROM chunks WHERE document = ?")
+                    .bind(&id)
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query("UPDATE documents SET snapshot = ? WHERE id = ?")
+                    .bind(snapshot)
+                    .bind(&id)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            let seq = sqlx::query("INSERT INTO chunks (document, data) VALUES (?, ?)")
+                .bind(&id)
+                .bind(chunk)
+                .execute(&mut *c)
+                .await?
+                .last_insert_rowid();
+            sqlx::query("UPDATE documents SET last_seq = ? WHERE id = ?")
+                .bind(seq)
+                .bind(&id)
+                .execute(&mut *c)
+                .await?;
+            receipt.seqs.push(u64::try_from(seq).unwrap_or_default());
+        }
+        Write::Conversation(row) => {
+            sqlx::query(
+                "INSERT INTO conversations (id, document, channel, subject, customer_name, \
+                 customer_email, status, assignee, created_at, last_activity_at, preview, messages, seq) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+                 assignee = excluded.assignee, last_activity_at = excluded.last_activity_at, \
+                 preview = excluded.preview, messages = excluded.messages, seq = excluded.seq",
+            )
+            .bind(row.id.as_str())
+            .bind(row.document.to_string())
+            .bind(row.channel.as_str())
+            .bind(&row.subject)
+            .bind(&row.customer_name)
+            .bind(&row.customer_email)
+            .bind(&row.status)
+            .bind(row.assignee.as_ref().map(|a| a.as_str()))
+            .bind(row.created_at)
+            .bind(row.last_activity_at)
+            .bind(&row.preview)
+            .bind(row.messages)
+            .bind(receipt.seqs.last().copied().unwrap_or_default() as i64)
+            .execute(&mut *c)
+            .await?;
+        }
+        Write::Notification(n) => {
+            sqlx::query(
+                "INSERT INTO notifications (id, agent, conversation, document, event, reason, \
+                 actor, subject, batch, count, at, read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (agent, batch) WHERE batch IS NOT NULL DO UPDATE SET \
+                 count = count + excluded.count, at = excluded.at, read = 0",
+            )
+            .bind(&n.id)
+            .bind(n.agent.as_str())
+            .bind(n.conversation.as_str())
+            .bind(n.document.to_string())
+            .bind(&n.event)
+            .bind(&n.reason)
+            .bind(&n.actor)
+            .bind(&n.subject)
+            .bind(&n.batch)
+            .bind(n.count)
+            .bind(n.at)
+            .bind(n.read)
+            .execute(&mut *c)
+            .await?;
+        }
+        Write::Reply(r) => {
+            let seq = receipt.seqs.last().copied().unwrap_or(r.seq);
+            sqlx::query(
+                "INSERT INTO replies (message, seq, channel, conversation, author, body, at, \
+                 customer_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message) DO NOTHING",
+            )
+            .bind(&r.message)
+            .bind(seq as i64)
+            .bind(r.channel.as_str())
+            .bind(r.conversation.as_str())
+            .bind(r.author.as_str())
+            .bind(&r.body)
+            .bind(r.at)
+            .bind(&r.customer_email)
+            .execute(&mut *c)
+            .await?;
+        }
+        Write::Meta { key, value } => {
+            sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(key)
+                .bind(value)
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::Agent(a) => {
+            sqlx::query(
+                "INSERT INTO agents (id, email, name, role, active, password_hash, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(a.id.as_str())
+            .bind(&a.email)
+            .bind(&a.name)
+            .bind(a.role.as_str())
+            .bind(a.active)
+            .bind(&a.password_hash)
+            .bind(baton_shared::clock::now())
+            .execute(&mut *c)
+            .await
+            .map_err(|e| conflict(e, &format!("an agent with email {}", a.email)))?;
+        }
+        Write::SetAgentActive { id, active } => {
+            sqlx::query("UPDATE agents SET active = ? WHERE id = ?")
+                .bind(active)
+                .bind(id.as_str())
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::Channel(ch) => {
+            sqlx::query(
+                "INSERT INTO channels (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash",
+            )
+            .bind(ch.id.as_str())
+            .bind(&ch.name)
+            .bind(&ch.secret_hash)
+            .bind(baton_shared::clock::now())
+            .execute(&mut *c)
+            .await?;
+        }
+        Write::Session {
+            token_hash,
+            agent,
+            created_at,
+            expires_at,
+        } => {
+            sqlx::query("INSERT INTO sessions (token_hash, agent, created_at, expires_at) VALUES (?, ?, ?, ?)")
+                .bind(token_hash)
+                .bind(agent.as_str())
+                .bind(created_at)
+                .bind(expires_at)
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::DeleteSession { token_hash } => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+                .bind(token_hash)
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::DeleteSessionsOf { agent } => {
+            sqlx::query("DELETE FROM sessions WHERE agent = ?")
+                .bind(agent.as_str())
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::ApiToken {
+            token_hash,
+            agent,
+            created_at,
+        } => {
+            sqlx::query("INSERT INTO api_tokens (token_hash, agent, created_at) VALUES (?, ?, ?)")
+                .bind(token_hash)
+                .bind(agent.as_str())
+                .bind(created_at)
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::RevokeApiTokensOf { agent } => {
+            sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE agent = ?")
+                .bind(agent.as_str())
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::MarkNotificationsRead { agent, ids } => {
+            for id in ids {
+                sqlx::query("UPDATE notifications SET read = 1 WHERE agent = ? AND id = ?")
+                    .bind(agent.as_str())
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+            }
+        }
+        Write::BindActor { actor, principal } => {
+            sqlx::query("INSERT INTO actors (actor, principal) VALUES (?, ?) ON CONFLICT (actor) DO NOTHING")
+                .bind(actor)
+                .bind(principal)
+                .execute(&mut *c)
+                .await?;
+        }
+    }
+    Ok(())
+}
