@@ -12,7 +12,9 @@ CREATE TABLE documents (
     id       TEXT PRIMARY KEY,
     kind     TEXT NOT NULL,
     snapshot BLOB,
-    last_seq INTEGER NOT NULL DEFAULT 0
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    -- The document's heads after its latest commit, hex, comma-separated.
+    heads    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX documents_last_seq ON documents (last_seq);
 

@@ -6,7 +6,6 @@ use std::time::Duration;
 use anyhow::Context;
 use baton_shared::model::Role;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use crate::cli::{AgentCommand, ChannelCommand, Cli, Command, Global, Serve, TokenCommand};
 use crate::hub::Hub;
@@ -106,7 +105,13 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", serve.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
-    let shutdown = CancellationToken::new();
+    let mut state = AppState::new(
+        hub.clone(),
+        serve.dist.clone(),
+        Duration::from_secs(serve.session_ttl),
+    );
+    state.origins = Arc::new(serve.origin.clone());
+    let shutdown = state.shutdown.clone();
     let demo_logins = if serve.demo {
         Some(demo::seed(&hub).await?)
     } else {
@@ -120,6 +125,7 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
             println!("{}", logins.describe(&url));
         }
     }
+    hub.watch_store(shutdown.clone());
     if serve.demo && serve.demo_rate > 0 {
         demo::simulate(hub.clone(), serve.demo_rate, shutdown.clone());
     }
@@ -129,8 +135,7 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
         tracing::info!("shutting down: finishing requests in flight");
         on_signal.cancel();
     });
-    let state = AppState::new(hub, serve.dist, Duration::from_secs(serve.session_ttl));
-    crate::run(listener, state, shutdown).await?;
+    crate::run(listener, state).await?;
     Ok(())
 }
 

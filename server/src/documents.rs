@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use baton_shared::automerge::{AutoCommit, ChangeHash};
+use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::ids::DocumentId;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
@@ -60,6 +60,7 @@ impl Held {
         let write = Write::Document {
             id: self.id,
             kind: self.kind,
+            heads: heads_hex(&heads),
             chunk: if compact {
                 Vec::new()
             } else {
@@ -84,29 +85,105 @@ impl Held {
         }
     }
 
+    /// Replaces the document with `doc` (a validated fork), keeping the actor.
+    pub fn replace(&mut self, mut doc: AutoCommit) {
+        doc.set_actor(self.doc.get_actor().clone());
+        self.doc = doc;
+    }
+
     /// The sequence of the latest commit this copy has.
     pub fn seq(&self) -> u64 {
         self.seq
     }
 }
 
+/// Heads as the hex strings catch-up sends.
+pub fn heads_hex(heads: &[ChangeHash]) -> Vec<String> {
+    heads.iter().map(|h| h.to_string()).collect()
+}
+
+/// Most documents held in memory at once; the least recently used are
+/// dropped past this (they reload from the store when next used). At the
+/// ~10 KB of a typical conversation this bounds resident documents to
+/// roughly 200 MB.
+pub const MAX_RESIDENT: usize = 20_000;
+
+type Slot = Arc<AsyncMutex<Option<Held>>>;
+
 /// The documents this process holds.
 pub struct Documents {
     store: Arc<dyn Store>,
-    held: Mutex<HashMap<DocumentId, Arc<AsyncMutex<Option<Held>>>>>,
+    /// This process's actor: every change the server makes is made as it.
+    actor: ActorId,
+    held: Mutex<Resident>,
+    max_resident: usize,
+}
+
+/// Held documents with when each was last used.
+#[derive(Default)]
+struct Resident {
+    slots: HashMap<DocumentId, (Slot, u64)>,
+    clock: u64,
+}
+
+impl Resident {
+    /// Drops the least recently used documents nobody is using right now.
+    fn evict(&mut self, keep: usize) {
+        if self.slots.len() <= keep {
+            return;
+        }
+        let mut by_age: Vec<(u64, DocumentId)> = self
+            .slots
+            .iter()
+            .map(|(id, (_, used))| (*used, *id))
+            .collect();
+        by_age.sort_unstable();
+        let excess = self.slots.len() - keep;
+        for (_, id) in by_age.into_iter().take(excess + keep / 10) {
+            let idle = self
+                .slots
+                .get(&id)
+                .is_some_and(|(slot, _)| Arc::strong_count(slot) == 1 && slot.try_lock().is_ok());
+            if idle {
+                self.slots.remove(&id);
+            }
+        }
+    }
 }
 
 impl Documents {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, actor: ActorId) -> Self {
+        Self::with_capacity(store, actor, MAX_RESIDENT)
+    }
+
+    pub fn with_capacity(store: Arc<dyn Store>, actor: ActorId, max_resident: usize) -> Self {
         Documents {
             store,
-            held: Mutex::new(HashMap::new()),
+            actor,
+            held: Mutex::new(Resident::default()),
+            max_resident,
         }
     }
 
-    fn slot(&self, id: DocumentId) -> Arc<AsyncMutex<Option<Held>>> {
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        held.entry(id).or_default().clone()
+    fn slot(&self, id: DocumentId) -> Slot {
+        let mut resident = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        resident.clock += 1;
+        let now = resident.clock;
+        if !resident.slots.contains_key(&id) && resident.slots.len() >= self.max_resident {
+            resident.evict(self.max_resident - 1);
+        }
+        let (slot, used) = resident.slots.entry(id).or_default();
+        *used = now;
+        slot.clone()
+    }
+
+    /// How many documents are in memory.
+    pub fn resident(&self) -> usize {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .slots
+            .len()
     }
 
     /// Locks the document for exclusive use, loading it or catching up with
@@ -140,7 +217,9 @@ impl Documents {
                     let stored = self.store.document(&id).await?.ok_or_else(|| {
                         StoreError::Corrupt(format!("document {id} vanished while loading"))
                     })?;
-                    *guard = Some(Held::load(id, stored)?);
+                    let mut held = Held::load(id, stored)?;
+                    held.doc.set_actor(self.actor.clone());
+                    *guard = Some(held);
                 }
             }
         }
@@ -150,6 +229,7 @@ impl Documents {
     /// Holds a newly created document (already committed with `seq`).
     pub async fn insert(&self, id: DocumentId, kind: DocumentKind, mut doc: AutoCommit, seq: u64) {
         let saved = doc.get_heads();
+        doc.set_actor(self.actor.clone());
         let mut guard = self.slot(id).lock_owned().await;
         *guard = Some(Held {
             id,
@@ -165,8 +245,8 @@ impl Documents {
     /// Forgets the in-memory copy (after a failed commit), so the next use
     /// reloads what is durable.
     pub fn forget(&self, id: &DocumentId) {
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        held.remove(id);
+        let mut resident = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        resident.slots.remove(id);
     }
 }
 
@@ -188,5 +268,46 @@ impl std::ops::DerefMut for Locked {
     fn deref_mut(&mut self) -> &mut Held {
         #[allow(clippy::expect_used)]
         self.guard.as_mut().expect("a locked document is loaded")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+    use crate::store::Write;
+
+    #[tokio::test]
+    async fn least_recently_used_documents_leave_memory_and_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+        let documents = Documents::with_capacity(store.clone(), ActorId::random(), 10);
+        let mut ids = Vec::new();
+        for _ in 0..30 {
+            let id = DocumentId::random();
+            let mut doc = baton_shared::workspace::create("x", 1).unwrap();
+            store
+                .commit(vec![Write::Document {
+                    id,
+                    kind: DocumentKind::Workspace,
+                    chunk: doc.save(),
+                    snapshot: None,
+                    heads: heads_hex(&doc.get_heads()),
+                }])
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        for id in &ids {
+            assert!(documents.lock(*id).await.unwrap().is_some());
+        }
+        assert!(
+            documents.resident() <= 10,
+            "{} resident",
+            documents.resident()
+        );
+        // An evicted document loads again, whole.
+        let first = documents.lock(ids[0]).await.unwrap().unwrap();
+        assert!(baton_shared::workspace::read(&first.doc).is_ok());
     }
 }

@@ -1,23 +1,31 @@
-//! The server's core: the store, the documents it holds, and the one place
-//! where a conversation change is committed together with everything it
-//! implies (projection, replies to deliver, notifications). The HTTP API,
-//! the command line and the demo all go through here.
+//! The server's core: the store, the documents it holds, who is connected,
+//! and the one place where a change is committed together with everything it
+//! implies (projection, replies to deliver, notifications, fan-out). The HTTP
+//! API, live sync, the command line and the demo all go through here.
 
+mod sync;
+
+pub use sync::Received;
+
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use baton_shared::ReadError;
-use baton_shared::automerge::AutoCommit;
+use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::conversation::{self, NewConversation};
 use baton_shared::ids::DocumentId;
 use baton_shared::model::Conversation;
 use baton_shared::operations::OpError;
 use baton_shared::workspace::{self, Workspace};
 
-use crate::documents::{Documents, Locked};
+use crate::documents::{Documents, Locked, heads_hex};
+use crate::live::Live;
 use crate::projection;
-use crate::store::{DocumentKind, Receipt, Store, StoreError, Write};
+use crate::store::{DocumentKind, NotificationRow, Receipt, Store, StoreError, Write};
 
 const WORKSPACE_KEY: &str = "workspace_document";
+/// How the actors table names the server.
+pub const SERVER_PRINCIPAL: &str = "server";
 
 /// Why a change could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -37,20 +45,29 @@ pub enum HubError {
 pub struct Committed {
     pub seq: u64,
     pub conversation: Conversation,
-    pub notifications: Vec<crate::store::NotificationRow>,
+    pub notifications: Vec<NotificationRow>,
 }
 
-/// Shared by every request, command and background task.
+/// Shared by every request, connection, command and background task.
 pub struct Hub {
     pub store: Arc<dyn Store>,
     pub documents: Documents,
+    pub live: Live,
     workspace: DocumentId,
+    actor: ActorId,
 }
 
 impl Hub {
     /// Opens the hub, creating the workspace document on first start.
     pub async fn open(store: Arc<dyn Store>) -> anyhow::Result<Arc<Hub>> {
-        let documents = Documents::new(store.clone());
+        let actor = ActorId::random();
+        store
+            .commit(vec![Write::BindActor {
+                actor: actor.to_hex_string(),
+                principal: SERVER_PRINCIPAL.to_owned(),
+            }])
+            .await?;
+        let documents = Documents::new(store.clone(), actor.clone());
         let workspace = match store.meta(WORKSPACE_KEY).await? {
             Some(id) => id
                 .parse()
@@ -58,20 +75,19 @@ impl Hub {
             None => {
                 let id = DocumentId::random();
                 let mut doc = workspace::create("Baton", baton_shared::clock::now())?;
-                let receipt = store
-                    .commit(vec![
-                        Write::Document {
-                            id,
-                            kind: DocumentKind::Workspace,
-                            chunk: doc.save(),
-                            snapshot: None,
-                        },
-                        Write::Meta {
-                            key: WORKSPACE_KEY.to_owned(),
-                            value: id.to_string(),
-                        },
-                    ])
-                    .await?;
+                let mut writes = server_bindings(&mut doc, &[], &actor);
+                writes.push(Write::Document {
+                    id,
+                    kind: DocumentKind::Workspace,
+                    heads: heads_hex(&doc.get_heads()),
+                    chunk: doc.save(),
+                    snapshot: None,
+                });
+                writes.push(Write::Meta {
+                    key: WORKSPACE_KEY.to_owned(),
+                    value: id.to_string(),
+                });
+                let receipt = store.commit(writes).await?;
                 documents
                     .insert(id, DocumentKind::Workspace, doc, first_seq(&receipt))
                     .await;
@@ -81,7 +97,9 @@ impl Hub {
         Ok(Arc::new(Hub {
             store,
             documents,
+            live: Live::default(),
             workspace,
+            actor,
         }))
     }
 
@@ -112,7 +130,7 @@ impl Hub {
         let value = match change(&mut held.doc, &before) {
             Ok(value) => value,
             Err(err) => {
-                held.doc.rollback();
+                drop(held);
                 self.documents.forget(&self.workspace);
                 return Err(err.into());
             }
@@ -122,6 +140,8 @@ impl Hub {
         match self.store.commit(writes).await {
             Ok(receipt) => {
                 held.committed(first_seq(&receipt));
+                drop(held);
+                self.live.changed(self.workspace, None);
                 Ok(value)
             }
             Err(err) => {
@@ -133,7 +153,8 @@ impl Hub {
     }
 
     /// Changes a conversation with `change` and commits it with its projection,
-    /// replies and notifications, all in one durable request.
+    /// replies and notifications, all in one durable request, then tells
+    /// everyone connected.
     pub async fn change_conversation<T>(
         &self,
         id: DocumentId,
@@ -151,13 +172,19 @@ impl Hub {
             }
         };
         let committed = self
-            .commit_conversation(&mut held, Some(&before), &workspace)
+            .commit_conversation(&mut held, Some(&before), &workspace, Vec::new())
             .await;
-        if committed.is_err() {
-            drop(held);
-            self.documents.forget(&id);
+        drop(held);
+        match committed {
+            Ok(committed) => {
+                self.announce(id, None, &committed.notifications);
+                Ok((value, committed))
+            }
+            Err(err) => {
+                self.documents.forget(&id);
+                Err(err)
+            }
         }
-        Ok((value, committed?))
     }
 
     /// Creates a conversation document, applies `then` (e.g. the first
@@ -189,17 +216,20 @@ impl Hub {
         let workspace = self.workspace().await?;
         let id = DocumentId::random();
         let mut doc = conversation::create(new).map_err(OpError::from)?;
+        doc.set_actor(self.actor.clone());
         let value = then(&mut doc, &workspace)?;
         let after = conversation::read(&doc)?;
-        let mut writes = vec![
-            Write::Document {
-                id,
-                kind: DocumentKind::Conversation,
-                chunk: doc.save(),
-                snapshot: None,
-            },
-            Write::Conversation(projection::conversation_row(&after, id)),
-        ];
+        let mut writes = server_bindings(&mut doc, &[], &self.actor);
+        writes.push(Write::Document {
+            id,
+            kind: DocumentKind::Conversation,
+            heads: heads_hex(&doc.get_heads()),
+            chunk: doc.save(),
+            snapshot: None,
+        });
+        writes.push(Write::Conversation(projection::conversation_row(
+            &after, id,
+        )));
         let notifications = if notify {
             projection::notifications(None, &after, id, &workspace)
         } else {
@@ -216,6 +246,7 @@ impl Hub {
         self.documents
             .insert(id, DocumentKind::Conversation, doc, seq)
             .await;
+        self.announce(id, None, &notifications);
         Ok((
             id,
             value,
@@ -232,6 +263,7 @@ impl Hub {
         held: &mut Locked,
         before: Option<&Conversation>,
         workspace: &Workspace,
+        extra: Vec<Write>,
     ) -> Result<Committed, HubError> {
         let after = conversation::read(&held.doc)?;
         let Some(document) = held.pending_write() else {
@@ -243,10 +275,11 @@ impl Hub {
         };
         let id = held.id;
         let notifications = projection::notifications(before, &after, id, workspace);
-        let mut writes = vec![
-            document,
-            Write::Conversation(projection::conversation_row(&after, id)),
-        ];
+        let mut writes = extra;
+        writes.push(document);
+        writes.push(Write::Conversation(projection::conversation_row(
+            &after, id,
+        )));
         writes.extend(
             projection::new_replies(before, &after)
                 .into_iter()
@@ -262,6 +295,62 @@ impl Hub {
             notifications,
         })
     }
+
+    /// Watches the store for commits made elsewhere (the command line, another
+    /// server node) and tells connected peers, once a second. Lossy hints are
+    /// fine: the sync protocol recovers anything missed.
+    pub fn watch_store(self: &Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            let mut seen = hub.store.latest_seq().await.unwrap_or_default();
+            let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    _ = ticks.tick() => {}
+                }
+                let Ok(latest) = hub.store.latest_seq().await else {
+                    continue;
+                };
+                if latest <= seen || hub.live.count() == 0 {
+                    seen = latest;
+                    continue;
+                }
+                if let Ok(changed) = hub.store.documents_since(seen).await {
+                    for (id, _, _) in changed {
+                        hub.live.changed(id, None);
+                    }
+                    seen = latest;
+                }
+            }
+        });
+    }
+
+    /// Tells connected peers that `id` changed (all but `except`) and pushes
+    /// the notifications to their agents.
+    pub fn announce(&self, id: DocumentId, except: Option<u64>, notifications: &[NotificationRow]) {
+        self.live.changed(id, except);
+        self.live.notify(notifications);
+    }
+}
+
+/// Binds the actors of changes since `since` (other than `actor`, already
+/// bound) to the server.
+fn server_bindings(doc: &mut AutoCommit, since: &[ChangeHash], actor: &ActorId) -> Vec<Write> {
+    let actors: BTreeSet<String> = doc
+        .get_changes(since)
+        .iter()
+        .map(|c| c.actor_id())
+        .filter(|a| *a != actor)
+        .map(ActorId::to_hex_string)
+        .collect();
+    actors
+        .into_iter()
+        .map(|actor| Write::BindActor {
+            actor,
+            principal: SERVER_PRINCIPAL.to_owned(),
+        })
+        .collect()
 }
 
 fn first_seq(receipt: &Receipt) -> u64 {

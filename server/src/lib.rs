@@ -10,10 +10,12 @@ pub mod documents;
 pub mod error;
 pub mod hub;
 pub mod ingest;
+pub mod live;
 pub mod projection;
 pub mod secrets;
 mod static_files;
 pub mod store;
+pub mod sync;
 pub mod team;
 
 use std::net::SocketAddr;
@@ -25,6 +27,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::auth::RateLimiter;
 use crate::hub::Hub;
@@ -38,6 +41,13 @@ pub struct AppState {
     pub session_ttl: Duration,
     pub logins_by_account: Arc<RateLimiter>,
     pub logins_by_ip: Arc<RateLimiter>,
+    /// Origins besides the server's own that may open `/sync`.
+    pub origins: Arc<Vec<String>>,
+    pub limits: sync::Limits,
+    /// Cancelled on shutdown; every socket task watches it.
+    pub shutdown: CancellationToken,
+    /// Socket tasks, awaited on shutdown.
+    pub tasks: TaskTracker,
 }
 
 impl AppState {
@@ -49,6 +59,10 @@ impl AppState {
             session_ttl,
             logins_by_account: Arc::new(RateLimiter::new(10, window)),
             logins_by_ip: Arc::new(RateLimiter::new(50, window)),
+            origins: Arc::new(Vec::new()),
+            limits: sync::Limits::default(),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
         }
     }
 }
@@ -57,6 +71,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/sync", get(sync::upgrade))
         .nest("/api", api::router())
         .with_state(state.clone());
     match &state.dist {
@@ -69,19 +84,20 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` is cancelled, then
-/// finishes the requests in flight.
-pub async fn run(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: CancellationToken,
-) -> std::io::Result<()> {
+/// Serves `app(state)` on `listener` until `state.shutdown` is cancelled,
+/// then finishes the requests in flight and closes every socket (1001).
+pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
+    let shutdown = state.shutdown.clone();
+    let tasks = state.tasks.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
+    .await?;
+    tasks.close();
+    tasks.wait().await;
+    Ok(())
 }

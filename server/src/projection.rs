@@ -116,7 +116,7 @@ pub fn notifications(
     pending
         .into_iter()
         .map(|(agent, event, reason, actor, batch)| NotificationRow {
-            id: format!("ntf_{}", hex::encode(baton_shared::ids::random_bytes())),
+            id: notification_id(&agent, batch.as_deref()),
             agent,
             conversation: after.id.clone(),
             document,
@@ -130,6 +130,17 @@ pub fn notifications(
             read: false,
         })
         .collect()
+}
+
+/// A batch's notification for one agent has one id, so every change of the
+/// batch lands on the same row (and the same entry in the app's list).
+fn notification_id(agent: &baton_shared::ids::AgentId, batch: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = match batch {
+        Some(batch) => Sha256::digest(format!("{agent}/{batch}").as_bytes())[..16].to_vec(),
+        None => baton_shared::ids::random_bytes().to_vec(),
+    };
+    format!("ntf_{}", hex::encode(bytes))
 }
 
 /// The batch id of the assignment entries this change added, if any.

@@ -135,6 +135,8 @@ pub enum Write {
         kind: DocumentKind,
         chunk: Vec<u8>,
         snapshot: Option<Vec<u8>>,
+        /// The document's heads after this write (hex), for catch-up.
+        heads: Vec<String>,
     },
     Conversation(ConversationRow),
     Notification(NotificationRow),
@@ -229,8 +231,8 @@ pub trait Store: Send + Sync + 'static {
     async fn document_seq(&self, id: &DocumentId) -> Result<Option<u64>>;
     /// Chunks committed after `seq`, in order, with their sequence.
     async fn chunks_after(&self, id: &DocumentId, seq: u64) -> Result<Vec<(u64, Vec<u8>)>>;
-    /// Documents committed after `seq`, with their latest sequence.
-    async fn documents_since(&self, seq: u64) -> Result<Vec<(DocumentId, u64)>>;
+    /// Documents committed after `seq`, with their latest sequence and heads.
+    async fn documents_since(&self, seq: u64) -> Result<Vec<(DocumentId, u64, Vec<String>)>>;
     /// The highest commit sequence so far.
     async fn latest_seq(&self) -> Result<u64>;
 

@@ -8,6 +8,7 @@ pub mod assignment;
 pub mod clock;
 pub mod conversation;
 mod doc_io;
+pub mod docset;
 pub mod ids;
 pub mod limits;
 pub mod model;

@@ -1,6 +1,8 @@
 //! Harness for end-to-end tests: runs the real `baton` binary — its commands
 //! and `baton serve` on 127.0.0.1 — against a temporary data directory.
 
+pub mod sync_client;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -234,4 +236,27 @@ impl Team {
     pub fn path(&self) -> &Path {
         self.data.path()
     }
+}
+
+/// Signs in and returns the raw session token (for sockets).
+pub async fn session_token(server: &Server, email: &str, password: &str) -> anyhow::Result<String> {
+    let response = reqwest::Client::new()
+        .post(server.at("/api/login"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await?;
+    if response.status() != 200 {
+        bail!("login as {email} answered {}", response.status());
+    }
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .context("no session cookie")?;
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.strip_prefix("baton_session="))
+        .context("no baton_session in the cookie")?;
+    Ok(token.to_owned())
 }

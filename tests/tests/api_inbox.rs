@@ -1,4 +1,5 @@
 //! Ingest → projection → lists, search, paging; notifications; replies.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use std::collections::HashSet;
 

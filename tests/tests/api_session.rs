@@ -1,4 +1,5 @@
 //! Sign in, sign out, who am I, session expiry and the sign-in rate limit.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use std::time::{Duration, Instant};
 

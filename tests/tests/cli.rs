@@ -1,4 +1,5 @@
 //! Every `baton` command, with human and `--json` output, and its errors.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use baton_tests::{PASSWORD, Server, Team, baton, baton_json, client, login};
 

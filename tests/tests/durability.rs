@@ -1,5 +1,6 @@
 //! Restarts keep everything; `kill -9` loses nothing acknowledged;
 //! deactivating an agent revokes access and hands their work back.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
 //! The real binary starts, answers `/healthz`, and serves the app with an SPA fallback.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use baton_tests::Server;
 

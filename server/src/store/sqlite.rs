@@ -212,14 +212,26 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn documents_since(&self, after: u64) -> Result<Vec<(DocumentId, u64)>> {
-        let rows =
-            sqlx::query("SELECT id, last_seq FROM documents WHERE last_seq > ? ORDER BY last_seq")
-                .bind(after as i64)
-                .fetch_all(&self.read)
-                .await?;
+    async fn documents_since(&self, after: u64) -> Result<Vec<(DocumentId, u64, Vec<String>)>> {
+        let rows = sqlx::query(
+            "SELECT id, last_seq, heads FROM documents WHERE last_seq > ? ORDER BY last_seq",
+        )
+        .bind(after as i64)
+        .fetch_all(&self.read)
+        .await?;
         rows.iter()
-            .map(|row| Ok((parse(row, "id")?, seq(row.try_get("last_seq")?))))
+            .map(|row| {
+                let heads: String = row.try_get("heads")?;
+                let heads = heads
+                    .split(',')
+                    .filter(|h| !h.is_empty())
+                    .map(str::to_owned);
+                Ok((
+                    parse(row, "id")?,
+                    seq(row.try_get("last_seq")?),
+                    heads.collect(),
+                ))
+            })
             .collect()
     }
 

@@ -114,6 +114,7 @@ async fn apply(
             kind,
             chunk,
             snapshot,
+            heads,
         } => {
             let id = id.to_string();
             sqlx::query(
@@ -140,8 +141,9 @@ async fn apply(
                 .execute(&mut *c)
                 .await?
                 .last_insert_rowid();
-            sqlx::query("UPDATE documents SET last_seq = ? WHERE id = ?")
+            sqlx::query("UPDATE documents SET last_seq = ?, heads = ? WHERE id = ?")
                 .bind(seq)
+                .bind(heads.join(","))
                 .bind(&id)
                 .execute(&mut *c)
                 .await?;

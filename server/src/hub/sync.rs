@@ -1,0 +1,186 @@
+//! Changes arriving over live sync: each new change is bound to its
+//! principal, validated on its own, committed durably, and only then
+//! answered and fanned out. A refused change leaves nothing behind.
+
+use std::collections::HashMap;
+
+use baton_shared::automerge::sync::{self, ChunkList, SyncDoc};
+use baton_shared::conversation;
+use baton_shared::ids::DocumentId;
+use baton_shared::operations::correct;
+use baton_shared::validate::{self, Context, Principal, Violation, validate_change};
+
+use super::{Hub, HubError, SERVER_PRINCIPAL, first_seq};
+use crate::store::{DocumentKind, NotificationRow, Write};
+
+/// What receiving one sync message did.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// The answer to send back to the peer.
+    pub reply: Option<sync::Message>,
+    /// Why the peer's change was refused, if it was.
+    pub refused: Option<Violation>,
+    /// Whether the document changed (others must hear of it).
+    pub changed: bool,
+    pub notifications: Vec<NotificationRow>,
+}
+
+/// How the actors table names a principal.
+pub fn principal_key(principal: &Principal) -> String {
+    match principal.agent() {
+        Some(agent) => agent.to_string(),
+        None => SERVER_PRINCIPAL.to_owned(),
+    }
+}
+
+impl Hub {
+    /// Whether a document exists (and so is in every agent's scope).
+    pub async fn has_document(&self, id: &DocumentId) -> Result<bool, HubError> {
+        Ok(self.store.document_seq(id).await?.is_some())
+    }
+
+    /// Receives one sync message from a peer acting as `principal`.
+    pub async fn receive_sync(
+        &self,
+        id: DocumentId,
+        principal: &Principal,
+        state: &mut sync::State,
+        mut message: sync::Message,
+    ) -> Result<Received, HubError> {
+        let workspace_now = self.workspace().await?;
+        let mut held = self.lock(id).await?;
+        let kind = held.kind;
+        let chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
+        let mut received = Received::default();
+        let mut bindings = Vec::new();
+        let before = match kind {
+            DocumentKind::Conversation => Some(conversation::read(&held.doc)?),
+            DocumentKind::Workspace => None,
+        };
+        // The rest of the message (heads, have, need) first, as if its changes
+        // had not come yet: they are applied below one by one, once valid.
+        // (Receiving it after them would make the peer's heads look like news
+        // we already had, and we would never acknowledge its changes.)
+        held.doc
+            .sync()
+            .receive_sync_message(state, message)
+            .map_err(|e| {
+                HubError::Op(baton_shared::operations::OpError::Automerge(e.to_string()))
+            })?;
+        if !chunks.is_empty() {
+            let mut scratch = held.doc.fork();
+            let loaded = chunks
+                .iter()
+                .all(|chunk| scratch.load_incremental(chunk).is_ok());
+            let heads = held.doc.get_heads();
+            let incoming = if loaded {
+                scratch.get_changes(&heads)
+            } else {
+                Vec::new()
+            };
+            if !loaded {
+                received.refused = Some(Violation::Malformed {
+                    reason: "the sync message's changes do not decode".to_owned(),
+                });
+            }
+            let me = principal_key(principal);
+            let mut seen: HashMap<String, bool> = HashMap::new();
+            let ctx = Context {
+                principal,
+                workspace: &workspace_now,
+                now: baton_shared::clock::now(),
+            };
+            let validation_kind = match kind {
+                DocumentKind::Conversation => validate::DocumentKind::Conversation,
+                DocumentKind::Workspace => validate::DocumentKind::Workspace,
+            };
+            for change in incoming {
+                let actor = change.actor_id().to_hex_string();
+                let owned_by_me = match seen.get(&actor) {
+                    Some(mine) => *mine,
+                    None => {
+                        let owner = self.store.actor_principal(&actor).await?;
+                        let mine = owner.as_deref().is_none_or(|owner| owner == me);
+                        if owner.is_none()
+                            && !bindings.iter().any(
+                                |b| matches!(b, Write::BindActor { actor: a, .. } if *a == actor),
+                            )
+                        {
+                            bindings.push(Write::BindActor {
+                                actor: actor.clone(),
+                                principal: me.clone(),
+                            });
+                        }
+                        seen.insert(actor.clone(), mine);
+                        mine
+                    }
+                };
+                if !owned_by_me {
+                    received.refused = Some(Violation::ForgedBy {
+                        by: format!("actor {actor}, which belongs to someone else"),
+                        principal: principal.to_string(),
+                    });
+                    break;
+                }
+                match validate_change(&mut held.doc, &change, validation_kind, &ctx) {
+                    Ok(after) => held.replace(after),
+                    Err(violation) => {
+                        received.refused = Some(violation);
+                        break;
+                    }
+                }
+            }
+        }
+
+        if held.pending_write().is_some() {
+            // Accepted changes: commit them (with their actors' bindings), then
+            // let the server correct what concurrency made wrong.
+            match kind {
+                DocumentKind::Conversation => {
+                    let committed = self
+                        .commit_conversation(&mut held, before.as_ref(), &workspace_now, bindings)
+                        .await?;
+                    received.notifications = committed.notifications;
+                    let now = baton_shared::clock::now();
+                    let before = conversation::read(&held.doc)?;
+                    if !correct(&mut held.doc, &workspace_now, now)?.is_empty() {
+                        let fixed = self
+                            .commit_conversation(
+                                &mut held,
+                                Some(&before),
+                                &workspace_now,
+                                Vec::new(),
+                            )
+                            .await?;
+                        received.notifications.extend(fixed.notifications);
+                    }
+                }
+                DocumentKind::Workspace => {
+                    let mut writes = bindings;
+                    writes.extend(held.pending_write());
+                    let receipt = self.store.commit(writes).await?;
+                    held.committed(first_seq(&receipt));
+                }
+            }
+            received.changed = true;
+        }
+
+        if received.refused.is_some() {
+            // Forget what the peer claimed to have; it reloads the document.
+            *state = sync::State::new();
+        } else {
+            received.reply = held.doc.sync().generate_sync_message(state);
+        }
+        Ok(received)
+    }
+
+    /// The next sync message for a peer with `state`, if it needs one.
+    pub async fn generate_sync(
+        &self,
+        id: DocumentId,
+        state: &mut sync::State,
+    ) -> Result<Option<sync::Message>, HubError> {
+        let mut held = self.lock(id).await?;
+        Ok(held.doc.sync().generate_sync_message(state))
+    }
+}

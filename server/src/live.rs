@@ -1,0 +1,183 @@
+//! Who is connected, and what each connection still has to send. Nothing
+//! queues without bound: a changed document only marks the connection's
+//! set of documents to sync (coalesced), and notifications keep the newest
+//! few. A slow peer lags behind on its own; it never slows the others.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::protocol::Presence;
+use tokio::sync::Notify;
+
+use crate::store::NotificationRow;
+
+/// Most pushes waiting for one connection; past that the peer is told to
+/// resync its notifications from the API.
+pub const MAX_PUSHES: usize = 256;
+
+/// Something to send to one connection that is not a document sync.
+#[derive(Debug, Clone)]
+pub enum Push {
+    Notification(NotificationRow),
+    NotificationsRead(Vec<String>),
+    Presence {
+        document: DocumentId,
+        presence: Presence,
+    },
+}
+
+/// One connected peer.
+pub struct Connection {
+    pub id: u64,
+    pub agent: AgentId,
+    /// Documents this peer syncs.
+    pub documents: Mutex<HashSet<DocumentId>>,
+    dirty: Mutex<BTreeSet<DocumentId>>,
+    pushes: Mutex<VecDeque<Push>>,
+    /// Conversations counted so far per batch, so a bulk action is one
+    /// notification whose count grows.
+    batches: Mutex<HashMap<String, u32>>,
+    lagged: AtomicBool,
+    pub wake: Notify,
+}
+
+impl Connection {
+    /// Documents changed since the last call.
+    pub fn take_dirty(&self) -> BTreeSet<DocumentId> {
+        std::mem::take(&mut *lock(&self.dirty))
+    }
+
+    /// Pushes waiting, and whether some were dropped because the peer lagged.
+    pub fn take_pushes(&self) -> (Vec<Push>, bool) {
+        let pushes = lock(&self.pushes).drain(..).collect();
+        (pushes, self.lagged.swap(false, Ordering::Relaxed))
+    }
+
+    pub fn holds(&self, id: &DocumentId) -> bool {
+        lock(&self.documents).contains(id)
+    }
+
+    fn push(&self, mut push: Push) {
+        if let Push::Notification(row) = &mut push
+            && let Some(batch) = &row.batch
+        {
+            let mut batches = lock(&self.batches);
+            if batches.len() > 1024 {
+                batches.clear();
+            }
+            let count = batches.entry(batch.clone()).or_default();
+            *count += row.count;
+            row.count = *count;
+        }
+        let mut pushes = lock(&self.pushes);
+        // A newer state of the same notification replaces one not yet sent.
+        if let Push::Notification(row) = &push
+            && let Some(queued) = pushes
+                .iter_mut()
+                .find(|p| matches!(p, Push::Notification(q) if q.id == row.id))
+        {
+            *queued = push;
+            drop(pushes);
+            self.wake.notify_one();
+            return;
+        }
+        if pushes.len() >= MAX_PUSHES {
+            pushes.pop_front();
+            self.lagged.store(true, Ordering::Relaxed);
+        }
+        pushes.push_back(push);
+        drop(pushes);
+        self.wake.notify_one();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Every live connection of this server.
+#[derive(Default)]
+pub struct Live {
+    next: AtomicU64,
+    connections: Mutex<HashMap<u64, Arc<Connection>>>,
+}
+
+impl Live {
+    /// Registers a new connection for `agent`.
+    pub fn connect(&self, agent: AgentId) -> Arc<Connection> {
+        let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let connection = Arc::new(Connection {
+            id,
+            agent,
+            documents: Mutex::default(),
+            dirty: Mutex::default(),
+            pushes: Mutex::default(),
+            batches: Mutex::default(),
+            lagged: AtomicBool::new(false),
+            wake: Notify::new(),
+        });
+        lock(&self.connections).insert(id, connection.clone());
+        connection
+    }
+
+    pub fn disconnect(&self, id: u64) {
+        lock(&self.connections).remove(&id);
+    }
+
+    /// How many peers are connected.
+    pub fn count(&self) -> usize {
+        lock(&self.connections).len()
+    }
+
+    fn each(&self, mut f: impl FnMut(&Arc<Connection>)) {
+        let connections: Vec<_> = lock(&self.connections).values().cloned().collect();
+        for connection in &connections {
+            f(connection);
+        }
+    }
+
+    /// `document` changed: every other peer holding it must sync.
+    pub fn changed(&self, document: DocumentId, except: Option<u64>) {
+        self.each(|c| {
+            if Some(c.id) != except && c.holds(&document) {
+                lock(&c.dirty).insert(document);
+                c.wake.notify_one();
+            }
+        });
+    }
+
+    /// Pushes each notification to its agent's connections.
+    pub fn notify(&self, notifications: &[NotificationRow]) {
+        if notifications.is_empty() {
+            return;
+        }
+        self.each(|c| {
+            for n in notifications.iter().filter(|n| n.agent == c.agent) {
+                c.push(Push::Notification(n.clone()));
+            }
+        });
+    }
+
+    /// The agent read notifications in one tab: tell their other tabs.
+    pub fn read(&self, agent: &AgentId, ids: &[String], except: u64) {
+        self.each(|c| {
+            if c.id != except && &c.agent == agent {
+                c.push(Push::NotificationsRead(ids.to_vec()));
+            }
+        });
+    }
+
+    /// Shares presence with the other peers holding `document`.
+    pub fn presence(&self, document: DocumentId, presence: &Presence, except: u64) {
+        self.each(|c| {
+            if c.id != except && c.holds(&document) {
+                c.push(Push::Presence {
+                    document,
+                    presence: presence.clone(),
+                });
+            }
+        });
+    }
+}

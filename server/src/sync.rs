@@ -1,0 +1,102 @@
+//! `GET /sync`: the live websocket (DESIGN §5). The upgrade checks who is
+//! calling (session cookie, `?token=` or a bearer token) and where the page
+//! came from (the Origin allowlist); `sync::connection` speaks the protocol.
+
+mod connection;
+mod limits;
+
+pub use limits::Limits;
+
+use std::collections::HashMap;
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::header::{HOST, ORIGIN};
+use axum::http::request::Parts;
+use axum::response::Response;
+use baton_shared::model::Role;
+use baton_shared::validate::Principal;
+
+use crate::AppState;
+use crate::auth::{Caller, Credential, SESSION_COOKIE, authenticate, bearer, cookie};
+use crate::error::ApiError;
+
+/// Whether a browser page from `origin` may open the socket: the server's
+/// own origin (the request's Host) or one given with `--origin`.
+pub fn origin_allowed(origin: Option<&str>, host: Option<&str>, extra: &[String]) -> bool {
+    let Some(origin) = origin else {
+        // Not a browser: cross-site pages always send Origin.
+        return true;
+    };
+    let own = host.is_some_and(|host| {
+        origin == format!("http://{host}") || origin == format!("https://{host}")
+    });
+    own || extra
+        .iter()
+        .any(|allowed| allowed.trim_end_matches('/') == origin)
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    parts: Parts,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if !origin_allowed(header(ORIGIN), header(HOST), &state.origins) {
+        tracing::info!(origin = ?header(ORIGIN), "refused a socket from another origin");
+        return Err(ApiError::forbidden(
+            "this origin may not open the sync socket",
+        ));
+    }
+    let credential = if let Some(token) = query.get("token") {
+        Credential::ApiToken(token.clone())
+    } else if let Some(token) = bearer(&parts) {
+        Credential::ApiToken(token)
+    } else if let Some(token) = cookie(&parts, SESSION_COOKIE) {
+        Credential::Session(token)
+    } else {
+        return Err(ApiError::unauthorized(
+            "sign in before opening the sync socket",
+        ));
+    };
+    let caller: Caller = authenticate(&state, credential).await?;
+    let principal = match (&caller.credential, caller.agent.role) {
+        (Credential::ApiToken(_), _) => Principal::Integration(caller.agent.id.clone()),
+        (Credential::Session(_), Role::Admin) => Principal::Admin(caller.agent.id.clone()),
+        (Credential::Session(_), Role::Agent) => Principal::Agent(caller.agent.id.clone()),
+    };
+    let limits = state.limits;
+    let tracker = state.tasks.clone();
+    Ok(upgrade
+        .max_message_size(limits.max_frame)
+        .max_frame_size(limits.max_frame)
+        .on_upgrade(move |socket| async move {
+            tracker
+                .track_future(connection::serve(socket, state, caller.agent.id, principal))
+                .await;
+        }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_allowed;
+
+    #[test]
+    fn only_the_own_origin_and_listed_ones_may_connect() {
+        let host = Some("127.0.0.1:8080");
+        assert!(origin_allowed(Some("http://127.0.0.1:8080"), host, &[]));
+        assert!(!origin_allowed(Some("http://evil.example"), host, &[]));
+        assert!(!origin_allowed(Some("http://127.0.0.1:9999"), host, &[]));
+        let extra = ["https://support.example.com/".to_owned()];
+        assert!(origin_allowed(
+            Some("https://support.example.com"),
+            host,
+            &extra
+        ));
+        assert!(
+            origin_allowed(None, host, &[]),
+            "non-browser clients send no Origin"
+        );
+    }
+}

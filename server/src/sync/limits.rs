@@ -1,0 +1,82 @@
+//! Per-connection limits: frame size, message rate, heartbeat, idle timeout.
+
+use std::time::{Duration, Instant};
+
+/// Limits of one sync connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest frame a peer may send, in bytes.
+    pub max_frame: usize,
+    /// Sustained messages per second a peer may send …
+    pub rate: f64,
+    /// … with bursts up to this many.
+    pub burst: f64,
+    /// A ping goes out this often.
+    pub heartbeat: Duration,
+    /// A peer silent this long (not even a pong) is disconnected.
+    pub idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame: 1024 * 1024,
+            rate: 200.0,
+            burst: 2_000.0,
+            heartbeat: Duration::from_secs(20),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A token bucket over the limits' rate and burst.
+pub struct Bucket {
+    tokens: f64,
+    at: Instant,
+    rate: f64,
+    burst: f64,
+}
+
+impl Bucket {
+    pub fn new(limits: &Limits) -> Self {
+        Bucket {
+            tokens: limits.burst,
+            at: Instant::now(),
+            rate: limits.rate,
+            burst: limits.burst,
+        }
+    }
+
+    /// Takes one token; `false` when the peer sends too fast.
+    pub fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.at).as_secs_f64();
+        self.at = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_allowed_and_a_flood_is_not() {
+        let limits = Limits {
+            rate: 10.0,
+            burst: 5.0,
+            ..Limits::default()
+        };
+        let mut bucket = Bucket::new(&limits);
+        assert!((0..5).all(|_| bucket.take()));
+        assert!(!bucket.take());
+        std::thread::sleep(Duration::from_millis(150));
+        assert!(bucket.take(), "tokens come back over time");
+    }
+}

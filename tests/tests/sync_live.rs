@@ -1,0 +1,437 @@
+//! Live sync between real clients and the real server: reassigns travel,
+//! offline work converges by the rules, notifications reach the right people.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+use std::time::Duration;
+
+use baton_shared::conversation::read;
+use baton_shared::docset::Event;
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::model::By;
+use baton_shared::operations::{ReplyMode, assign, bulk_assign, new_batch_id, reply};
+use baton_shared::workspace;
+use baton_tests::sync_client::{Auth, SyncClient};
+use baton_tests::{PASSWORD, Server, Team, ingest, session_token};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Setup {
+    team: Team,
+    server: Server,
+    workspace: DocumentId,
+}
+
+async fn setup() -> anyhow::Result<Setup> {
+    let team = Team::new().await?;
+    let server = Server::start(team.path(), &[]).await?;
+    let me: serde_json::Value = reqwest::Client::new()
+        .post(server.at("/api/login"))
+        .json(&json!({ "email": "ana@acme.test", "password": PASSWORD }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let workspace = me["workspace"].as_str().unwrap().parse()?;
+    Ok(Setup {
+        team,
+        server,
+        workspace,
+    })
+}
+
+impl Setup {
+    async fn agent(&self, email: &str) -> anyhow::Result<SyncClient> {
+        let token = session_token(&self.server, email, PASSWORD).await?;
+        let mut client = SyncClient::connect(&self.server.url, &Auth::Session(token)).await?;
+        client.open_all(&[self.workspace]).await?;
+        Ok(client)
+    }
+
+    async fn conversation(&self, customer: &str) -> anyhow::Result<DocumentId> {
+        let body = json!({ "customer": { "email": format!("{customer}@shop.example"), "name": customer }, "subject": "Help", "body": "Hello?" });
+        let landed: serde_json::Value =
+            ingest(&self.server, &self.team.channel, &self.team.secret, body)
+                .await?
+                .json()
+                .await?;
+        Ok(landed["document"].as_str().unwrap().parse()?)
+    }
+}
+
+fn agent_id(client: &SyncClient, workspace: DocumentId, email: &str) -> AgentId {
+    let ws = workspace::read(client.docs.doc(&workspace).unwrap()).unwrap();
+    ws.agents
+        .values()
+        .find(|a| a.email == email)
+        .unwrap()
+        .id
+        .clone()
+}
+
+fn assignee(client: &SyncClient, doc: DocumentId) -> Option<AgentId> {
+    client
+        .docs
+        .doc(&doc)
+        .and_then(|d| read(d).ok())
+        .and_then(|c| c.assignee().cloned())
+}
+
+fn notifications(client: &SyncClient) -> Vec<String> {
+    client
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notification(n) => Some(n.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reassign_by_one_agent_reaches_the_other() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let doc = s.conversation("dana").await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    let mut ben = s.agent("ben@acme.test").await?;
+    ana.open_all(&[doc]).await?;
+    ben.open_all(&[doc]).await?;
+    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
+    let (ana_id, ben_id) = (
+        agent_id(&ana, s.workspace, "ana@acme.test"),
+        agent_id(&ana, s.workspace, "ben@acme.test"),
+    );
+
+    assign(
+        ana.docs.doc_mut(&doc).unwrap(),
+        &ws,
+        &By::Agent(ana_id),
+        Some(&ben_id),
+        None,
+        baton_shared::clock::now(),
+    )?;
+    ana.docs.sync(doc);
+    ana.flush().await?;
+    let start = std::time::Instant::now();
+    ben.wait(WAIT, |c| assignee(c, doc).as_ref() == Some(&ben_id))
+        .await?;
+    println!(
+        "reassign visible to the other agent after {:?}",
+        start.elapsed()
+    );
+    ben.wait(WAIT, |c| {
+        notifications(c)
+            .iter()
+            .any(|t| t == "Ana assigned you “Help”")
+    })
+    .await?;
+    assert!(ana.refusals().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn offline_work_converges_and_the_loser_is_told() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let doc = s.conversation("dana").await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    let mut ben = s.agent("ben@acme.test").await?;
+    ana.open_all(&[doc]).await?;
+    ben.open_all(&[doc]).await?;
+    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
+    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
+    let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
+
+    // Ana goes offline and replies (claiming); a little later Ben replies online.
+    let offline = ana.disconnect().await;
+    let mut offline = offline;
+    let now = baton_shared::clock::now();
+    reply(
+        offline.doc_mut(&doc).unwrap(),
+        &ws,
+        &ana_id,
+        "Ana here",
+        ReplyMode::Claim,
+        now,
+    )?;
+    reply(
+        ben.docs.doc_mut(&doc).unwrap(),
+        &ws,
+        &ben_id,
+        "Ben here",
+        ReplyMode::Claim,
+        now + 500,
+    )?;
+    ben.docs.sync(doc);
+    ben.flush().await?;
+    ben.wait(WAIT, |c| assignee(c, doc).as_ref() == Some(&ben_id))
+        .await?;
+
+    // Ana reconnects: her earlier claim wins (first to reply), the server
+    // settles the conflict and tells Ben he lost it.
+    let token = session_token(&s.server, "ana@acme.test", PASSWORD).await?;
+    let mut ana = SyncClient::reconnect(&s.server.url, &Auth::Session(token), offline).await?;
+    ana.docs.sync_all();
+    ana.flush().await?;
+    for client in [&mut ana, &mut ben] {
+        client
+            .wait(WAIT, |c| {
+                c.docs
+                    .doc(&doc)
+                    .and_then(|d| read(d).ok())
+                    .is_some_and(|conv| {
+                        conv.assignments.len() == 1
+                            && conv.assignee() == Some(&ana_id)
+                            && conv.messages.len() == 3
+                    })
+            })
+            .await?;
+    }
+    let heads_a = ana.docs.doc(&doc).unwrap().clone().get_heads();
+    ben.wait(WAIT, |c| {
+        c.docs.doc(&doc).unwrap().clone().get_heads() == heads_a
+    })
+    .await?;
+    ben.wait(WAIT, |c| {
+        notifications(c)
+            .iter()
+            .any(|t| t.contains("moved") || t.contains("assigned"))
+    })
+    .await?;
+    let settled = read(ben.docs.doc(&doc).unwrap())?;
+    assert!(settled.activity.iter().any(|a| a.event.name() == "settled"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn notifications_follow_the_assignment_rules() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    let mut ben = s.agent("ben@acme.test").await?;
+    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
+    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
+    let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
+
+    // Unassigned: every subscriber is told.
+    let doc = s.conversation("dana").await?;
+    ana.wait(WAIT, |c| notifications(c).len() == 1).await?;
+    ben.wait(WAIT, |c| notifications(c).len() == 1).await?;
+
+    // Ana replies first and owns it: the next message tells Ana alone.
+    ana.open_all(&[doc]).await?;
+    reply(
+        ana.docs.doc_mut(&doc).unwrap(),
+        &ws,
+        &ana_id,
+        "On it",
+        ReplyMode::Claim,
+        baton_shared::clock::now(),
+    )?;
+    ana.settle(doc).await?;
+    let body = json!({ "customer": { "email": "dana@shop.example", "name": "Dana" }, "body": "Thanks!", "conversation": read(ana.docs.doc(&doc).unwrap())?.id });
+    assert_eq!(
+        ingest(&s.server, &s.team.channel, &s.team.secret, body.clone())
+            .await?
+            .status(),
+        201
+    );
+    ana.wait(WAIT, |c| notifications(c).len() == 2).await?;
+    ben.idle(Duration::from_millis(500)).await?;
+    assert_eq!(notifications(&ben).len(), 1, "Ben is no longer told");
+
+    // Ana reassigns to Ben: Ben is told, Ana (the actor) is not.
+    assign(
+        ana.docs.doc_mut(&doc).unwrap(),
+        &ws,
+        &By::Agent(ana_id.clone()),
+        Some(&ben_id),
+        None,
+        baton_shared::clock::now(),
+    )?;
+    ana.settle(doc).await?;
+    ben.wait(WAIT, |c| notifications(c).len() == 2).await?;
+    assert_eq!(notifications(&ana).len(), 2);
+
+    // "Reply and leave unassigned" keeps telling every subscriber.
+    let other = s.conversation("eli").await?;
+    ana.wait(WAIT, |c| notifications(c).len() == 3).await?;
+    ben.wait(WAIT, |c| notifications(c).len() == 3).await?;
+    ben.open_all(&[other]).await?;
+    reply(
+        ben.docs.doc_mut(&other).unwrap(),
+        &ws,
+        &ben_id,
+        "Checking",
+        ReplyMode::LeaveUnassigned,
+        baton_shared::clock::now(),
+    )?;
+    ben.settle(other).await?;
+    let body = json!({ "customer": { "email": "eli@shop.example", "name": "Eli" }, "body": "Still there?", "conversation": read(ben.docs.doc(&other).unwrap())?.id });
+    ingest(&s.server, &s.team.channel, &s.team.secret, body).await?;
+    ana.wait(WAIT, |c| notifications(c).len() == 4).await?;
+    ben.wait(WAIT, |c| notifications(c).len() == 4).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bulk_reassign_of_fifty_is_one_notification() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    let mut ben = s.agent("ben@acme.test").await?;
+    let mut docs = Vec::new();
+    for i in 0..50 {
+        docs.push(s.conversation(&format!("c{i}")).await?);
+    }
+    ana.open_all(&docs).await?;
+    ben.wait(WAIT, |c| notifications(c).len() == 50).await?;
+    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
+    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
+    let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
+    let batch = new_batch_id();
+    let selected = ana
+        .docs
+        .docs_mut(&docs)
+        .map(|(_, d)| (read(d).unwrap().id, d));
+    let outcomes = bulk_assign(
+        selected,
+        &ws,
+        &By::Agent(ana_id),
+        Some(&ben_id),
+        &batch,
+        baton_shared::clock::now(),
+    );
+    assert_eq!(outcomes.iter().filter(|o| o.result.is_ok()).count(), 50);
+    for id in &docs {
+        ana.docs.sync(*id);
+    }
+    ana.idle(Duration::from_millis(500)).await?;
+    let batch_of = |c: &SyncClient| -> Vec<baton_shared::protocol::Notification> {
+        c.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Notification(n) if n.batch.is_some() => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    ben.wait(WAIT, |c| batch_of(c).last().is_some_and(|n| n.count == 50))
+        .await?;
+    let live = batch_of(&ben);
+    let ids: std::collections::HashSet<_> = live.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(ids.len(), 1, "one notification per batch, updated in place");
+    assert_eq!(
+        live.last().unwrap().text,
+        "Ana assigned you 50 conversations"
+    );
+    let listed: serde_json::Value = {
+        let http = baton_tests::client();
+        baton_tests::login(&s.server, &http, "ben@acme.test", PASSWORD).await?;
+        http.get(s.server.at("/api/notifications?limit=200"))
+            .send()
+            .await?
+            .json()
+            .await?
+    };
+    let batch_rows: Vec<_> = listed["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["event"] == "assignment")
+        .collect();
+    assert_eq!(batch_rows.len(), 1);
+    assert_eq!(batch_rows[0]["count"], 50);
+    assert_eq!(batch_rows[0]["text"], "Ana assigned you 50 conversations");
+    Ok(())
+}
+
+#[tokio::test]
+async fn presence_is_shared_and_speaks_for_the_signed_in_agent() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let doc = s.conversation("dana").await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    let mut ben = s.agent("ben@acme.test").await?;
+    ana.open_all(&[doc]).await?;
+    ben.open_all(&[doc]).await?;
+    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
+    let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
+    // Ben says he is typing, and even claims to be Ana: the server corrects it.
+    let claim = baton_shared::protocol::Presence {
+        agent: ana_id,
+        state: baton_shared::protocol::PresenceState::Typing,
+    };
+    ben.docs.presence(doc, &claim);
+    ben.flush().await?;
+    ana.wait(WAIT, |c| {
+        c.events.iter().any(|e| matches!(e, Event::Presence { document, presence } if *document == doc && presence.agent == ben_id && presence.state == baton_shared::protocol::PresenceState::Typing))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unknown_documents_are_unavailable_and_the_projection_follows_sync() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    let nowhere = DocumentId::random();
+    ana.docs.open(nowhere);
+    ana.wait(WAIT, |c| c.events.contains(&Event::Unavailable(nowhere)))
+        .await?;
+
+    let doc = s.conversation("dana").await?;
+    ana.open_all(&[doc]).await?;
+    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
+    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
+    reply(
+        ana.docs.doc_mut(&doc).unwrap(),
+        &ws,
+        &ana_id,
+        "Mine now",
+        ReplyMode::Claim,
+        baton_shared::clock::now(),
+    )?;
+    ana.settle(doc).await?;
+    let http = baton_tests::client();
+    baton_tests::login(&s.server, &http, "ana@acme.test", PASSWORD).await?;
+    let mine: serde_json::Value = http
+        .get(s.server.at("/api/conversations?view=mine"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(mine["conversations"][0]["preview"], "Mine now");
+    assert_eq!(mine["counts"]["mine"], 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_going_away() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    let Setup { server, team, .. } = s;
+    let stopping = tokio::spawn(server.stop());
+    let _ = ana.wait(WAIT, |_| false).await;
+    assert_eq!(ana.closed, Some(1001));
+    stopping.await??;
+    drop(team);
+    Ok(())
+}
+
+#[tokio::test]
+async fn changes_made_by_the_command_line_reach_connected_agents() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    baton_tests::baton_json(
+        s.team.path(),
+        &["agent", "add", "--email", "cy@acme.test", "--name", "Cy"],
+    )
+    .await?;
+    let ws_id = s.workspace;
+    ana.wait(WAIT, |c| {
+        workspace::read(c.docs.doc(&ws_id).unwrap())
+            .unwrap()
+            .agents
+            .values()
+            .any(|a| a.email == "cy@acme.test")
+    })
+    .await?;
+    Ok(())
+}
