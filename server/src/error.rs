@@ -83,6 +83,7 @@ impl From<HubError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", op.to_string())
             }
             HubError::Store(store) => store.into(),
+            HubError::Deactivated => Self::unauthorized("this account has been deactivated"),
             other => Self::internal(other),
         }
     }

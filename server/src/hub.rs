@@ -38,6 +38,8 @@ pub enum HubError {
     Read(#[from] ReadError),
     #[error("no such document: {0}")]
     Missing(DocumentId),
+    #[error("the account has been deactivated")]
+    Deactivated,
 }
 
 /// What a committed conversation change produced.

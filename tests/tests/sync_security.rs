@@ -457,3 +457,38 @@ async fn a_slow_reader_does_not_delay_the_others() -> anyhow::Result<()> {
     drop(slow);
     server.stop().await
 }
+
+#[tokio::test]
+async fn a_deactivated_agent_cannot_keep_writing_over_an_open_socket() -> anyhow::Result<()> {
+    let team = Team::new().await?;
+    let server = Server::start(team.path(), &[]).await?;
+    let ws_id = workspace_id(&server).await?;
+    let doc = new_conversation(&team, &server).await?;
+    let mut ben = connect(&server, "ben@acme.test").await?;
+    ben.open_all(&[ws_id, doc]).await?;
+    let ws = workspace::read(ben.docs.doc(&ws_id).unwrap())?;
+    let ben_id = id_of(&ws, "ben@acme.test");
+    baton_json(
+        team.path(),
+        &["agent", "deactivate", "--email", "ben@acme.test"],
+    )
+    .await?;
+    note(
+        ben.docs.doc_mut(&doc).unwrap(),
+        &ws,
+        &ben_id,
+        "still here?",
+        baton_shared::clock::now(),
+    )?;
+    ben.docs.sync(doc);
+    let _ = ben.wait(WAIT, |_| false).await;
+    assert_eq!(ben.closed, Some(1008));
+    let mut admin = connect(&server, "admin@acme.test").await?;
+    admin.open_all(&[doc]).await?;
+    assert_eq!(
+        read(admin.docs.doc(&doc).unwrap())?.messages.len(),
+        1,
+        "the note was not stored"
+    );
+    server.stop().await
+}

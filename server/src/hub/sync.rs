@@ -48,6 +48,12 @@ impl Hub {
         mut message: sync::Message,
     ) -> Result<Received, HubError> {
         let workspace_now = self.workspace().await?;
+        // Deactivation may come from another process while the socket is open.
+        if let Some(agent) = principal.agent()
+            && !workspace_now.is_active(agent)
+        {
+            return Err(HubError::Deactivated);
+        }
         let mut held = self.lock(id).await?;
         let kind = held.kind;
         let chunks = std::mem::replace(&mut message.changes, ChunkList::empty());

@@ -271,6 +271,9 @@ impl Peer {
             .await
         {
             Ok(received) => received,
+            Err(crate::hub::HubError::Deactivated) => {
+                return Flow::Close(POLICY, "this account has been deactivated");
+            }
             Err(err) => {
                 tracing::error!(error = %err, %document, "sync failed");
                 self.error(
