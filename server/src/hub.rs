@@ -229,20 +229,11 @@ impl Hub {
             chunk: doc.save(),
             snapshot: None,
         });
-        writes.push(Write::Conversation(projection::conversation_row(
-            &after, id,
-        )));
-        let notifications = if notify {
-            projection::notifications(None, &after, id, &workspace)
-        } else {
-            Vec::new()
-        };
-        writes.extend(
-            projection::new_replies(None, &after)
-                .into_iter()
-                .map(Write::Reply),
-        );
-        writes.extend(notifications.iter().cloned().map(Write::Notification));
+        let mut notifications = outcome_writes(&mut writes, None, &after, id, &workspace);
+        if !notify {
+            writes.retain(|w| !matches!(w, Write::Notification(_)));
+            notifications.clear();
+        }
         let receipt = self.store.commit(writes).await?;
         let seq = first_seq(&receipt);
         self.documents
@@ -275,19 +266,9 @@ impl Hub {
                 notifications: Vec::new(),
             });
         };
-        let id = held.id;
-        let notifications = projection::notifications(before, &after, id, workspace);
         let mut writes = extra;
         writes.push(document);
-        writes.push(Write::Conversation(projection::conversation_row(
-            &after, id,
-        )));
-        writes.extend(
-            projection::new_replies(before, &after)
-                .into_iter()
-                .map(Write::Reply),
-        );
-        writes.extend(notifications.iter().cloned().map(Write::Notification));
+        let notifications = outcome_writes(&mut writes, before, &after, held.id, workspace);
         let receipt = self.store.commit(writes).await?;
         let seq = first_seq(&receipt);
         held.committed(seq);
@@ -334,6 +315,27 @@ impl Hub {
         self.live.changed(id, except);
         self.live.notify(notifications);
     }
+}
+
+/// Adds what a conversation change implies besides the document itself (the
+/// projection row, replies to deliver, notifications) and returns the
+/// notifications.
+fn outcome_writes(
+    writes: &mut Vec<Write>,
+    before: Option<&Conversation>,
+    after: &Conversation,
+    id: DocumentId,
+    workspace: &Workspace,
+) -> Vec<NotificationRow> {
+    let notifications = projection::notifications(before, after, id, workspace);
+    writes.push(Write::Conversation(projection::conversation_row(after, id)));
+    writes.extend(
+        projection::new_replies(before, after)
+            .into_iter()
+            .map(Write::Reply),
+    );
+    writes.extend(notifications.iter().cloned().map(Write::Notification));
+    notifications
 }
 
 /// Binds the actors of changes since `since` (other than `actor`, already

@@ -31,6 +31,17 @@ impl From<crate::store::StoreError> for TeamError {
     }
 }
 
+/// The agent with `email` (case-insensitive), or a clear error.
+async fn find_agent(hub: &Hub, email: &str) -> Result<(String, AgentRow), TeamError> {
+    let email = email.trim().to_lowercase();
+    let row = hub
+        .store
+        .agent_by_email(&email)
+        .await?
+        .ok_or_else(|| TeamError::UnknownAgent(email.clone()))?;
+    Ok((email, row))
+}
+
 /// A new agent and the password to give them (shown once).
 #[derive(Debug, Clone, Serialize)]
 pub struct NewAgent {
@@ -135,12 +146,7 @@ pub struct Deactivated {
 /// Deactivates an agent: revokes their sessions and tokens and unassigns
 /// their open conversations (the channels' subscribers are told).
 pub async fn deactivate_agent(hub: &Hub, email: &str) -> Result<Deactivated, TeamError> {
-    let email = email.trim().to_lowercase();
-    let row = hub
-        .store
-        .agent_by_email(&email)
-        .await?
-        .ok_or_else(|| TeamError::UnknownAgent(email.clone()))?;
+    let (email, row) = find_agent(hub, email).await?;
     let now = baton_shared::clock::now();
     let id = row.id.clone();
     hub.change_workspace(
@@ -215,12 +221,7 @@ pub async fn add_channel(hub: &Hub, name: &str, kind: &str) -> Result<NewChannel
 
 /// Creates an API token that acts as the agent with `email`.
 pub async fn create_token(hub: &Hub, email: &str) -> Result<(AgentId, String), TeamError> {
-    let email = email.trim().to_lowercase();
-    let row = hub
-        .store
-        .agent_by_email(&email)
-        .await?
-        .ok_or_else(|| TeamError::UnknownAgent(email.clone()))?;
+    let (email, row) = find_agent(hub, email).await?;
     if !row.active {
         return Err(TeamError::Invalid(format!("{email} is deactivated")));
     }

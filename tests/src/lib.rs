@@ -260,3 +260,33 @@ pub async fn session_token(server: &Server, email: &str, password: &str) -> anyh
         .context("no baton_session in the cookie")?;
     Ok(token.to_owned())
 }
+
+/// The workspace document's id, as `/api/login` tells it.
+pub async fn workspace_document(server: &Server) -> anyhow::Result<baton_shared::ids::DocumentId> {
+    let me = login(server, &client(), "ana@acme.test", PASSWORD).await?;
+    let id = me["workspace"]
+        .as_str()
+        .context("no workspace in /api/login")?;
+    Ok(id.parse()?)
+}
+
+/// Opens a conversation from `customer` over ingest; returns its document id.
+pub async fn new_conversation(
+    server: &Server,
+    team: &Team,
+    customer: &str,
+) -> anyhow::Result<baton_shared::ids::DocumentId> {
+    let body = serde_json::json!({
+        "customer": { "email": format!("{customer}@shop.example"), "name": customer },
+        "subject": "Help",
+        "body": "Hello?",
+    });
+    let landed: Value = ingest(server, &team.channel, &team.secret, body)
+        .await?
+        .json()
+        .await?;
+    let id = landed["document"]
+        .as_str()
+        .context("no document in the ingest answer")?;
+    Ok(id.parse()?)
+}

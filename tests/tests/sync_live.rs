@@ -25,14 +25,7 @@ struct Setup {
 async fn setup() -> anyhow::Result<Setup> {
     let team = Team::new().await?;
     let server = Server::start(team.path(), &[]).await?;
-    let me: serde_json::Value = reqwest::Client::new()
-        .post(server.at("/api/login"))
-        .json(&json!({ "email": "ana@acme.test", "password": PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let workspace = me["workspace"].as_str().unwrap().parse()?;
+    let workspace = baton_tests::workspace_document(&server).await?;
     Ok(Setup {
         team,
         server,
@@ -49,13 +42,7 @@ impl Setup {
     }
 
     async fn conversation(&self, customer: &str) -> anyhow::Result<DocumentId> {
-        let body = json!({ "customer": { "email": format!("{customer}@shop.example"), "name": customer }, "subject": "Help", "body": "Hello?" });
-        let landed: serde_json::Value =
-            ingest(&self.server, &self.team.channel, &self.team.secret, body)
-                .await?
-                .json()
-                .await?;
-        Ok(landed["document"].as_str().unwrap().parse()?)
+        baton_tests::new_conversation(&self.server, &self.team, customer).await
     }
 }
 

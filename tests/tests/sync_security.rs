@@ -13,8 +13,7 @@ use baton_shared::model::{By, Role};
 use baton_shared::operations::{ReplyMode, assign, customer_message, note, reply, resolve};
 use baton_shared::workspace::{self, Workspace};
 use baton_tests::sync_client::{Auth, SyncClient, open_socket};
-use baton_tests::{PASSWORD, Server, Team, baton_json, ingest, session_token};
-use serde_json::json;
+use baton_tests::{PASSWORD, Server, Team, baton_json, session_token};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -24,23 +23,11 @@ async fn connect(server: &Server, email: &str) -> anyhow::Result<SyncClient> {
 }
 
 async fn workspace_id(server: &Server) -> anyhow::Result<DocumentId> {
-    let me: serde_json::Value = reqwest::Client::new()
-        .post(server.at("/api/login"))
-        .json(&json!({ "email": "ana@acme.test", "password": PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(me["workspace"].as_str().unwrap().parse()?)
+    baton_tests::workspace_document(server).await
 }
 
 async fn new_conversation(team: &Team, server: &Server) -> anyhow::Result<DocumentId> {
-    let body = json!({ "customer": { "email": "dana@shop.example", "name": "Dana" }, "subject": "Help", "body": "Hello?" });
-    let landed: serde_json::Value = ingest(server, &team.channel, &team.secret, body)
-        .await?
-        .json()
-        .await?;
-    Ok(landed["document"].as_str().unwrap().parse()?)
+    baton_tests::new_conversation(server, team, "dana").await
 }
 
 fn obj(doc: &AutoCommit, key: &str) -> baton_shared::automerge::ObjId {
