@@ -40,6 +40,10 @@ pub fn App() -> impl IntoView {
                     })}
                 </Suspense>
             </p>
+            <p class="note">
+                "The inbox is not in the browser yet. The server, its HTTP API and live sync are \
+                running; the README shows how to use them."
+            </p>
         </main>
     }
 }

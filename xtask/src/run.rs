@@ -7,10 +7,7 @@ use crate::tools;
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut phases = Phases::default();
-    phases.time("install missing tools", || {
-        tools::ensure_wasm_tools()?;
-        tools::ensure_wasm_opt()
-    })?;
+    phases.time("install missing tools", tools::ensure_wasm_tools)?;
     phases.run(
         "build the app (trunk, release)",
         Command::new("trunk")

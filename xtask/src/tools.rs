@@ -1,6 +1,6 @@
 //! Installs what the build needs when it is missing, and says so: the wasm32
-//! target, trunk, the wasm-bindgen-cli equal to the pinned crate, wasm-opt
-//! (Debian binaryen) and, for browser tests, Debian chromium + chromedriver.
+//! target, trunk, the wasm-bindgen-cli equal to the pinned crate and, for
+//! browser tests, Debian chromium + chromedriver.
 
 use std::process::Command;
 
@@ -31,7 +31,6 @@ pub fn ensure_wasm_tools() -> anyhow::Result<()> {
 
 pub fn install_all() -> anyhow::Result<()> {
     ensure_wasm_tools()?;
-    ensure_wasm_opt()?;
     ensure_browser()
 }
 
@@ -62,14 +61,6 @@ fn ensure_wasm_bindgen() -> anyhow::Result<()> {
     println!("Installing wasm-bindgen-cli {version} to match the wasm-bindgen crate…");
     // `--locked` fails for this crate's published lockfile; resolve afresh.
     status(cargo().args(["install", "wasm-bindgen-cli", "--version", &version]))
-}
-
-/// wasm-opt shrinks release builds; trunk finds it on PATH.
-pub fn ensure_wasm_opt() -> anyhow::Result<()> {
-    if output("wasm-opt", &["--version"]).is_some() {
-        return Ok(());
-    }
-    apt_install(&["binaryen"], "wasm-opt (Debian binaryen)")
 }
 
 /// Debian chromium and chromedriver for the browser tests.
