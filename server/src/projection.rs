@@ -132,6 +132,35 @@ pub fn notifications(
         .collect()
 }
 
+/// Tells `loser` that a concurrent change of theirs lost to `winner`'s
+/// (the server settles a conflict and notifies whoever lost).
+pub fn lost_conflict(
+    conversation: &Conversation,
+    document: DocumentId,
+    loser: baton_shared::ids::AgentId,
+    winner: Option<&baton_shared::ids::AgentId>,
+    workspace: &Workspace,
+) -> NotificationRow {
+    let actor = match winner {
+        Some(agent) => actor_name(&By::Agent(agent.clone()), workspace),
+        None => "Nobody".to_owned(),
+    };
+    NotificationRow {
+        id: notification_id(&loser, None),
+        agent: loser,
+        conversation: conversation.id.clone(),
+        document,
+        event: "settled".to_owned(),
+        reason: reason_name(Reason::MovedAway).to_owned(),
+        actor: Some(actor),
+        subject: conversation.subject.clone(),
+        batch: None,
+        count: 1,
+        at: conversation.latest_at(),
+        read: false,
+    }
+}
+
 /// A batch's notification for one agent has one id, so every change of the
 /// batch lands on the same row (and the same entry in the app's list).
 fn notification_id(agent: &baton_shared::ids::AgentId, batch: Option<&str>) -> String {
@@ -193,6 +222,9 @@ pub fn render(row: &NotificationRow) -> String {
     let subject = &row.subject;
     let many = row.count > 1;
     match (row.event.as_str(), parse_reason(&row.reason)) {
+        ("settled", _) => {
+            format!("{actor} holds “{subject}”: a change made at the same time as yours came first")
+        }
         ("message", Reason::Assignee) => format!("{actor} wrote again: “{subject}”"),
         ("message", _) => format!("New message from {actor}: “{subject}”"),
         (_, Reason::AssignedToYou) if many => {

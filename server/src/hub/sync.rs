@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use baton_shared::automerge::sync::{self, ChunkList, SyncDoc};
 use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
-use baton_shared::operations::correct;
+use baton_shared::operations::{Correction, correct};
 use baton_shared::validate::{self, Context, Principal, Violation, validate_change};
 
 use super::{Hub, HubError, SERVER_PRINCIPAL, first_seq};
+use crate::projection;
 use crate::store::{DocumentKind, NotificationRow, Write};
 
 /// What receiving one sync message did.
@@ -149,16 +150,38 @@ impl Hub {
                     received.notifications = committed.notifications;
                     let now = baton_shared::clock::now();
                     let before = conversation::read(&held.doc)?;
-                    if !correct(&mut held.doc, &workspace_now, now)?.is_empty() {
+                    let corrections = correct(&mut held.doc, &workspace_now, now)?;
+                    if !corrections.is_empty() {
+                        // Whoever lost a settled conflict is told, unless this
+                        // change already told them the conversation moved.
+                        let after = conversation::read(&held.doc)?;
+                        let mut lost: Vec<NotificationRow> = Vec::new();
+                        for correction in &corrections {
+                            let Correction::Settled(conflict) = correction else {
+                                continue;
+                            };
+                            for loser in &conflict.losers {
+                                let told = received
+                                    .notifications
+                                    .iter()
+                                    .any(|n| &n.agent == loser && n.reason == "moved_away");
+                                if workspace_now.is_active(loser) && !told {
+                                    lost.push(projection::lost_conflict(
+                                        &after,
+                                        id,
+                                        loser.clone(),
+                                        conflict.winner.agent.as_ref(),
+                                        &workspace_now,
+                                    ));
+                                }
+                            }
+                        }
+                        let extra = lost.iter().cloned().map(Write::Notification).collect();
                         let fixed = self
-                            .commit_conversation(
-                                &mut held,
-                                Some(&before),
-                                &workspace_now,
-                                Vec::new(),
-                            )
+                            .commit_conversation(&mut held, Some(&before), &workspace_now, extra)
                             .await?;
                         received.notifications.extend(fixed.notifications);
+                        received.notifications.extend(lost);
                     }
                 }
                 DocumentKind::Workspace => {
