@@ -46,6 +46,13 @@ impl Workspace {
         self.agents.get(id)
     }
 
+    /// The agent whose email is `email` (case-insensitive), active or not.
+    pub fn agent_by_email(&self, email: &str) -> Option<&Agent> {
+        self.agents
+            .values()
+            .find(|a| a.email.eq_ignore_ascii_case(email.trim()))
+    }
+
     /// Whether `id` names an active agent (one who may hold conversations).
     pub fn is_active(&self, id: &AgentId) -> bool {
         self.agent(id).is_some_and(|a| a.active)

@@ -48,12 +48,7 @@ impl Setup {
 
 fn agent_id(client: &SyncClient, workspace: DocumentId, email: &str) -> AgentId {
     let ws = workspace::read(client.docs.doc(&workspace).unwrap()).unwrap();
-    ws.agents
-        .values()
-        .find(|a| a.email == email)
-        .unwrap()
-        .id
-        .clone()
+    ws.agent_by_email(email).unwrap().id.clone()
 }
 
 fn assignee(client: &SyncClient, doc: DocumentId) -> Option<AgentId> {

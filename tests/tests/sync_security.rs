@@ -38,12 +38,7 @@ fn obj(doc: &AutoCommit, key: &str) -> baton_shared::automerge::ObjId {
 }
 
 fn id_of(ws: &Workspace, email: &str) -> AgentId {
-    ws.agents
-        .values()
-        .find(|a| a.email == email)
-        .unwrap()
-        .id
-        .clone()
+    ws.agent_by_email(email).unwrap().id.clone()
 }
 
 type Forge = Box<dyn Fn(&mut AutoCommit, &Workspace)>;
