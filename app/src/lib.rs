@@ -1,49 +1,55 @@
 //! Baton in the browser: a Leptos single-page app over Automerge documents.
+//! `state` owns the documents and the connection; `components` draw them.
 
+pub mod api;
+pub mod components;
+pub mod desktop;
 pub mod selection;
+pub mod socket;
+pub mod state;
+pub mod storage;
+pub mod time;
+pub mod words;
 
 use leptos::prelude::*;
 
-/// The server's answer to `/healthz`.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct Health {
-    status: String,
-}
-
-async fn server_status() -> Result<String, String> {
-    let response = gloo_net::http::Request::get("/healthz")
-        .send()
-        .await
-        .map_err(|e| format!("the server cannot be reached ({e})"))?;
-    if !response.ok() {
-        return Err(format!("the server answered {}", response.status()));
-    }
-    let health: Health = response
-        .json()
-        .await
-        .map_err(|e| format!("the server sent an unexpected answer ({e})"))?;
-    Ok(health.status)
-}
+use components::login::Login;
+use components::shell::{Shell, start_clock};
+use components::toasts::Toasts;
+use state::{AppState, Phase, Route};
 
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    let status = LocalResource::new(server_status);
+    let state = AppState::new();
+    provide_context(state);
+    let read_route = move || {
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        state.route.set(Route::parse(&hash));
+    };
+    read_route();
+    let hash_change = window_event_listener(leptos::ev::hashchange, move |_| read_route());
+    let online = window_event_listener(leptos::ev::online, move |_| state.retry_now());
+    on_cleanup(move || {
+        hash_change.remove();
+        online.remove();
+    });
+    start_clock(state);
+    desktop::register_service_worker();
+    leptos::task::spawn_local(state.boot());
     view! {
-        <main class="boot">
-            <h1>"Baton"</h1>
-            <p data-testid="server-status" role="status">
-                <Suspense fallback=|| "Connecting to the server…">
-                    {move || status.get().map(|answer| match answer {
-                        Ok(state) => format!("Server: {state}"),
-                        Err(problem) => format!("Offline: {problem}"),
-                    })}
-                </Suspense>
-            </p>
-            <p class="note">
-                "The inbox is not in the browser yet. The server, its HTTP API and live sync are \
-                running; the README shows how to use them."
-            </p>
-        </main>
+        {move || match state.phase.get() {
+            Phase::Booting => view! {
+                <main class="boot" aria-busy="true">
+                    <p class="brand">"Baton"</p>
+                    <p class="muted" role="status">"Opening your inbox…"</p>
+                </main>
+            }.into_any(),
+            Phase::SignedOut { problem } => view! { <Login problem=problem /> }.into_any(),
+            Phase::Ready(_) => view! { <Shell /> }.into_any(),
+        }}
+        <Toasts />
     }
 }

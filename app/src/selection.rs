@@ -4,18 +4,26 @@
 
 use std::collections::BTreeSet;
 
-use baton_shared::ids::ConversationId;
-
-/// The inbox selection. Plain data, so the rules are tested without a browser.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Selection {
-    selected: BTreeSet<ConversationId>,
-    anchor: Option<ConversationId>,
+/// The inbox selection of rows keyed by `K`. Plain data, so the rules are
+/// tested without a browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection<K> {
+    selected: BTreeSet<K>,
+    anchor: Option<K>,
 }
 
-impl Selection {
+impl<K> Default for Selection<K> {
+    fn default() -> Self {
+        Selection {
+            selected: BTreeSet::new(),
+            anchor: None,
+        }
+    }
+}
+
+impl<K: Ord + Clone> Selection<K> {
     /// A plain click on a row's checkbox: toggles it and makes it the anchor.
-    pub fn toggle(&mut self, id: &ConversationId) {
+    pub fn toggle(&mut self, id: &K) {
         if !self.selected.remove(id) {
             self.selected.insert(id.clone());
         }
@@ -24,7 +32,7 @@ impl Selection {
 
     /// Shift+Click: selects every row between the anchor and `id` in `order`
     /// (the rows as the list shows them). Without an anchor it is a toggle.
-    pub fn extend_to(&mut self, id: &ConversationId, order: &[ConversationId]) {
+    pub fn extend_to(&mut self, id: &K, order: &[K]) {
         let anchor_at = self
             .anchor
             .as_ref()
@@ -39,7 +47,7 @@ impl Selection {
     }
 
     /// Selects every row in view.
-    pub fn select_all(&mut self, order: &[ConversationId]) {
+    pub fn select_all(&mut self, order: &[K]) {
         self.selected.extend(order.iter().cloned());
     }
 
@@ -49,7 +57,7 @@ impl Selection {
         self.anchor = None;
     }
 
-    pub fn contains(&self, id: &ConversationId) -> bool {
+    pub fn contains(&self, id: &K) -> bool {
         self.selected.contains(id)
     }
 
@@ -62,7 +70,7 @@ impl Selection {
     }
 
     /// The selected conversations in `order`'s order.
-    pub fn in_order<'a>(&self, order: &'a [ConversationId]) -> Vec<&'a ConversationId> {
+    pub fn in_order<'a>(&self, order: &'a [K]) -> Vec<&'a K> {
         order.iter().filter(|id| self.contains(id)).collect()
     }
 }
@@ -70,6 +78,7 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baton_shared::ids::ConversationId;
 
     fn rows(n: u8) -> Vec<ConversationId> {
         (0..n)
@@ -80,7 +89,7 @@ mod tests {
     #[test]
     fn shift_click_four_below_selects_five() {
         let order = rows(10);
-        let mut selection = Selection::default();
+        let mut selection = Selection::<ConversationId>::default();
         selection.toggle(&order[2]);
         selection.extend_to(&order[6], &order);
         assert_eq!(selection.len(), 5);
@@ -93,7 +102,7 @@ mod tests {
     #[test]
     fn shift_click_upwards_and_from_the_last_clicked_row() {
         let order = rows(10);
-        let mut selection = Selection::default();
+        let mut selection = Selection::<ConversationId>::default();
         selection.toggle(&order[7]);
         selection.extend_to(&order[5], &order);
         assert_eq!(selection.len(), 3);
@@ -108,7 +117,7 @@ mod tests {
     #[test]
     fn shift_click_without_an_anchor_selects_one_row() {
         let order = rows(4);
-        let mut selection = Selection::default();
+        let mut selection = Selection::<ConversationId>::default();
         selection.extend_to(&order[3], &order);
         assert_eq!(selection.in_order(&order), vec![&order[3]]);
     }
@@ -116,7 +125,7 @@ mod tests {
     #[test]
     fn toggling_twice_deselects_and_clear_forgets_the_anchor() {
         let order = rows(4);
-        let mut selection = Selection::default();
+        let mut selection = Selection::<ConversationId>::default();
         selection.toggle(&order[1]);
         selection.toggle(&order[1]);
         assert!(selection.is_empty());

@@ -1,0 +1,172 @@
+//! The reply box: Reply (claims an unassigned conversation), Reply and leave
+//! unassigned, or an internal note. Warns first when someone else is typing
+//! or the conversation belongs to someone else.
+
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::operations::ReplyMode;
+use baton_shared::protocol::PresenceState;
+use leptos::html;
+use leptos::prelude::*;
+
+use super::ui::Ui;
+use crate::state::{AppState, ToastKind};
+use crate::time;
+
+/// Typing is announced at most this often.
+const TYPING_EVERY_MS: i64 = 2_500;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Reply,
+    Note,
+}
+
+#[component]
+pub fn Composer(
+    doc: DocumentId,
+    assignee: Signal<Option<AgentId>>,
+    open: Signal<bool>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let ui = expect_context::<Ui>();
+    let body = RwSignal::new(String::new());
+    let mode = RwSignal::new(Mode::Reply);
+    // The warning the agent has seen and chosen to send past.
+    let warned = RwSignal::new(None::<String>);
+    let last_typing = StoredValue::new(0i64);
+    let area = NodeRef::<html::Textarea>::new();
+    Effect::new(move |_| {
+        if ui.focus_reply.get() > 0 {
+            if let Some(el) = area.get_untracked() {
+                let _ = el.focus();
+            }
+        }
+    });
+    let warning = move || -> Option<String> {
+        let me = state.me()?;
+        let now = state.clock.get();
+        let typing: Vec<String> = state.presence.with(|p| {
+            p.others(&doc, &me, now)
+                .into_iter()
+                .filter(|(_, s)| *s == PresenceState::Typing)
+                .map(|(a, _)| state.agent_name(&a))
+                .collect()
+        });
+        if let Some(name) = typing.first() {
+            return Some(format!("{name} is typing a reply right now."));
+        }
+        match assignee.get() {
+            Some(agent) if agent != me => Some(format!(
+                "This conversation belongs to {}.",
+                state.agent_name(&agent)
+            )),
+            _ => None,
+        }
+    };
+    let send = move |reply_mode: Option<ReplyMode>| {
+        let text = body.get_untracked();
+        if text.trim().is_empty() {
+            return;
+        }
+        // Replies (not notes) stop once for a warning the agent has not seen.
+        if reply_mode.is_some() {
+            if let Some(w) = warning() {
+                if warned.get_untracked().as_deref() != Some(w.as_str()) {
+                    warned.set(Some(w));
+                    return;
+                }
+            }
+        }
+        let result = match reply_mode {
+            Some(m) => state.reply(doc, text.trim(), m).map(|claimed| {
+                if claimed {
+                    state.toast(
+                        ToastKind::Info,
+                        "Replied; the conversation is now yours.",
+                        None,
+                    );
+                }
+            }),
+            None => state.note(doc, text.trim()),
+        };
+        match result {
+            Ok(()) => {
+                body.set(String::new());
+                warned.set(None);
+                state.announce(doc, PresenceState::Viewing);
+            }
+            Err(problem) => state.toast(ToastKind::Problem, problem, Some(doc)),
+        }
+    };
+    let on_input = move |ev| {
+        body.set(event_target_value(&ev));
+        let now = time::now();
+        if now.saturating_sub(last_typing.get_value()) > TYPING_EVERY_MS {
+            last_typing.set_value(now);
+            state.announce(doc, PresenceState::Typing);
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+            ev.prevent_default();
+            match mode.get_untracked() {
+                Mode::Reply => send(Some(ReplyMode::Claim)),
+                Mode::Note => send(None),
+            }
+        }
+        if ev.key() == "Escape" {
+            if let Some(el) = area.get_untracked() {
+                let _ = el.blur();
+            }
+        }
+    };
+    let unassigned = move || assignee.with(|a| a.is_none());
+    view! {
+        <div class="composer" class:note-mode=move || mode.get() == Mode::Note>
+            <Show when=move || open.get() fallback=|| view! {
+                <p class="muted composer-closed">"This conversation is resolved. Reopen it to reply."</p>
+            }>
+                <div class="composer-tabs" role="tablist" aria-label="Reply or note">
+                    <button role="tab" class="tab" data-testid="mode-reply"
+                        aria-selected=move || (mode.get() == Mode::Reply).to_string()
+                        on:click=move |_| mode.set(Mode::Reply)>"Reply"</button>
+                    <button role="tab" class="tab" data-testid="mode-note"
+                        aria-selected=move || (mode.get() == Mode::Note).to_string()
+                        on:click=move |_| mode.set(Mode::Note)>"Internal note"</button>
+                </div>
+                <Show when=move || warned.get().is_some()>
+                    <p class="composer-warning" role="alert" data-testid="reply-warning">
+                        {move || warned.get().unwrap_or_default()}
+                        " Send anyway?"
+                    </p>
+                </Show>
+                <label class="visually-hidden" for=format!("reply-{doc}")>"Message"</label>
+                <textarea id=format!("reply-{doc}") node_ref=area data-testid="reply-box"
+                    rows="4"
+                    placeholder=move || if mode.get() == Mode::Note { "Write a note only agents see" } else { "Write a reply to the customer" }
+                    prop:value=body on:input=on_input on:keydown=on_key></textarea>
+                <div class="composer-actions">
+                    <Show when=move || mode.get() == Mode::Reply fallback=move || view! {
+                        <button class="primary" data-testid="note-send" on:click=move |_| send(None)
+                            disabled=move || body.with(|b| b.trim().is_empty())>"Add note"</button>
+                    }>
+                        <button class="primary" data-testid="reply-send" on:click=move |_| send(Some(ReplyMode::Claim))
+                            disabled=move || body.with(|b| b.trim().is_empty())
+                            title=move || if unassigned() { "Sends and makes the conversation yours" } else { "Sends the reply" }>
+                            {move || if warned.get().is_some() { "Send anyway" } else { "Reply" }}
+                        </button>
+                        <Show when=unassigned>
+                            <button class="ghost" data-testid="reply-leave-unassigned"
+                                disabled=move || body.with(|b| b.trim().is_empty())
+                                on:click=move |_| send(Some(ReplyMode::LeaveUnassigned))>
+                                "Reply and leave unassigned"
+                            </button>
+                        </Show>
+                    </Show>
+                    <span class="spacer"></span>
+                    <span class="muted hint">"Ctrl+Enter to send"</span>
+                </div>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,88 @@
+//! Views with live counts, the channel filter, open or resolved.
+
+use baton_shared::model::Status;
+use leptos::prelude::*;
+
+use crate::state::inbox::View;
+use crate::state::{AppState, Phase, Route};
+
+#[component]
+pub fn Sidebar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let counts = Memo::new(move |_| {
+        let Phase::Ready(session) = state.phase.get() else {
+            return Default::default();
+        };
+        state
+            .inbox
+            .with(|i| state.filter.with(|f| i.counts(f, &session.me)))
+    });
+    let channels = move || {
+        state.workspace.with(|w| {
+            let mut channels: Vec<_> = w.channels.values().cloned().collect();
+            channels.sort_by(|a, b| a.name.cmp(&b.name));
+            channels
+        })
+    };
+    let pick_view = move |view: View| {
+        state.filter.update(|f| f.view = view);
+        state.selection.update(|s| s.clear());
+        if state.route.get_untracked() == Route::Settings {
+            state.go(Route::Inbox);
+        }
+    };
+    view! {
+        <nav class="sidebar" aria-label="Views">
+            <ul class="views">
+                {View::ALL.into_iter().map(|view| view! {
+                    <li>
+                        <button
+                            class="view"
+                            data-testid=format!("view-{}", view.slug())
+                            class:active=move || state.filter.with(|f| f.view == view)
+                            aria-pressed=move || state.filter.with(|f| f.view == view).to_string()
+                            on:click=move |_| pick_view(view)
+                        >
+                            <span>{view.label()}</span>
+                            <span class="count" data-testid=format!("count-{}", view.slug())>
+                                {move || counts.get().of(view)}
+                            </span>
+                        </button>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <label class="field-label" for="status-filter">"Status"</label>
+            <select id="status-filter" data-testid="status-filter"
+                on:change=move |ev| {
+                    let status = if event_target_value(&ev) == "resolved" { Status::Resolved } else { Status::Open };
+                    state.filter.update(|f| f.status = status);
+                    state.selection.update(|s| s.clear());
+                }>
+                <option value="open" selected=move || state.filter.with(|f| f.status == Status::Open)>"Open"</option>
+                <option value="resolved" selected=move || state.filter.with(|f| f.status == Status::Resolved)>"Resolved"</option>
+            </select>
+            <label class="field-label" for="channel-filter">"Channel"</label>
+            <select id="channel-filter" data-testid="channel-filter"
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    state.filter.update(|f| f.channel = value.parse().ok());
+                    state.selection.update(|s| s.clear());
+                }>
+                <option value="">"All channels"</option>
+                <For
+                    each=channels
+                    key=|c| (c.id.clone(), c.name.clone())
+                    children=move |channel| {
+                        let id = channel.id.clone();
+                        view! {
+                            <option value=channel.id.to_string()
+                                selected=move || state.filter.with(|f| f.channel.as_ref() == Some(&id))>
+                                {channel.name.clone()}
+                            </option>
+                        }
+                    }
+                />
+            </select>
+        </nav>
+    }
+}

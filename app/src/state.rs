@@ -1,0 +1,474 @@
+//! The one owner of the agent's documents. Components read signals derived
+//! from them and call the methods here; only this module (and the modules
+//! under it) touches the socket, IndexedDB or an `AutoCommit`.
+
+pub mod backoff;
+mod connection;
+pub mod inbox;
+mod mutate;
+pub mod outbox;
+pub mod presence;
+pub mod summary;
+
+#[cfg(test)]
+pub mod fixtures;
+
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use automerge::AutoCommit;
+use baton_shared::conversation;
+use baton_shared::docset::DocSet;
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::model::{Conversation, Millis};
+use baton_shared::workspace::{self, Workspace};
+use leptos::prelude::*;
+
+use crate::api::{self, ApiError, Me};
+use crate::selection::Selection;
+use crate::socket::Socket;
+use crate::storage::{self, Db};
+use crate::time;
+use inbox::{Filter, Inbox};
+use outbox::{Outbox, Overridden};
+use presence::PresenceBoard;
+use summary::Summary;
+
+const CACHED_ME: &str = "baton.me";
+
+/// Where the app is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    Booting,
+    SignedOut { problem: Option<String> },
+    Ready(Session),
+}
+
+/// The signed-in agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub me: AgentId,
+    pub name: String,
+    pub email: String,
+    pub workspace_doc: DocumentId,
+}
+
+/// The socket, as the agent sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Online,
+    /// Offline; the next attempt is at this time.
+    Offline {
+        retry_at: Millis,
+    },
+}
+
+/// The screen: hash routes (`#/c/<document>`, `#/settings`) survive reloads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Inbox,
+    Conversation(DocumentId),
+    Settings,
+}
+
+impl Route {
+    pub fn parse(hash: &str) -> Route {
+        let path = hash.trim_start_matches('#');
+        if let Some(id) = path.strip_prefix("/c/") {
+            if let Ok(doc) = id.parse() {
+                return Route::Conversation(doc);
+            }
+        }
+        if path == "/settings" {
+            Route::Settings
+        } else {
+            Route::Inbox
+        }
+    }
+
+    pub fn hash(&self) -> String {
+        match self {
+            Route::Inbox => "#/".to_owned(),
+            Route::Conversation(doc) => format!("#/c/{doc}"),
+            Route::Settings => "#/settings".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastKind {
+    Info,
+    Notice,
+    Problem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    pub id: u64,
+    pub kind: ToastKind,
+    pub text: String,
+    pub doc: Option<DocumentId>,
+}
+
+/// One notification, stored by the server or just pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub id: String,
+    pub doc: DocumentId,
+    pub text: String,
+    pub at: Millis,
+    pub read: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notices {
+    pub items: Vec<Notice>,
+}
+
+impl Notices {
+    pub fn unread(&self) -> usize {
+        self.items.iter().filter(|n| !n.read).count()
+    }
+
+    /// Adds a notice unless it is already there (a push and a fetch can overlap).
+    pub fn add(&mut self, notice: Notice) -> bool {
+        if self.items.iter().any(|n| n.id == notice.id) {
+            return false;
+        }
+        self.items.push(notice);
+        self.items.sort_by(|a, b| b.at.cmp(&a.at));
+        self.items.truncate(200);
+        true
+    }
+
+    pub fn mark_read(&mut self, ids: &[String]) {
+        for item in &mut self.items {
+            if ids.contains(&item.id) {
+                item.read = true;
+            }
+        }
+    }
+}
+
+/// The non-reactive half: documents, socket, database.
+pub(crate) struct Core {
+    docs: DocSet,
+    me: AgentId,
+    workspace_doc: DocumentId,
+    socket: Option<Socket>,
+    outbox: Outbox,
+    dirty: BTreeSet<DocumentId>,
+    db: Option<Rc<Db>>,
+    db_name: String,
+    /// Reconnect attempts since the last successful join.
+    attempt: u32,
+    persist_scheduled: bool,
+    /// Offline changes that lost, told to the agent once the outbox drains.
+    lost: Vec<Overridden>,
+    /// Notification reads made while offline, sent after the next join.
+    unsent_reads: Vec<String>,
+    version: u64,
+}
+
+/// Everything the views read, plus the core behind it. `Copy`, so any
+/// closure can hold it.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub phase: RwSignal<Phase>,
+    pub workspace: RwSignal<Workspace>,
+    pub inbox: RwSignal<Inbox>,
+    pub filter: RwSignal<Filter>,
+    pub selection: RwSignal<Selection<DocumentId>>,
+    /// The row the keyboard is on.
+    pub cursor: RwSignal<Option<DocumentId>>,
+    pub connection: RwSignal<Connection>,
+    /// Whether the first catch-up (or a load from this browser) has happened.
+    pub loaded: RwSignal<bool>,
+    pub notices: RwSignal<Notices>,
+    pub presence: RwSignal<PresenceBoard>,
+    pub toasts: RwSignal<Vec<Toast>>,
+    pub route: RwSignal<Route>,
+    /// Ticks every few seconds, for ages and fading presence.
+    pub clock: RwSignal<Millis>,
+    core: StoredValue<Option<Core>, LocalStorage>,
+    next_toast: StoredValue<u64>,
+    epoch: StoredValue<u64>,
+}
+
+impl AppState {
+    pub fn new() -> AppState {
+        AppState {
+            phase: RwSignal::new(Phase::Booting),
+            workspace: RwSignal::new(Workspace::default()),
+            inbox: RwSignal::new(Inbox::default()),
+            filter: RwSignal::new(Filter::default()),
+            selection: RwSignal::new(Selection::default()),
+            cursor: RwSignal::new(None),
+            connection: RwSignal::new(Connection::Connecting),
+            loaded: RwSignal::new(false),
+            notices: RwSignal::new(Notices::default()),
+            presence: RwSignal::new(PresenceBoard::default()),
+            toasts: RwSignal::new(Vec::new()),
+            route: RwSignal::new(Route::Inbox),
+            clock: RwSignal::new(time::now()),
+            core: StoredValue::new_local(None),
+            next_toast: StoredValue::new(0),
+            epoch: StoredValue::new(0),
+        }
+    }
+
+    /// The signed-in agent's id, if any.
+    pub fn me(&self) -> Option<AgentId> {
+        match self.phase.get_untracked() {
+            Phase::Ready(session) => Some(session.me),
+            _ => None,
+        }
+    }
+
+    /// Reactive: whether the signed-in agent is an admin (per the workspace).
+    pub fn is_admin(&self) -> bool {
+        let Phase::Ready(session) = self.phase.get() else {
+            return false;
+        };
+        self.workspace.with(|w| w.is_admin(&session.me))
+    }
+
+    /// A display name for an agent id.
+    pub fn agent_name(&self, id: &AgentId) -> String {
+        self.workspace.with(|w| {
+            w.agent(id)
+                .map_or_else(|| "Former agent".to_owned(), |a| a.name.clone())
+        })
+    }
+
+    /// Reads a held conversation (the views call this inside a closure that
+    /// tracks the conversation's row, so it re-reads on every change).
+    pub fn conversation(&self, doc: &DocumentId) -> Option<Conversation> {
+        self.core.with_value(|core| {
+            let core = core.as_ref()?;
+            conversation::read(core.docs.doc(doc)?).ok()
+        })
+    }
+
+    pub fn go(&self, route: Route) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().set_hash(&route.hash());
+        }
+        self.route.set(route);
+    }
+
+    pub fn toast(&self, kind: ToastKind, text: impl Into<String>, doc: Option<DocumentId>) {
+        let id = self.next_toast.get_value() + 1;
+        self.next_toast.set_value(id);
+        self.toasts.update(|toasts| {
+            toasts.push(Toast {
+                id,
+                kind,
+                text: text.into(),
+                doc,
+            });
+            // Only the latest few stay on screen.
+            let excess = toasts.len().saturating_sub(4);
+            toasts.drain(..excess);
+        });
+        let toasts = self.toasts;
+        set_timeout(
+            move || toasts.update(|t| t.retain(|toast| toast.id != id)),
+            std::time::Duration::from_secs(if kind == ToastKind::Problem { 10 } else { 6 }),
+        );
+    }
+
+    pub fn dismiss_toast(&self, id: u64) {
+        self.toasts.update(|t| t.retain(|toast| toast.id != id));
+    }
+
+    /// Starts the app: the session from the server, or (offline) the one this
+    /// browser remembers.
+    pub async fn boot(self) {
+        match api::me().await {
+            Ok(me) => {
+                if let Ok(json) = serde_json::to_string(&me) {
+                    storage::local::set(CACHED_ME, &json);
+                }
+                self.start(me).await;
+            }
+            Err(ApiError::SignedOut) => {
+                storage::local::remove(CACHED_ME);
+                self.phase.set(Phase::SignedOut { problem: None });
+            }
+            Err(problem) => {
+                let cached = storage::local::get(CACHED_ME)
+                    .and_then(|json| serde_json::from_str::<Me>(&json).ok());
+                match cached {
+                    Some(me) => self.start(me).await,
+                    None => self.phase.set(Phase::SignedOut {
+                        problem: Some(problem.to_string()),
+                    }),
+                }
+            }
+        }
+    }
+
+    pub async fn login(self, email: String, password: String) -> Result<(), String> {
+        api::login(email.trim(), &password)
+            .await
+            .map_err(|e| match e {
+                ApiError::SignedOut => "That email and password do not match.".to_owned(),
+                other => other.to_string(),
+            })?;
+        self.boot().await;
+        Ok(())
+    }
+
+    pub async fn logout(self) {
+        let _ = api::logout().await;
+        let db_name = self
+            .core
+            .with_value(|c| c.as_ref().map(|c| c.db_name.clone()));
+        self.epoch.update_value(|e| *e += 1);
+        self.core.set_value(None);
+        if let Some(name) = db_name {
+            storage::forget(&name);
+        }
+        storage::local::remove(CACHED_ME);
+        self.workspace.set(Workspace::default());
+        self.inbox.set(Inbox::default());
+        self.selection.set(Selection::default());
+        self.notices.set(Notices::default());
+        self.loaded.set(false);
+        self.phase.set(Phase::SignedOut { problem: None });
+        self.go(Route::Inbox);
+    }
+
+    /// Loads what this browser kept, shows it, then connects.
+    async fn start(self, me: Me) {
+        let epoch = self.epoch.get_value();
+        let db_name = format!("baton-{}", me.agent.id);
+        let db = match Db::open(&db_name).await {
+            Ok(db) => Some(Rc::new(db)),
+            Err(problem) => {
+                self.toast(
+                    ToastKind::Problem,
+                    format!("This browser cannot keep conversations offline ({problem})."),
+                    None,
+                );
+                None
+            }
+        };
+        let mut docs = DocSet::new(format!("browser-{}", me.agent.id));
+        let mut seen = HashMap::new();
+        if let Some(db) = &db {
+            match db.load_docs().await {
+                Ok(saved) => {
+                    for (id, bytes) in saved {
+                        if let (Ok(id), Ok(doc)) =
+                            (id.parse::<DocumentId>(), AutoCommit::load(&bytes))
+                        {
+                            docs.insert(id, doc);
+                        }
+                    }
+                }
+                Err(problem) => self.toast(ToastKind::Problem, problem, None),
+            }
+            if let Ok(Some(seq)) = db.get_meta("seq").await {
+                docs.last_seq = seq.parse().unwrap_or(0);
+            }
+            if let Ok(Some(json)) = db.get_meta("seen").await {
+                seen = serde_json::from_str(&json).unwrap_or_default();
+            }
+        }
+        if self.epoch.get_value() != epoch {
+            return;
+        }
+        let held = docs.ids().count();
+        self.core.set_value(Some(Core {
+            docs,
+            me: me.agent.id.clone(),
+            workspace_doc: me.workspace,
+            socket: None,
+            outbox: Outbox::default(),
+            dirty: BTreeSet::new(),
+            db,
+            db_name,
+            attempt: 0,
+            persist_scheduled: false,
+            lost: Vec::new(),
+            unsent_reads: Vec::new(),
+            version: 0,
+        }));
+        self.inbox.update(|inbox| inbox.restore_seen(seen));
+        let all: Vec<DocumentId> = self.core.with_value(|c| {
+            c.as_ref()
+                .map(|c| c.docs.ids().copied().collect())
+                .unwrap_or_default()
+        });
+        self.refresh(&all);
+        self.loaded.set(held > 1);
+        self.phase.set(Phase::Ready(Session {
+            me: me.agent.id,
+            name: me.agent.name,
+            email: me.agent.email,
+            workspace_doc: me.workspace,
+        }));
+        self.fetch_notifications();
+        self.connect();
+    }
+
+    /// Re-derives the workspace and the rows of `changed` documents.
+    fn refresh(&self, changed: &[DocumentId]) {
+        let mut rows = Vec::new();
+        let mut gone = Vec::new();
+        let mut workspace = None;
+        self.core.update_value(|core| {
+            let Some(core) = core.as_mut() else { return };
+            for id in changed {
+                let Some(doc) = core.docs.doc(id) else {
+                    gone.push(*id);
+                    continue;
+                };
+                if *id == core.workspace_doc {
+                    workspace = workspace::read(doc).ok();
+                } else if let Ok(conversation) = conversation::read(doc) {
+                    core.version += 1;
+                    rows.push(Summary::of(*id, &conversation, core.version));
+                }
+            }
+        });
+        if let Some(workspace) = workspace {
+            self.workspace.set(workspace);
+        }
+        if !rows.is_empty() || !gone.is_empty() {
+            self.inbox.update(|inbox| {
+                for row in rows {
+                    inbox.upsert(row);
+                }
+                for id in &gone {
+                    inbox.remove(id);
+                }
+            });
+        }
+    }
+
+    /// The agent opened a conversation: mark it seen.
+    pub fn mark_seen(&self, doc: DocumentId) {
+        let at = self
+            .inbox
+            .with_untracked(|i| i.get(&doc).map(|r| r.last_at));
+        if let Some(at) = at {
+            if self
+                .inbox
+                .with_untracked(|i| i.get(&doc).is_some_and(|r| i.is_unread(r)))
+            {
+                self.inbox.update(|i| i.mark_seen(doc, at));
+                self.schedule_persist();
+            }
+        }
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState::new()
+    }
+}

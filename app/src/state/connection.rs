@@ -1,0 +1,418 @@
+//! The live side of the state: the socket's life (connect, join, catch up,
+//! reconnect with jittered backoff), what arrives on it, and saving to
+//! IndexedDB in the background.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use baton_shared::conversation;
+use baton_shared::docset::Event;
+use baton_shared::ids::DocumentId;
+use baton_shared::protocol::{Message, Notification};
+use leptos::prelude::*;
+
+use super::backoff::reconnect_delay_ms;
+use super::outbox::describe;
+use super::{AppState, Connection, Notice, Phase, ToastKind};
+use crate::api::{self, ApiError};
+use crate::desktop;
+use crate::socket::{self, Handlers, Socket};
+use crate::time;
+
+/// How long changes wait before they are written to IndexedDB, so a burst
+/// (a bulk reassign, a catch-up) is one transaction.
+const PERSIST_AFTER: Duration = Duration::from_millis(400);
+/// Documents saved per IndexedDB transaction, so no save blocks the page long.
+const PERSIST_BATCH: usize = 250;
+
+impl AppState {
+    /// Opens the socket (once; reconnects are scheduled by `closed`).
+    pub(super) fn connect(self) {
+        let Some(url) = socket::sync_url() else {
+            return;
+        };
+        let epoch = self.epoch.get_value();
+        let opened = move || {
+            if self.epoch.get_value() == epoch {
+                self.opened();
+            }
+        };
+        let frame = move |bytes: Vec<u8>| {
+            if self.epoch.get_value() == epoch {
+                self.frame(&bytes);
+            }
+        };
+        let closed = move |code: u16, reason: String| {
+            if self.epoch.get_value() == epoch {
+                self.closed(code, reason);
+            }
+        };
+        self.connection.set(Connection::Connecting);
+        match Socket::connect(
+            &url,
+            Handlers {
+                opened: Box::new(opened),
+                frame: Box::new(frame),
+                closed: Box::new(closed),
+            },
+        ) {
+            Ok(socket) => self.core.update_value(|core| {
+                if let Some(core) = core.as_mut() {
+                    core.socket = Some(socket);
+                }
+            }),
+            Err(_) => self.closed(1006, String::new()),
+        }
+    }
+
+    fn opened(self) {
+        self.core.update_value(|core| {
+            let Some(core) = core.as_mut() else { return };
+            let join = core.docs.join();
+            if let Some(socket) = &core.socket {
+                socket.send(&join.encode());
+            }
+        });
+    }
+
+    fn closed(self, code: u16, reason: String) {
+        let attempt = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            core.socket = None;
+            core.attempt += 1;
+            Some(core.attempt)
+        });
+        let Some(Some(attempt)) = attempt else { return };
+        // 1008: the server will not have this agent (deactivated).
+        if code == 1008 {
+            self.phase.set(Phase::SignedOut {
+                problem: Some(if reason.is_empty() {
+                    "The server ended this session.".to_owned()
+                } else {
+                    reason
+                }),
+            });
+            return;
+        }
+        let delay = reconnect_delay_ms(attempt - 1, js_sys::Math::random());
+        self.connection.set(Connection::Offline {
+            retry_at: time::now() + i64::from(delay),
+        });
+        let epoch = self.epoch.get_value();
+        set_timeout(
+            move || {
+                if self.epoch.get_value() != epoch {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    // A socket refused for want of a session looks like any
+                    // other failure; ask the API which it was.
+                    if attempt > 1 && api::me().await == Err(ApiError::SignedOut) {
+                        self.phase.set(Phase::SignedOut {
+                            problem: Some("Your session has ended. Sign in again.".to_owned()),
+                        });
+                        return;
+                    }
+                    if self.epoch.get_value() == epoch {
+                        self.connect();
+                    }
+                });
+            },
+            Duration::from_millis(u64::from(delay)),
+        );
+    }
+
+    /// Tries now instead of waiting out the backoff (the browser says it is
+    /// back online, or the agent clicked "Retry").
+    pub fn retry_now(self) {
+        let idle = self
+            .core
+            .with_value(|c| c.as_ref().is_some_and(|c| c.socket.is_none()));
+        if idle {
+            self.connect();
+        }
+    }
+
+    /// One frame from the server.
+    fn frame(self, bytes: &[u8]) {
+        let Ok(message) = Message::decode(bytes) else {
+            return;
+        };
+        let touched = match &message {
+            Message::Sync { document_id, .. } | Message::Request { document_id, .. } => {
+                Some(*document_id)
+            }
+            _ => None,
+        };
+        let events = self
+            .core
+            .try_update_value(|core| core.as_mut().map(|c| c.docs.receive(message)));
+        let Some(Some(events)) = events else { return };
+        let mut changed = Vec::new();
+        for event in events {
+            match event {
+                Event::Joined { .. } => self.joined(),
+                Event::Changed(doc) => changed.push(doc),
+                Event::Unavailable(doc) => changed.push(doc),
+                Event::Refused {
+                    document, message, ..
+                } => self.refused(document, message),
+                Event::Notification(notification) => self.notified(notification),
+                Event::NotificationsRead(ids) => self.notices.update(|n| n.mark_read(&ids)),
+                Event::Presence { document, presence } => {
+                    self.presence
+                        .update(|board| board.update(document, presence, time::now()));
+                }
+                Event::CaughtUp { .. } => self.loaded.set(true),
+                Event::Error(problem) => self.toast(ToastKind::Problem, problem, None),
+            }
+        }
+        if !changed.is_empty() {
+            self.core.update_value(|core| {
+                if let Some(core) = core.as_mut() {
+                    core.dirty.extend(changed.iter().copied());
+                }
+            });
+            self.refresh(&changed);
+            self.schedule_persist();
+        }
+        if let Some(doc) = touched {
+            self.confirm(doc);
+        }
+        self.flush();
+    }
+
+    fn joined(self) {
+        let reads = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            core.attempt = 0;
+            if core.docs.doc(&core.workspace_doc).is_none() {
+                core.docs.open(core.workspace_doc);
+            }
+            core.docs.sync_all();
+            core.docs.catch_up();
+            Some(std::mem::take(&mut core.unsent_reads))
+        });
+        self.connection.set(Connection::Online);
+        if let Some(Some(reads)) = reads {
+            if !reads.is_empty() {
+                leptos::task::spawn_local(async move {
+                    let _ = api::mark_read(&reads).await;
+                });
+            }
+        }
+        self.fetch_notifications();
+    }
+
+    /// Sends what the documents have to say.
+    pub(super) fn flush(&self) {
+        self.core.update_value(|core| {
+            let Some(core) = core.as_mut() else { return };
+            let Some(socket) = core.socket.as_ref().filter(|s| s.is_open()) else {
+                return;
+            };
+            for message in core.docs.take_outgoing() {
+                // A frame the socket would not take is resent by the next join's sync.
+                if !socket.send(&message.encode()) {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Whether the socket is joined, so a change goes out now.
+    pub(super) fn is_online(&self) -> bool {
+        self.core.with_value(|core| {
+            core.as_ref().is_some_and(|c| {
+                c.docs.is_joined() && c.socket.as_ref().is_some_and(|s| s.is_open())
+            })
+        })
+    }
+
+    /// Drops the local changes of `doc` the server now holds; once every
+    /// offline change is in, tells the agent which of them lost.
+    pub(super) fn confirm(&self, doc: DocumentId) {
+        let outcome = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            if !core.outbox.docs().contains(&doc) {
+                return None;
+            }
+            let effective = core
+                .docs
+                .doc(&doc)
+                .and_then(|d| conversation::read(d).ok())
+                .and_then(|c| c.effective_assignment().cloned());
+            let docs = &mut core.docs;
+            let lost = core
+                .outbox
+                .confirm(doc, effective.as_ref(), |hash| docs.server_has(&doc, hash));
+            core.lost.extend(lost);
+            let report = if core.outbox.is_empty() {
+                std::mem::take(&mut core.lost)
+            } else {
+                Vec::new()
+            };
+            Some((core.outbox.docs(), report))
+        });
+        if let Some(Some((pending, report))) = outcome {
+            self.set_pending(pending);
+            if !report.is_empty() {
+                for line in self.workspace.with_untracked(|w| describe(&report, w)) {
+                    self.toast(ToastKind::Notice, line, None);
+                }
+            }
+        }
+    }
+
+    pub(super) fn set_pending(&self, pending: BTreeSet<DocumentId>) {
+        if self.inbox.with_untracked(|i| i.pending_count()) != pending.len() || !pending.is_empty()
+        {
+            self.inbox.update(|i| i.set_pending(pending));
+        }
+    }
+
+    /// The server refused a change: take its copy back and say so.
+    fn refused(self, document: Option<DocumentId>, message: String) {
+        let Some(doc) = document else {
+            self.toast(ToastKind::Problem, message, None);
+            return;
+        };
+        let pending = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            core.outbox.drop_doc(&doc);
+            core.docs.reload(doc);
+            Some(core.outbox.docs())
+        });
+        if let Some(Some(pending)) = pending {
+            self.set_pending(pending);
+        }
+        let subject = self
+            .inbox
+            .with_untracked(|i| i.get(&doc).map(|r| r.subject.clone()))
+            .unwrap_or_else(|| "the workspace".to_owned());
+        self.toast(
+            ToastKind::Problem,
+            format!("Your change to “{subject}” was not accepted and was undone: {message}"),
+            Some(doc),
+        );
+    }
+
+    fn notified(self, notification: Notification) {
+        let notice = Notice {
+            id: notification.id,
+            doc: notification.document_id,
+            text: notification.text,
+            at: notification.at,
+            read: notification.read,
+        };
+        let text = notice.text.clone();
+        let doc = notice.doc;
+        let fresh = self.notices.try_update(|n| n.add(notice)).unwrap_or(false);
+        if fresh {
+            self.toast(ToastKind::Notice, text.clone(), Some(doc));
+            desktop::notify_if_hidden(&text, doc, self);
+        }
+    }
+
+    /// Loads the stored notifications (at boot and after every join, since
+    /// pushes sent while offline were missed).
+    pub(super) fn fetch_notifications(self) {
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = api::notifications().await {
+                self.notices.update(|notices| {
+                    for stored in list.notifications {
+                        notices.add(Notice {
+                            id: stored.id,
+                            doc: stored.document,
+                            text: stored.text,
+                            at: stored.at,
+                            read: stored.read,
+                        });
+                    }
+                });
+            }
+        });
+    }
+
+    /// Marks notifications read here, on the server, and in the agent's other tabs.
+    pub fn mark_notices_read(self, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        self.notices.update(|n| n.mark_read(&ids));
+        let online = self.is_online();
+        if online {
+            self.core.update_value(|core| {
+                if let Some(core) = core.as_mut() {
+                    core.docs.notifications_read(ids.clone());
+                }
+            });
+            self.flush();
+        } else {
+            self.core.update_value(|core| {
+                if let Some(core) = core.as_mut() {
+                    core.unsent_reads.extend(ids);
+                }
+            });
+        }
+    }
+
+    /// Writes changed documents to IndexedDB soon, in batches.
+    pub(super) fn schedule_persist(&self) {
+        let already = self
+            .core
+            .try_update_value(|core| {
+                let core = core.as_mut()?;
+                Some(std::mem::replace(&mut core.persist_scheduled, true))
+            })
+            .flatten()
+            .unwrap_or(true);
+        if already {
+            return;
+        }
+        let state = *self;
+        set_timeout(
+            move || leptos::task::spawn_local(state.persist()),
+            PERSIST_AFTER,
+        );
+    }
+
+    async fn persist(self) {
+        let batch = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            core.persist_scheduled = false;
+            let ids: Vec<DocumentId> = core.dirty.iter().take(PERSIST_BATCH).copied().collect();
+            let mut saves = Vec::with_capacity(ids.len());
+            for id in &ids {
+                core.dirty.remove(id);
+                if let Some(doc) = core.docs.doc_mut(id) {
+                    saves.push((id.to_string(), doc.save()));
+                }
+            }
+            let more = !core.dirty.is_empty();
+            Some((core.db.clone(), saves, core.docs.last_seq, more))
+        });
+        let Some(Some((db, saves, seq, more))) = batch else {
+            return;
+        };
+        let seen = self
+            .inbox
+            .with_untracked(|i| serde_json::to_string(i.seen()).unwrap_or_default());
+        if let Some(db) = db {
+            let saved = db.save_docs(&saves).await;
+            let meta = db
+                .put_meta(&[("seq", seq.to_string()), ("seen", seen)])
+                .await;
+            if let Err(problem) = saved.and(meta) {
+                self.toast(
+                    ToastKind::Problem,
+                    format!("Could not save for offline use: {problem}"),
+                    None,
+                );
+            }
+        }
+        if more {
+            self.schedule_persist();
+        }
+    }
+}

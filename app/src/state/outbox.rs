@@ -1,0 +1,214 @@
+//! Local changes the server has not confirmed yet, with what each was meant
+//! to do, so the agent learns afterwards when concurrency decided otherwise
+//! ("Ben claimed 2 conversations you reassigned while offline").
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::ChangeHash;
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::model::{Assignment, AssignmentKind};
+use baton_shared::workspace::Workspace;
+
+/// What a local change was meant to do to the assignee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    /// Assign / Reassign / Unassign (`None`).
+    Assign(Option<AgentId>),
+    /// A reply that claimed the conversation for its author.
+    Claim(AgentId),
+    /// Anything else (a note, a reply to an assigned conversation, a status).
+    Other,
+}
+
+#[derive(Debug, Clone)]
+struct Pending {
+    hash: ChangeHash,
+    intent: Intent,
+    offline: bool,
+}
+
+/// A change of the agent's that the server took, whose assignee came out
+/// differently because of someone else's concurrent change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overridden {
+    pub doc: DocumentId,
+    pub intent: Intent,
+    pub winner: Option<Assignment>,
+}
+
+#[derive(Debug, Default)]
+pub struct Outbox {
+    pending: BTreeMap<DocumentId, Vec<Pending>>,
+}
+
+impl Outbox {
+    pub fn push(&mut self, doc: DocumentId, hash: ChangeHash, intent: Intent, offline: bool) {
+        self.pending.entry(doc).or_default().push(Pending {
+            hash,
+            intent,
+            offline,
+        });
+    }
+
+    pub fn docs(&self) -> BTreeSet<DocumentId> {
+        self.pending.keys().copied().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Drops the changes of `doc` the server holds (`confirmed(hash)`), and
+    /// returns the offline ones whose intent lost to `effective`.
+    pub fn confirm(
+        &mut self,
+        doc: DocumentId,
+        effective: Option<&Assignment>,
+        mut confirmed: impl FnMut(&ChangeHash) -> bool,
+    ) -> Vec<Overridden> {
+        let Some(entries) = self.pending.get_mut(&doc) else {
+            return Vec::new();
+        };
+        let mut lost = Vec::new();
+        entries.retain(|entry| {
+            if !confirmed(&entry.hash) {
+                return true;
+            }
+            let now = effective.and_then(|a| a.agent.as_ref());
+            let kept = match &entry.intent {
+                Intent::Assign(to) => now == to.as_ref(),
+                Intent::Claim(me) => now == Some(me),
+                Intent::Other => true,
+            };
+            if entry.offline && !kept {
+                lost.push(Overridden {
+                    doc,
+                    intent: entry.intent.clone(),
+                    winner: effective.cloned(),
+                });
+            }
+            false
+        });
+        // Only the last intent on a document matters to the agent.
+        lost.truncate(1);
+        if entries.is_empty() {
+            self.pending.remove(&doc);
+        }
+        lost
+    }
+
+    /// Forgets a document's changes (the server refused one and the document
+    /// was reloaded); returns how many were dropped.
+    pub fn drop_doc(&mut self, doc: &DocumentId) -> usize {
+        self.pending.remove(doc).map_or(0, |entries| entries.len())
+    }
+}
+
+/// One sentence per (who won, what the agent did): "Ben claimed 2
+/// conversations you reassigned while offline".
+pub fn describe(lost: &[Overridden], workspace: &Workspace) -> Vec<String> {
+    let mut groups: BTreeMap<(String, &'static str, &'static str), usize> = BTreeMap::new();
+    for item in lost {
+        let did = match item.intent {
+            Intent::Assign(None) => "unassigned",
+            Intent::Assign(Some(_)) => "reassigned",
+            Intent::Claim(_) => "replied to",
+            Intent::Other => continue,
+        };
+        let (who, how) = match &item.winner {
+            Some(Assignment {
+                agent: Some(agent),
+                kind,
+                ..
+            }) => {
+                let name = workspace
+                    .agent(agent)
+                    .map_or_else(|| "Someone".to_owned(), |a| a.name.clone());
+                let how = if *kind == AssignmentKind::Reply {
+                    "claimed"
+                } else {
+                    "got"
+                };
+                (name, how)
+            }
+            _ => ("Nobody".to_owned(), "holds"),
+        };
+        *groups.entry((who, how, did)).or_default() += 1;
+    }
+    groups
+        .into_iter()
+        .map(|((who, how, did), n)| {
+            let things = if n == 1 {
+                "1 conversation".to_owned()
+            } else {
+                format!("{n} conversations")
+            };
+            format!("{who} {how} {things} you {did} while offline")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::fixtures;
+    use baton_shared::model::By;
+
+    fn hash(n: u8) -> ChangeHash {
+        ChangeHash([n; 32])
+    }
+
+    fn claim_by(agent: &AgentId) -> Assignment {
+        Assignment {
+            agent: Some(agent.clone()),
+            kind: AssignmentKind::Reply,
+            by: By::Agent(agent.clone()),
+            at: 5,
+        }
+    }
+
+    #[test]
+    fn a_change_stays_pending_until_the_server_holds_it() {
+        let mut outbox = Outbox::default();
+        let doc = DocumentId::random();
+        outbox.push(doc, hash(1), Intent::Other, false);
+        assert!(outbox.confirm(doc, None, |_| false).is_empty());
+        assert_eq!(outbox.docs().len(), 1);
+        assert!(outbox.confirm(doc, None, |h| *h == hash(1)).is_empty());
+        assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn offline_reassigns_that_lost_are_summed_up_by_winner() {
+        let (workspace, agents) = fixtures::workspace(&["Ana", "Ben"]);
+        let (ana, ben) = (&agents[0], &agents[1]);
+        let mut outbox = Outbox::default();
+        let mut lost = Vec::new();
+        for n in 0..3 {
+            let doc = DocumentId::random();
+            outbox.push(doc, hash(n), Intent::Assign(Some(ana.clone())), true);
+            // Two of the three were claimed by Ben meanwhile; one kept Ana.
+            let winner = if n < 2 { claim_by(ben) } else { claim_by(ana) };
+            lost.extend(outbox.confirm(doc, Some(&winner), |_| true));
+        }
+        assert_eq!(lost.len(), 2);
+        assert_eq!(
+            describe(&lost, &workspace),
+            ["Ben claimed 2 conversations you reassigned while offline"]
+        );
+    }
+
+    #[test]
+    fn online_changes_are_not_summed_up_and_refusals_drop_the_doc() {
+        let (_, agents) = fixtures::workspace(&["Ana", "Ben"]);
+        let mut outbox = Outbox::default();
+        let doc = DocumentId::random();
+        outbox.push(doc, hash(1), Intent::Claim(agents[0].clone()), false);
+        let lost = outbox.confirm(doc, Some(&claim_by(&agents[1])), |_| true);
+        assert!(lost.is_empty(), "the server notifies online losers itself");
+        outbox.push(doc, hash(2), Intent::Other, true);
+        outbox.push(doc, hash(3), Intent::Other, true);
+        assert_eq!(outbox.drop_doc(&doc), 2);
+        assert!(outbox.is_empty());
+    }
+}
