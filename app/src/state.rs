@@ -131,9 +131,12 @@ impl Notices {
         self.items.iter().filter(|n| !n.read).count()
     }
 
-    /// Adds a notice unless it is already there (a push and a fetch can overlap).
+    /// Adds a notice, or updates the one with its id (a push and a fetch can
+    /// overlap, and a batch's count grows after its first push). True when new.
     pub fn add(&mut self, notice: Notice) -> bool {
-        if self.items.iter().any(|n| n.id == notice.id) {
+        if let Some(known) = self.items.iter_mut().find(|n| n.id == notice.id) {
+            known.text = notice.text;
+            known.read |= notice.read;
             return false;
         }
         self.items.push(notice);
@@ -164,6 +167,9 @@ pub(crate) struct Core {
     /// Reconnect attempts since the last successful join.
     attempt: u32,
     persist_scheduled: bool,
+    /// Documents changed by the server and not yet re-derived for the screen.
+    unrendered: BTreeSet<DocumentId>,
+    render_scheduled: bool,
     /// Offline changes that lost, told to the agent once the outbox drains.
     lost: Vec<Overridden>,
     /// Notification reads made while offline, sent after the next join.
@@ -393,6 +399,8 @@ impl AppState {
             db_name,
             attempt: 0,
             persist_scheduled: false,
+            unrendered: BTreeSet::new(),
+            render_scheduled: false,
             lost: Vec::new(),
             unsent_reads: Vec::new(),
             version: 0,

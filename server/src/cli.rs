@@ -61,6 +61,9 @@ pub struct Serve {
     /// Simulated customer messages per minute with --demo; 0 turns it off.
     #[arg(long, default_value_t = 12, value_name = "PER_MINUTE")]
     pub demo_rate: u32,
+    /// How many conversations the demo workspace starts with (first start only).
+    #[arg(long, default_value_t = 300, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=200_000))]
+    pub demo_conversations: u32,
     /// How long a sign-in lasts, in seconds.
     #[arg(long, default_value_t = 7 * 24 * 3600, value_name = "SECONDS")]
     pub session_ttl: u64,

@@ -113,7 +113,7 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
     state.origins = Arc::new(serve.origin.clone());
     let shutdown = state.shutdown.clone();
     let demo_logins = if serve.demo {
-        Some(demo::seed(&hub).await?)
+        Some(demo::seed(&hub, serve.demo_conversations as usize).await?)
     } else {
         None
     };

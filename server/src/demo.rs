@@ -24,7 +24,6 @@ use crate::team;
 /// Every demo account uses this password.
 pub const DEMO_PASSWORD: &str = "baton-demo";
 const SEEDED_KEY: &str = "demo_logins";
-const CONVERSATIONS: usize = 300;
 
 /// What a new user needs to try the demo.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,7 +76,8 @@ impl DemoLogins {
 }
 
 /// Seeds the demo workspace on first start; later starts return the same logins.
-pub async fn seed(hub: &Arc<Hub>) -> anyhow::Result<DemoLogins> {
+/// Seeds the demo workspace with `conversations` conversations (first start only).
+pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> anyhow::Result<DemoLogins> {
     if let Some(saved) = hub.store.meta(SEEDED_KEY).await? {
         return Ok(serde_json::from_str(&saved)?);
     }
@@ -126,8 +126,8 @@ pub async fn seed(hub: &Arc<Hub>) -> anyhow::Result<DemoLogins> {
     .await?;
 
     let mut dice = Dice::new(0x00ba_7042);
-    let plans: Vec<Plan> = (0..CONVERSATIONS)
-        .map(|n| plan(&mut dice, n, &ids, &channels, now))
+    let plans: Vec<Plan> = (0..conversations)
+        .map(|n| plan(&mut dice, (n, conversations), &ids, &channels, now))
         .collect();
     // Concurrent writes share transactions (group commit): seconds, not minutes.
     let mut writes = tokio::task::JoinSet::new();
@@ -164,15 +164,23 @@ struct Plan {
 }
 
 const MINUTE: i64 = 60_000;
+const TWO_WEEKS: i64 = 14 * 24 * 60 * MINUTE;
 
-fn plan(dice: &mut Dice, n: usize, agents: &[AgentId], channels: &[DemoChannel], now: i64) -> Plan {
+fn plan(
+    dice: &mut Dice,
+    (n, total): (usize, usize),
+    agents: &[AgentId],
+    channels: &[DemoChannel],
+    now: i64,
+) -> Plan {
     let channel_index = dice.below(channels.len());
     let members = content::CHANNELS[channel_index].2;
     let first = dice.pick(content::FIRST_NAMES);
     let last = dice.pick(content::LAST_NAMES);
     let (subject, body) = *dice.pick(content::QUESTIONS);
     // Spread over the last two weeks; the first conversations are the oldest.
-    let start = now - ((CONVERSATIONS - n) as i64) * 67 * MINUTE - dice.below(40) as i64 * MINUTE;
+    let step = TWO_WEEKS / total.max(1) as i64;
+    let start = now - ((total - n) as i64) * step - dice.below(40) as i64 * MINUTE;
     let domain = dice.pick(content::DOMAINS);
     Plan {
         new: NewConversation {

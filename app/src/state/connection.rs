@@ -23,7 +23,9 @@ use crate::time;
 /// (a bulk reassign, a catch-up) is one transaction.
 const PERSIST_AFTER: Duration = Duration::from_millis(400);
 /// Documents saved per IndexedDB transaction, so no save blocks the page long.
-const PERSIST_BATCH: usize = 250;
+const PERSIST_BATCH: usize = 100;
+/// Server changes wait this long to be drawn, so a burst is drawn once.
+const RENDER_AFTER: Duration = Duration::from_millis(30);
 
 impl AppState {
     /// Opens the socket (once; reconnects are scheduled by `closed`).
@@ -168,18 +170,35 @@ impl AppState {
             }
         }
         if !changed.is_empty() {
-            self.core.update_value(|core| {
-                if let Some(core) = core.as_mut() {
-                    core.dirty.extend(changed.iter().copied());
-                }
+            let schedule = self.core.try_update_value(|core| {
+                let core = core.as_mut()?;
+                core.dirty.extend(changed.iter().copied());
+                core.unrendered.extend(changed.iter().copied());
+                Some(!std::mem::replace(&mut core.render_scheduled, true))
             });
-            self.refresh(&changed);
+            // A catch-up brings thousands of frames: the screen is re-derived
+            // once per burst, not once per frame.
+            if schedule == Some(Some(true)) {
+                set_timeout(move || self.render_changes(), RENDER_AFTER);
+            }
             self.schedule_persist();
         }
         if let Some(doc) = touched {
             self.confirm(doc);
         }
         self.flush();
+    }
+
+    fn render_changes(self) {
+        let changed = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            core.render_scheduled = false;
+            Some(std::mem::take(&mut core.unrendered))
+        });
+        if let Some(Some(changed)) = changed {
+            let changed: Vec<DocumentId> = changed.into_iter().collect();
+            self.refresh(&changed);
+        }
     }
 
     fn joined(self) {
@@ -299,14 +318,22 @@ impl AppState {
 
     fn notified(self, notification: Notification) {
         let notice = Notice {
-            id: notification.id,
+            id: notification.id.clone(),
             doc: notification.document_id,
-            text: notification.text,
+            text: notification.text.clone(),
             at: notification.at,
             read: notification.read,
         };
         let text = notice.text.clone();
         let doc = notice.doc;
+        // A bulk or workflow batch grows after its first push: fetch the
+        // stored notification again once the batch has landed.
+        if notification.batch.is_some() {
+            set_timeout(
+                move || self.fetch_notifications(),
+                Duration::from_millis(1500),
+            );
+        }
         let fresh = self.notices.try_update(|n| n.add(notice)).unwrap_or(false);
         if fresh {
             self.toast(ToastKind::Notice, text.clone(), Some(doc));
