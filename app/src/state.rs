@@ -7,6 +7,7 @@ mod connection;
 pub mod inbox;
 mod mutate;
 pub mod outbox;
+pub mod pace;
 pub mod presence;
 pub mod summary;
 
@@ -167,6 +168,10 @@ pub(crate) struct Core {
     /// Reconnect attempts since the last successful join.
     attempt: u32,
     persist_scheduled: bool,
+    /// Encoded frames waiting for the pace to allow them.
+    queue: std::collections::VecDeque<Vec<u8>>,
+    pace: pace::Pace,
+    flush_scheduled: bool,
     /// Documents changed by the server and not yet re-derived for the screen.
     unrendered: BTreeSet<DocumentId>,
     render_scheduled: bool,
@@ -242,7 +247,7 @@ impl AppState {
 
     /// A display name for an agent id.
     pub fn agent_name(&self, id: &AgentId) -> String {
-        self.workspace.with(|w| {
+        self.workspace.with_untracked(|w| {
             w.agent(id)
                 .map_or_else(|| "Former agent".to_owned(), |a| a.name.clone())
         })
@@ -399,6 +404,9 @@ impl AppState {
             db_name,
             attempt: 0,
             persist_scheduled: false,
+            queue: Default::default(),
+            pace: pace::Pace::new(js_sys::Date::now()),
+            flush_scheduled: false,
             unrendered: BTreeSet::new(),
             render_scheduled: false,
             lost: Vec::new(),

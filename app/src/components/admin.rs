@@ -121,7 +121,7 @@ pub fn AgentsAdmin() -> impl IntoView {
                                     </td>
                                     <td>{if !agent.active { "Deactivated" } else if agent.away { "Away" } else { "Available" }}</td>
                                     <td>
-                                        <Show when=move || agent.active>
+                                        <Show when=move || agent.active && state.me().as_ref() != Some(&agent.id)>
                                             <button class="ghost danger" data-testid="deactivate" on:click={
                                                 let id = off_id.clone();
                                                 move |_| {

@@ -70,6 +70,9 @@ impl AppState {
     fn opened(self) {
         self.core.update_value(|core| {
             let Some(core) = core.as_mut() else { return };
+            // A new connection starts every sync afresh: what was queued is moot.
+            core.queue.clear();
+            core.pace = super::pace::Pace::new(js_sys::Date::now());
             let join = core.docs.join();
             if let Some(socket) = &core.socket {
                 socket.send(&join.encode());
@@ -85,16 +88,15 @@ impl AppState {
             Some(core.attempt)
         });
         let Some(Some(attempt)) = attempt else { return };
-        // 1008: the server will not have this agent (deactivated).
-        if code == 1008 {
-            self.phase.set(Phase::SignedOut {
-                problem: Some(if reason.is_empty() {
-                    "The server ended this session.".to_owned()
-                } else {
-                    reason
-                }),
-            });
-            return;
+        // 1008 (policy): deactivated, or refused for another reason; the API
+        // tells which when the next attempt is due.
+        let policy = code == 1008;
+        if policy && !reason.is_empty() {
+            self.toast(
+                ToastKind::Problem,
+                format!("The server closed the connection: {reason}"),
+                None,
+            );
         }
         let delay = reconnect_delay_ms(attempt - 1, js_sys::Math::random());
         self.connection.set(Connection::Offline {
@@ -109,7 +111,7 @@ impl AppState {
                 leptos::task::spawn_local(async move {
                     // A socket refused for want of a session looks like any
                     // other failure; ask the API which it was.
-                    if attempt > 1 && api::me().await == Err(ApiError::SignedOut) {
+                    if (policy || attempt > 1) && api::me().await == Err(ApiError::SignedOut) {
                         self.phase.set(Phase::SignedOut {
                             problem: Some("Your session has ended. Sign in again.".to_owned()),
                         });
@@ -223,20 +225,47 @@ impl AppState {
         self.fetch_notifications();
     }
 
-    /// Sends what the documents have to say.
+    /// Sends what the documents have to say, as fast as the pace allows; the
+    /// rest waits in the queue for a timer.
     pub(super) fn flush(&self) {
-        self.core.update_value(|core| {
-            let Some(core) = core.as_mut() else { return };
-            let Some(socket) = core.socket.as_ref().filter(|s| s.is_open()) else {
-                return;
-            };
+        let wait = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            let socket = core.socket.as_ref().filter(|s| s.is_open())?;
             for message in core.docs.take_outgoing() {
-                // A frame the socket would not take is resent by the next join's sync.
-                if !socket.send(&message.encode()) {
+                core.queue.push_back(message.encode());
+            }
+            let now = js_sys::Date::now();
+            while let Some(frame) = core.queue.front() {
+                if !core.pace.take(now) {
                     break;
                 }
+                // A frame the socket would not take is resent by the next join's sync.
+                if !socket.send(frame) {
+                    core.queue.clear();
+                    return None;
+                }
+                core.queue.pop_front();
             }
+            if core.queue.is_empty() || core.flush_scheduled {
+                return None;
+            }
+            core.flush_scheduled = true;
+            Some(core.pace.wait_ms().max(20))
         });
+        if let Some(Some(wait)) = wait {
+            let state = *self;
+            set_timeout(
+                move || {
+                    state.core.update_value(|core| {
+                        if let Some(core) = core.as_mut() {
+                            core.flush_scheduled = false;
+                        }
+                    });
+                    state.flush();
+                },
+                Duration::from_millis(u64::from(wait)),
+            );
+        }
     }
 
     /// Whether the socket is joined, so a change goes out now.

@@ -16,7 +16,7 @@ use crate::time;
 
 /// Conversations changed per slice of a bulk action; between slices the page
 /// gets to paint, so 1,000 rows never block it for long.
-const BULK_SLICE: usize = 100;
+const BULK_SLICE: usize = 50;
 
 impl AppState {
     /// Runs `op` on `doc` and sends the change. Returns the op's own answer.

@@ -21,8 +21,10 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_frame: 1024 * 1024,
-            rate: 200.0,
-            burst: 2_000.0,
+            // A browser catching up on 10,000 conversations sends about two
+            // messages per document; it paces itself below these (app/src/state/pace.rs).
+            rate: 1_000.0,
+            burst: 30_000.0,
             heartbeat: Duration::from_secs(20),
             idle: Duration::from_secs(60),
         }
