@@ -36,11 +36,11 @@ impl Socket {
         let ws = WebSocket::new(url).map_err(|e| format!("cannot open {url}: {e:?}"))?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let Handlers {
-            mut opened,
+            opened,
             mut frame,
             mut closed,
         } = handlers;
-        let on_open = Closure::<dyn FnMut()>::new(move || opened());
+        let on_open = Closure::<dyn FnMut()>::new(opened);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
                 frame(js_sys::Uint8Array::new(&buffer).to_vec());

@@ -76,10 +76,10 @@ pub enum Route {
 impl Route {
     pub fn parse(hash: &str) -> Route {
         let path = hash.trim_start_matches('#');
-        if let Some(id) = path.strip_prefix("/c/") {
-            if let Ok(doc) = id.parse() {
-                return Route::Conversation(doc);
-            }
+        if let Some(id) = path.strip_prefix("/c/")
+            && let Ok(doc) = id.parse()
+        {
+            return Route::Conversation(doc);
         }
         if path == "/settings" {
             Route::Settings
@@ -141,7 +141,7 @@ impl Notices {
             return false;
         }
         self.items.push(notice);
-        self.items.sort_by(|a, b| b.at.cmp(&a.at));
+        self.items.sort_by_key(|n| std::cmp::Reverse(n.at));
         self.items.truncate(200);
         true
     }
@@ -471,14 +471,13 @@ impl AppState {
         let at = self
             .inbox
             .with_untracked(|i| i.get(&doc).map(|r| r.last_at));
-        if let Some(at) = at {
-            if self
+        if let Some(at) = at
+            && self
                 .inbox
                 .with_untracked(|i| i.get(&doc).is_some_and(|r| i.is_unread(r)))
-            {
-                self.inbox.update(|i| i.mark_seen(doc, at));
-                self.schedule_persist();
-            }
+        {
+            self.inbox.update(|i| i.mark_seen(doc, at));
+            self.schedule_persist();
         }
     }
 }

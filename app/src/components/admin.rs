@@ -98,6 +98,8 @@ pub fn AgentsAdmin() -> impl IntoView {
                             let id = agent.id.clone();
                             let (role_id, cap_id, off_id) = (id.clone(), id.clone(), id.clone());
                             let label = agent.name.clone();
+                            // Nobody deactivates themselves (the server refuses it too).
+                            let deactivatable = agent.active && state.me().as_ref() != Some(&agent.id);
                             view! {
                                 <tr class:inactive=!agent.active data-testid="admin-agent" data-agent=agent.id.to_string()>
                                     <td>{agent.name.clone()}</td>
@@ -121,7 +123,7 @@ pub fn AgentsAdmin() -> impl IntoView {
                                     </td>
                                     <td>{if !agent.active { "Deactivated" } else if agent.away { "Away" } else { "Available" }}</td>
                                     <td>
-                                        <Show when=move || agent.active && state.me().as_ref() != Some(&agent.id)>
+                                        <Show when=move || deactivatable>
                                             <button class="ghost danger" data-testid="deactivate" on:click={
                                                 let id = off_id.clone();
                                                 move |_| {

@@ -44,7 +44,7 @@ pub fn AgentPicker(
                     (a.clone(), count)
                 })
                 .collect();
-            agents.sort_by(|(a, _), (b, _)| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            agents.sort_by_key(|(a, _)| a.name.to_lowercase());
             agents
         })
     });
@@ -60,11 +60,11 @@ pub fn AgentPicker(
         }
         "Enter" => {
             ev.prevent_default();
-            if chosen.get_untracked().is_none() {
-                if let Some((agent, _)) = agents.with_untracked(|a| a.first().cloned()) {
-                    chosen.set(Some(agent.id));
-                    return;
-                }
+            if chosen.get_untracked().is_none()
+                && let Some((agent, _)) = agents.with_untracked(|a| a.first().cloned())
+            {
+                chosen.set(Some(agent.id));
+                return;
             }
             confirm();
         }

@@ -36,10 +36,10 @@ pub fn Composer(
     let last_typing = StoredValue::new(0i64);
     let area = NodeRef::<html::Textarea>::new();
     Effect::new(move |_| {
-        if ui.focus_reply.get() > 0 {
-            if let Some(el) = area.get_untracked() {
-                let _ = el.focus();
-            }
+        if ui.focus_reply.get() > 0
+            && let Some(el) = area.get_untracked()
+        {
+            let _ = el.focus();
         }
     });
     let warning = move || -> Option<String> {
@@ -69,13 +69,12 @@ pub fn Composer(
             return;
         }
         // Replies (not notes) stop once for a warning the agent has not seen.
-        if reply_mode.is_some() {
-            if let Some(w) = warning() {
-                if warned.get_untracked().as_deref() != Some(w.as_str()) {
-                    warned.set(Some(w));
-                    return;
-                }
-            }
+        if reply_mode.is_some()
+            && let Some(w) = warning()
+            && warned.get_untracked().as_deref() != Some(w.as_str())
+        {
+            warned.set(Some(w));
+            return;
         }
         let result = match reply_mode {
             Some(m) => state.reply(doc, text.trim(), m).map(|claimed| {
@@ -114,10 +113,10 @@ pub fn Composer(
                 Mode::Note => send(None),
             }
         }
-        if ev.key() == "Escape" {
-            if let Some(el) = area.get_untracked() {
-                let _ = el.blur();
-            }
+        if ev.key() == "Escape"
+            && let Some(el) = area.get_untracked()
+        {
+            let _ = el.blur();
         }
     };
     let unassigned = move || assignee.with(|a| a.is_none());

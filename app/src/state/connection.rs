@@ -215,12 +215,12 @@ impl AppState {
             Some(std::mem::take(&mut core.unsent_reads))
         });
         self.connection.set(Connection::Online);
-        if let Some(Some(reads)) = reads {
-            if !reads.is_empty() {
-                leptos::task::spawn_local(async move {
-                    let _ = api::mark_read(&reads).await;
-                });
-            }
+        if let Some(Some(reads)) = reads
+            && !reads.is_empty()
+        {
+            leptos::task::spawn_local(async move {
+                let _ = api::mark_read(&reads).await;
+            });
         }
         self.fetch_notifications();
     }
