@@ -175,6 +175,8 @@ pub(crate) struct Core {
     /// Documents changed by the server and not yet re-derived for the screen.
     unrendered: BTreeSet<DocumentId>,
     render_scheduled: bool,
+    /// The server confirmed changes since the pending set was last drawn.
+    confirmed: bool,
     /// Offline changes that lost, told to the agent once the outbox drains.
     lost: Vec<Overridden>,
     /// Notification reads made while offline, sent after the next join.
@@ -189,6 +191,9 @@ pub struct AppState {
     pub phase: RwSignal<Phase>,
     pub workspace: RwSignal<Workspace>,
     pub inbox: RwSignal<Inbox>,
+    /// Conversations with a local change the server has not confirmed yet
+    /// (apart from the rows, so confirmations do not re-derive the list).
+    pub pending: RwSignal<BTreeSet<DocumentId>>,
     pub filter: RwSignal<Filter>,
     pub selection: RwSignal<Selection<DocumentId>>,
     /// The row the keyboard is on.
@@ -213,6 +218,7 @@ impl AppState {
             phase: RwSignal::new(Phase::Booting),
             workspace: RwSignal::new(Workspace::default()),
             inbox: RwSignal::new(Inbox::default()),
+            pending: RwSignal::new(BTreeSet::new()),
             filter: RwSignal::new(Filter::default()),
             selection: RwSignal::new(Selection::default()),
             cursor: RwSignal::new(None),
@@ -409,6 +415,7 @@ impl AppState {
             flush_scheduled: false,
             unrendered: BTreeSet::new(),
             render_scheduled: false,
+            confirmed: false,
             lost: Vec::new(),
             unsent_reads: Vec::new(),
             version: 0,

@@ -164,7 +164,7 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
         let summary = summary.clone();
         move || state.inbox.with(|i| i.is_unread(&summary))
     };
-    let pending = move || state.inbox.with(|i| i.is_pending(&doc));
+    let pending = move || state.pending.with(|p| p.contains(&doc));
     let channel = {
         let id = summary.channel.clone();
         move || {

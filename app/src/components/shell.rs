@@ -102,7 +102,7 @@ fn TopBar() -> impl IntoView {
 #[component]
 fn ConnectionPill() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let pending = move || state.inbox.with(|i| i.pending_count());
+    let pending = move || state.pending.with(|p| p.len());
     view! {
         <span class="pill" data-testid="connection"
             class:online=move || state.connection.get() == Connection::Online
@@ -126,7 +126,7 @@ fn ConnectionBanner() -> impl IntoView {
         let Connection::Offline { retry_at } = state.connection.get() else {
             return String::new();
         };
-        let pending = state.inbox.with(|i| i.pending_count());
+        let pending = state.pending.with(|p| p.len());
         let wait = retry_at.saturating_sub(state.clock.get()) / 1000;
         let changes = match pending {
             0 => "You can keep working; changes are kept on this device.".to_owned(),

@@ -201,6 +201,7 @@ impl AppState {
             let changed: Vec<DocumentId> = changed.into_iter().collect();
             self.refresh(&changed);
         }
+        self.draw_confirmed();
     }
 
     fn joined(self) {
@@ -277,12 +278,13 @@ impl AppState {
         })
     }
 
-    /// Drops the local changes of `doc` the server now holds; once every
-    /// offline change is in, tells the agent which of them lost.
+    /// Drops the local changes of `doc` the server now holds. The pending
+    /// marks and the "what changed under you" report are drawn with the next
+    /// burst, not per frame.
     pub(super) fn confirm(&self, doc: DocumentId) {
-        let outcome = self.core.try_update_value(|core| {
+        let schedule = self.core.try_update_value(|core| {
             let core = core.as_mut()?;
-            if !core.outbox.docs().contains(&doc) {
+            if !core.outbox.has(&doc) {
                 return None;
             }
             let effective = core
@@ -295,6 +297,22 @@ impl AppState {
                 .outbox
                 .confirm(doc, effective.as_ref(), |hash| docs.server_has(&doc, hash));
             core.lost.extend(lost);
+            core.confirmed = true;
+            Some(!std::mem::replace(&mut core.render_scheduled, true))
+        });
+        if schedule == Some(Some(true)) {
+            let state = *self;
+            set_timeout(move || state.render_changes(), RENDER_AFTER);
+        }
+    }
+
+    /// Draws the confirmations gathered since the last burst.
+    fn draw_confirmed(&self) {
+        let outcome = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            if !std::mem::take(&mut core.confirmed) {
+                return None;
+            }
             let report = if core.outbox.is_empty() {
                 std::mem::take(&mut core.lost)
             } else {
@@ -313,9 +331,8 @@ impl AppState {
     }
 
     pub(super) fn set_pending(&self, pending: BTreeSet<DocumentId>) {
-        if self.inbox.with_untracked(|i| i.pending_count()) != pending.len() || !pending.is_empty()
-        {
-            self.inbox.update(|i| i.set_pending(pending));
+        if self.pending.with_untracked(|p| *p != pending) {
+            self.pending.set(pending);
         }
     }
 

@@ -1,7 +1,7 @@
 //! The conversations the agent holds, as rows, and the views over them:
 //! Unassigned / Mine / All, a channel filter, open or resolved, a search.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use baton_shared::ids::{AgentId, ChannelId, DocumentId};
@@ -80,8 +80,6 @@ pub struct Inbox {
     rows: HashMap<DocumentId, Arc<Summary>>,
     /// When the agent last looked at each conversation (local to this browser).
     seen: HashMap<DocumentId, Millis>,
-    /// Conversations with a local change the server has not confirmed yet.
-    pending: BTreeSet<DocumentId>,
 }
 
 impl Inbox {
@@ -103,18 +101,6 @@ impl Inbox {
 
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
-    }
-
-    pub fn set_pending(&mut self, pending: BTreeSet<DocumentId>) {
-        self.pending = pending;
-    }
-
-    pub fn is_pending(&self, doc: &DocumentId) -> bool {
-        self.pending.contains(doc)
-    }
-
-    pub fn pending_count(&self) -> usize {
-        self.pending.len()
     }
 
     pub fn mark_seen(&mut self, doc: DocumentId, at: Millis) {

@@ -93,6 +93,7 @@ impl AppState {
     /// notification. Returns how many changed and the problems of the rest.
     pub async fn assign(self, docs: Vec<DocumentId>, to: Option<AgentId>) -> (usize, Vec<String>) {
         let batch = (docs.len() > 1).then(operations::new_batch_id);
+        let workspace = self.workspace.get_untracked();
         let mut changed = 0;
         let mut problems = Vec::new();
         for (n, slice) in docs.chunks(BULK_SLICE).enumerate() {
@@ -100,7 +101,7 @@ impl AppState {
                 gloo_timers::future::TimeoutFuture::new(0).await;
             }
             for doc in slice {
-                let result = self.mutate_quietly(*doc, |d, w, me, now| {
+                let result = self.mutate_quietly(&workspace, *doc, |d, w, me, now| {
                     let outcome = operations::assign(
                         d,
                         w,
@@ -124,6 +125,7 @@ impl AppState {
 
     /// Resolves many conversations at once (the bulk bar).
     pub async fn resolve_many(self, docs: Vec<DocumentId>) -> (usize, Vec<String>) {
+        let workspace = self.workspace.get_untracked();
         let mut changed = 0;
         let mut problems = Vec::new();
         for (n, slice) in docs.chunks(BULK_SLICE).enumerate() {
@@ -131,7 +133,7 @@ impl AppState {
                 gloo_timers::future::TimeoutFuture::new(0).await;
             }
             for doc in slice {
-                match self.mutate_quietly(*doc, |d, _, me, now| {
+                match self.mutate_quietly(&workspace, *doc, |d, _, me, now| {
                     operations::resolve(d, &By::Agent(me.clone()), now)?;
                     Ok(((), Intent::Other))
                 }) {
@@ -147,10 +149,10 @@ impl AppState {
     /// `mutate` without the per-document refresh, for bulk slices.
     fn mutate_quietly<T>(
         &self,
+        workspace: &Workspace,
         doc: DocumentId,
         op: impl FnOnce(&mut AutoCommit, &Workspace, &AgentId, Millis) -> Result<(T, Intent), OpError>,
     ) -> Result<T, String> {
-        let workspace = self.workspace.get_untracked();
         let offline = !self.is_online();
         self.core
             .try_update_value(|core| {
@@ -163,7 +165,7 @@ impl AppState {
                     .doc_mut(&doc)
                     .ok_or_else(|| "A conversation is still loading.".to_owned())?;
                 let (answer, intent) =
-                    op(document, &workspace, &me, time::now()).map_err(|e| e.to_string())?;
+                    op(document, workspace, &me, time::now()).map_err(|e| e.to_string())?;
                 if let Some(change) = document.get_last_local_change() {
                     core.outbox.push(doc, change.hash(), intent, offline);
                     core.dirty.insert(doc);

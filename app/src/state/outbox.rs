@@ -54,6 +54,10 @@ impl Outbox {
         self.pending.keys().copied().collect()
     }
 
+    pub fn has(&self, doc: &DocumentId) -> bool {
+        self.pending.contains_key(doc)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
     }
