@@ -111,8 +111,9 @@ pub fn AgentPicker(
                         };
                         let pick_id = id.clone();
                         view! {
-                            <li role="option" aria-selected=move || is_chosen.get().to_string()>
-                                <button type="button" class="picker-option" class:chosen=is_chosen
+                            <li role="none">
+                                <button type="button" role="option" class="picker-option" class:chosen=is_chosen
+                                    aria-selected=move || is_chosen.get().to_string()
                                     data-testid="reassign-option" data-agent=id.to_string()
                                     on:click=move |_| chosen.set(Some(pick_id.clone()))
                                     on:dblclick=move |_| confirm()>

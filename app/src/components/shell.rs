@@ -31,18 +31,20 @@ pub fn Shell() -> impl IntoView {
                 {move || match route.get() {
                     Route::Settings => view! { <SettingsPage /> }.into_any(),
                     Route::Inbox => view! {
-                        <div class="workspace-split">
+                        <main class="workspace-split">
+                            <h1 class="visually-hidden">"Inbox"</h1>
                             <InboxList />
                             <section class="conversation-pane empty-pane" aria-label="Conversation">
                                 <p class="muted">"Pick a conversation, or press j and k to move and Enter to open."</p>
                             </section>
-                        </div>
+                        </main>
                     }.into_any(),
                     Route::Conversation(doc) => view! {
-                        <div class="workspace-split with-conversation">
+                        <main class="workspace-split with-conversation">
+                            <h1 class="visually-hidden">"Inbox"</h1>
                             <InboxList />
                             <ConversationPane doc=doc />
-                        </div>
+                        </main>
                     }.into_any(),
                 }}
             </div>
