@@ -203,6 +203,12 @@ pub enum Write {
     },
     /// Fails the request with [`StoreError::Conflict`] if the key exists.
     WorkflowRun(WorkflowRunRow),
+    /// Corrects when a conversation became unassigned (the projection of a
+    /// conversation stored before that was kept).
+    UnassignedSince {
+        conversation: ConversationId,
+        since: Option<Millis>,
+    },
     /// The agent a round-robin workflow picked last.
     WorkflowCursor {
         workflow: WorkflowId,

@@ -19,7 +19,7 @@ use baton_shared::conversation;
 use baton_shared::ids::{AgentId, DocumentId, WorkflowId};
 use baton_shared::model::{Conversation, Millis};
 use baton_shared::operations::OpError;
-use baton_shared::workflow::{EventKind, Run, Runner, Trigger, TriggerEvent, events_between};
+use baton_shared::workflow::{Run, Runner, Trigger, TriggerEvent, events_between};
 use baton_shared::workspace::Workspace;
 use tokio::sync::MutexGuard;
 use tokio_util::sync::CancellationToken;
@@ -37,7 +37,7 @@ const SWEEP_PAGES: usize = 50;
 /// What a run needs besides the document: the round-robin turns and open
 /// counts, read while holding this node's run lock (released on drop).
 pub struct Prepared<'h> {
-    _turn: Option<MutexGuard<'h, ()>>,
+    turn: Option<MutexGuard<'h, ()>>,
     cursors: BTreeMap<WorkflowId, AgentId>,
     open: BTreeMap<AgentId, u32>,
     done: Vec<String>,
@@ -48,7 +48,7 @@ impl Prepared<'_> {
     /// Nothing to run: no workflow is enabled.
     fn idle(now: Millis) -> Self {
         Prepared {
-            _turn: None,
+            turn: None,
             cursors: BTreeMap::new(),
             open: BTreeMap::new(),
             done: Vec::new(),
@@ -79,7 +79,7 @@ impl Prepared<'_> {
         events: &[TriggerEvent],
         document: DocumentId,
     ) -> Result<(Vec<Run>, Vec<Write>), OpError> {
-        if self._turn.is_none() || events.is_empty() {
+        if self.turn.is_none() || events.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
         let mut runner = Runner::new(workspace, self.now);
@@ -156,7 +156,7 @@ impl Hub {
             self.store.done_runs(&keys).await?
         };
         Ok(Prepared {
-            _turn: Some(turn),
+            turn: Some(turn),
             cursors,
             open,
             done,
@@ -221,12 +221,7 @@ impl Hub {
                 let Some(since) = row.unassigned_since else {
                     continue;
                 };
-                let event = TriggerEvent {
-                    kind: EventKind::Unassigned { since },
-                    key: format!("unassigned:{}:{since}", row.id),
-                    text: None,
-                    at: since,
-                };
+                let event = TriggerEvent::waiting(&row.id, since);
                 let keys = candidate_keys(&workspace, std::slice::from_ref(&event), now);
                 due.push((row.document, event, keys));
             }
@@ -236,13 +231,53 @@ impl Hub {
                 if keys.iter().all(|k| done.contains(k)) {
                     continue;
                 }
-                runs.extend(self.run_workflows(document, &[event], now).await?);
+                runs.extend(self.sweep_one(document, event, now).await?);
             }
             if (rows.len() as u32) < SWEEP_PAGE {
                 break;
             }
         }
         Ok(runs)
+    }
+
+    /// Runs the "still unassigned" workflows on one conversation, if the
+    /// document agrees with the projection about since when it waits; if not
+    /// (a projection row older than workflows), corrects the row, and the
+    /// next sweep uses the right time.
+    async fn sweep_one(
+        &self,
+        document: DocumentId,
+        event: TriggerEvent,
+        now: Millis,
+    ) -> Result<Vec<Run>, HubError> {
+        let prepared = self
+            .prepare_workflows(std::slice::from_ref(&event), now)
+            .await?;
+        let result = self
+            .change_conversation_with(document, |doc, workspace| {
+                let current = conversation::read(doc)?;
+                match TriggerEvent::unassigned(&current) {
+                    Some(actual) if actual.key == event.key => {
+                        prepared.apply_events(doc, workspace, &[event], document)
+                    }
+                    actual => {
+                        let fix = Write::UnassignedSince {
+                            conversation: current.id.clone(),
+                            since: actual.map(|e| e.at),
+                        };
+                        Ok((Vec::new(), vec![fix]))
+                    }
+                }
+            })
+            .await;
+        match result {
+            Ok((runs, _)) => Ok(runs),
+            Err(HubError::Store(StoreError::Conflict(what))) => {
+                tracing::info!(%document, %what, "workflow already ran elsewhere");
+                Ok(Vec::new())
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// Sweeps for unassigned conversations every [`SWEEP_EVERY`] until shutdown.

@@ -184,3 +184,27 @@ async fn the_round_robin_turn_survives_a_restart() {
     let second_pick = read(&held.doc).unwrap().assignee().cloned().unwrap();
     assert_ne!(second_pick, first_pick);
 }
+
+#[tokio::test]
+async fn a_projection_that_disagrees_with_the_document_is_corrected_then_swept() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = baton_shared::clock::now();
+    let hub = node(dir.path()).await;
+    let (document, _) = setup(&hub, now).await;
+    let id = {
+        let held = hub.documents.lock(document).await.unwrap().unwrap();
+        read(&held.doc).unwrap().id
+    };
+    // As a row written before workflows might say: waiting since another time.
+    hub.store
+        .commit(vec![baton_server::store::Write::UnassignedSince {
+            conversation: id.clone(),
+            since: Some(now - 20 * MINUTE),
+        }])
+        .await
+        .unwrap();
+    assert!(hub.sweep_unassigned(now).await.unwrap().is_empty());
+    let row = hub.store.conversation(&id).await.unwrap().unwrap();
+    assert_eq!(row.unassigned_since, Some(now - 10 * MINUTE));
+    assert_eq!(hub.sweep_unassigned(now).await.unwrap().len(), 1);
+}

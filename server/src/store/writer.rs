@@ -329,6 +329,16 @@ async fn apply(
             .await
             .map_err(|e| conflict(e, &format!("workflow run {}", run.key)))?;
         }
+        Write::UnassignedSince {
+            conversation,
+            since,
+        } => {
+            sqlx::query("UPDATE conversations SET unassigned_since = ? WHERE id = ?")
+                .bind(since)
+                .bind(conversation.as_str())
+                .execute(&mut *c)
+                .await?;
+        }
         Write::WorkflowCursor { workflow, agent } => {
             sqlx::query(
                 "INSERT INTO workflow_cursors (workflow, agent) VALUES (?, ?) \

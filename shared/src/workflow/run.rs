@@ -67,12 +67,17 @@ impl TriggerEvent {
         let since = conversation
             .effective_assignment()
             .map_or(conversation.created_at, |a| a.at);
-        Some(TriggerEvent {
+        Some(Self::waiting(&conversation.id, since))
+    }
+
+    /// The "still unassigned" event of `conversation`, unassigned since `since`.
+    pub fn waiting(conversation: &ConversationId, since: Millis) -> TriggerEvent {
+        TriggerEvent {
             kind: EventKind::Unassigned { since },
-            key: format!("unassigned:{}:{since}", conversation.id),
+            key: format!("unassigned:{conversation}:{since}"),
             text: None,
             at: since,
-        })
+        }
     }
 }
 
