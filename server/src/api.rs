@@ -4,6 +4,7 @@ mod channels;
 mod conversations;
 mod notifications;
 mod session;
+mod workflows;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::routing::{get, post};
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/conversations", get(conversations::list))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))
+        .route("/workflows/runs", get(workflows::runs))
         .fallback(|| async { ApiError::not_found("no such API endpoint") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }

@@ -126,6 +126,7 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
         }
     }
     hub.watch_store(shutdown.clone());
+    hub.watch_unassigned(shutdown.clone());
     if serve.demo && serve.demo_rate > 0 {
         demo::simulate(hub.clone(), serve.demo_rate, shutdown.clone());
     }

@@ -11,6 +11,7 @@ use baton_shared::conversation::NewConversation;
 use baton_shared::ids::{AgentId, ChannelId, ConversationId};
 use baton_shared::model::{By, Customer, Role};
 use baton_shared::operations::{ReplyMode, assign, customer_message, note, reply, resolve};
+use baton_shared::workflow::{Condition, Step, Trigger, Workflow};
 use baton_shared::workspace;
 use content::Dice;
 use serde::{Deserialize, Serialize};
@@ -124,6 +125,7 @@ pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> anyhow::Result<DemoLo
         workspace::put_settings(doc, &settings, now)
     })
     .await?;
+    add_example_workflow(hub, &ids, &channels, now).await?;
 
     let mut dice = Dice::new(0x00ba_7042);
     let plans: Vec<Plan> = (0..conversations)
@@ -146,6 +148,36 @@ pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> anyhow::Result<DemoLo
         }])
         .await?;
     Ok(logins)
+}
+
+/// One enabled workflow, so the feature is there to see: new Billing
+/// conversations take turns between Ana and Dev.
+async fn add_example_workflow(
+    hub: &Hub,
+    agents: &[AgentId],
+    channels: &[DemoChannel],
+    now: i64,
+) -> anyhow::Result<()> {
+    let Some(billing) = channels.iter().find(|c| c.name == "Billing") else {
+        return Ok(());
+    };
+    let specialists = vec![agents[1].clone(), agents[4].clone()];
+    hub.change_workspace(Vec::new(), |doc, current| {
+        let mut workflow = Workflow::new(
+            "Billing → round-robin",
+            Trigger::ConversationCreated,
+            current,
+        );
+        workflow.conditions = vec![Condition::ChannelIn {
+            channels: vec![billing.id.clone()],
+        }];
+        workflow.steps = vec![Step::RoundRobin {
+            agents: specialists,
+        }];
+        workspace::put_workflow(doc, &workflow, now)
+    })
+    .await?;
+    Ok(())
 }
 
 /// Everything random about one seeded conversation, drawn in order so the

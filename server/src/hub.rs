@@ -57,6 +57,9 @@ pub struct Hub {
     pub live: Live,
     workspace: DocumentId,
     actor: ActorId,
+    /// Held while workflows run, so this node's round-robin turns and open
+    /// counts are read and moved one run at a time.
+    pub(crate) workflow_runs: tokio::sync::Mutex<()>,
 }
 
 impl Hub {
@@ -96,13 +99,20 @@ impl Hub {
                 id
             }
         };
-        Ok(Arc::new(Hub {
+        let hub = Arc::new(Hub {
             store,
             documents,
             live: Live::default(),
             workspace,
             actor,
-        }))
+            workflow_runs: tokio::sync::Mutex::new(()),
+        });
+        // Workspaces made before workflows existed get their (empty) map now.
+        hub.change_workspace(Vec::new(), |doc, _| {
+            workspace::ensure_workflows(doc, baton_shared::clock::now())
+        })
+        .await?;
+        Ok(hub)
     }
 
     /// The workspace document's id.
@@ -162,10 +172,24 @@ impl Hub {
         id: DocumentId,
         change: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
     ) -> Result<(T, Committed), HubError> {
+        self.change_conversation_with(id, |doc, workspace| {
+            change(doc, workspace).map(|value| (value, Vec::new()))
+        })
+        .await
+    }
+
+    /// Like [`Hub::change_conversation`], where `change` also returns writes
+    /// that must commit with it (workflow runs); they commit even when the
+    /// document did not change.
+    pub async fn change_conversation_with<T>(
+        &self,
+        id: DocumentId,
+        change: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<(T, Vec<Write>), OpError>,
+    ) -> Result<(T, Committed), HubError> {
         let workspace = self.workspace().await?;
         let mut held = self.lock(id).await?;
         let before = conversation::read(&held.doc)?;
-        let value = match change(&mut held.doc, &workspace) {
+        let (value, extra) = match change(&mut held.doc, &workspace) {
             Ok(value) => value,
             Err(err) => {
                 drop(held);
@@ -174,7 +198,7 @@ impl Hub {
             }
         };
         let committed = self
-            .commit_conversation(&mut held, Some(&before), &workspace, Vec::new())
+            .commit_conversation(&mut held, Some(&before), &workspace, extra)
             .await;
         drop(held);
         match committed {
@@ -196,6 +220,17 @@ impl Hub {
         new: &NewConversation,
         then: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
     ) -> Result<(DocumentId, T, Committed), HubError> {
+        let then = |doc: &mut AutoCommit, ws: &Workspace, _| then(doc, ws).map(|v| (v, Vec::new()));
+        self.add_conversation(new, then, true).await
+    }
+
+    /// Like [`Hub::create_conversation`], where `then` learns the new
+    /// document's id and also returns writes that must commit with it.
+    pub async fn create_conversation_with<T>(
+        &self,
+        new: &NewConversation,
+        then: impl FnOnce(&mut AutoCommit, &Workspace, DocumentId) -> Result<(T, Vec<Write>), OpError>,
+    ) -> Result<(DocumentId, T, Committed), HubError> {
         self.add_conversation(new, then, true).await
     }
 
@@ -206,22 +241,24 @@ impl Hub {
         new: &NewConversation,
         then: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
     ) -> Result<(DocumentId, T, Committed), HubError> {
+        let then = |doc: &mut AutoCommit, ws: &Workspace, _| then(doc, ws).map(|v| (v, Vec::new()));
         self.add_conversation(new, then, false).await
     }
 
     async fn add_conversation<T>(
         &self,
         new: &NewConversation,
-        then: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
+        then: impl FnOnce(&mut AutoCommit, &Workspace, DocumentId) -> Result<(T, Vec<Write>), OpError>,
         notify: bool,
     ) -> Result<(DocumentId, T, Committed), HubError> {
         let workspace = self.workspace().await?;
         let id = DocumentId::random();
         let mut doc = conversation::create(new).map_err(OpError::from)?;
         doc.set_actor(self.actor.clone());
-        let value = then(&mut doc, &workspace)?;
+        let (value, extra) = then(&mut doc, &workspace, id)?;
         let after = conversation::read(&doc)?;
         let mut writes = server_bindings(&mut doc, &[], &self.actor);
+        writes.extend(extra);
         writes.push(Write::Document {
             id,
             kind: DocumentKind::Conversation,
@@ -260,6 +297,9 @@ impl Hub {
     ) -> Result<Committed, HubError> {
         let after = conversation::read(&held.doc)?;
         let Some(document) = held.pending_write() else {
+            if !extra.is_empty() {
+                self.store.commit(extra).await?;
+            }
             return Ok(Committed {
                 seq: held.seq(),
                 conversation: after,

@@ -1,8 +1,9 @@
 //! Customer messages arriving on a channel: a new conversation, or one more
 //! message on an existing conversation of that channel (which reopens it if
-//! it was resolved). Answered only once durable.
+//! it was resolved). The workflows the message fires run in the same change.
+//! Answered only once durable.
 
-use baton_shared::conversation::NewConversation;
+use baton_shared::conversation::{self, NewConversation};
 use baton_shared::ids::{ChannelId, ConversationId, DocumentId};
 use baton_shared::limits::{MAX_FIELD_BYTES, MAX_MESSAGE_BYTES};
 use baton_shared::model::Customer;
@@ -96,9 +97,12 @@ pub async fn receive(
         let id: ConversationId = given.parse().map_err(|_| unknown())?;
         let row = hub.store.conversation(&id).await.map_err(HubError::from)?;
         let row = row.filter(|r| &r.channel == channel).ok_or_else(unknown)?;
+        let workflows = hub.prepare_workflows(&[], now).await?;
         let (_, committed) = hub
-            .change_conversation(row.document, |doc, workspace| {
-                customer_message(doc, workspace, &incoming.body, now)
+            .change_conversation_with(row.document, |doc, workspace| {
+                let before = conversation::read(doc)?;
+                customer_message(doc, workspace, &incoming.body, now)?;
+                workflows.apply(doc, workspace, Some(&before), row.document)
             })
             .await?;
         return Ok((
@@ -126,9 +130,11 @@ pub async fn receive(
         },
         at: now,
     };
+    let workflows = hub.prepare_workflows(&[], now).await?;
     let (document, _, committed) = hub
-        .create_conversation(&new, |doc, workspace| {
-            customer_message(doc, workspace, &incoming.body, now)
+        .create_conversation_with(&new, |doc, workspace, document| {
+            customer_message(doc, workspace, &incoming.body, now)?;
+            workflows.apply(doc, workspace, None, document)
         })
         .await?;
     Ok((

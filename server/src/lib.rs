@@ -17,6 +17,7 @@ mod static_files;
 pub mod store;
 pub mod sync;
 pub mod team;
+pub mod workflows;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

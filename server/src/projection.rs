@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use baton_shared::ids::DocumentId;
 use baton_shared::model::{ActivityEvent, Author, By, Conversation, MessageKind};
 use baton_shared::notify::{Event, Reason, recipients};
+use baton_shared::workflow::TriggerEvent;
 use baton_shared::workspace::Workspace;
 
 use crate::store::{ConversationRow, NotificationRow, ReplyRow};
@@ -39,6 +40,7 @@ pub fn conversation_row(conversation: &Conversation, document: DocumentId) -> Co
         last_activity_at: conversation.latest_at(),
         preview,
         messages: u32::try_from(conversation.messages.len()).unwrap_or(u32::MAX),
+        unassigned_since: TriggerEvent::unassigned(conversation).map(|event| event.at),
     }
 }
 
@@ -83,15 +85,11 @@ pub fn notifications(
         .any(|m| m.author == Author::Customer && !known.contains(&m.id));
     let at = after.latest_at();
     // (agent, event, reason, actor, batch) for each recipient.
-    let mut pending = Vec::new();
-    if customer_wrote {
-        for r in recipients(&Event::CustomerMessage, after, workspace) {
-            let actor = Some(after.customer.name.clone());
-            pending.push((r.agent, "message", r.reason, actor, None));
-        }
-    }
+    let mut assignment = Vec::new();
+    // A new conversation starts unassigned, so one that is assigned at once
+    // (by a workflow in the same change) counts as an assignment too.
     let previous = before.and_then(|b| b.assignee().cloned());
-    if before.is_some() && previous.as_ref() != after.assignee() {
+    if previous.as_ref() != after.assignee() {
         let by = after
             .effective_assignment()
             .map(|a| a.by.clone())
@@ -99,12 +97,8 @@ pub fn notifications(
         let batch = new_batch(before, after);
         let actor = Some(actor_name(&by, workspace));
         let event = Event::AssignmentChanged { previous, by };
-        let told: HashSet<_> = pending.iter().map(|p| p.0.clone()).collect();
         for r in recipients(&event, after, workspace) {
-            if told.contains(&r.agent) {
-                continue;
-            }
-            pending.push((
+            assignment.push((
                 r.agent,
                 "assignment",
                 r.reason,
@@ -113,6 +107,22 @@ pub fn notifications(
             ));
         }
     }
+    // "Assigned to you" says more than "wrote again"; otherwise the message
+    // notification wins and each agent is told once.
+    let (mut pending, rest): (Vec<_>, Vec<_>) = assignment
+        .into_iter()
+        .partition(|p| p.2 == Reason::AssignedToYou);
+    if customer_wrote {
+        let handed: HashSet<_> = pending.iter().map(|p| p.0.clone()).collect();
+        for r in recipients(&Event::CustomerMessage, after, workspace) {
+            if !handed.contains(&r.agent) {
+                let actor = Some(after.customer.name.clone());
+                pending.push((r.agent, "message", r.reason, actor, None));
+            }
+        }
+    }
+    let told: HashSet<_> = pending.iter().map(|p| p.0.clone()).collect();
+    pending.extend(rest.into_iter().filter(|p| !told.contains(&p.0)));
     pending
         .into_iter()
         .map(|(agent, event, reason, actor, batch)| NotificationRow {
@@ -193,7 +203,10 @@ pub fn actor_name(by: &By, workspace: &Workspace) -> String {
         By::Agent(agent) => workspace
             .agent(agent)
             .map_or_else(|| agent.to_string(), |a| a.name.clone()),
-        By::Workflow(workflow) => format!("workflow {workflow}"),
+        By::Workflow(workflow) => workspace.workflows.get(workflow).map_or_else(
+            || "A workflow".to_owned(),
+            |w| format!("Workflow “{}”", w.name),
+        ),
         By::Server => "Baton".to_owned(),
     }
 }

@@ -3,12 +3,13 @@
 //! SQLite (`store::sqlite`) is the embedded default.
 
 mod sqlite;
+mod sqlite_workflows;
 mod writer;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId};
+use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId, WorkflowId};
 use baton_shared::model::{Millis, Role};
 use serde::Serialize;
 
@@ -71,6 +72,8 @@ pub struct ConversationRow {
     pub last_activity_at: Millis,
     pub preview: String,
     pub messages: u32,
+    /// Since when an open conversation has had no assignee; `None` otherwise.
+    pub unassigned_since: Option<Millis>,
 }
 
 /// An agent as authentication sees it.
@@ -123,6 +126,24 @@ pub struct ReplyRow {
     pub body: String,
     pub at: Millis,
     pub customer_email: String,
+}
+
+/// One workflow run, for the run log and for exactly-once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowRunRow {
+    /// `{workflow}/{event key}`; a second insert of the same key fails the
+    /// whole request it is in.
+    pub key: String,
+    pub workflow: WorkflowId,
+    pub workflow_name: String,
+    pub conversation: ConversationId,
+    pub document: DocumentId,
+    pub event: String,
+    /// `ran`, `no_change` or `skipped`.
+    pub outcome: String,
+    /// `baton_shared::workflow::Run` as JSON.
+    pub run: String,
+    pub at: Millis,
 }
 
 /// One write; a request's writes commit together or not at all.
@@ -179,6 +200,19 @@ pub enum Write {
     BindActor {
         actor: String,
         principal: String,
+    },
+    /// Fails the request with [`StoreError::Conflict`] if the key exists.
+    WorkflowRun(WorkflowRunRow),
+    /// Corrects when a conversation became unassigned (the projection of a
+    /// conversation stored before that was kept).
+    UnassignedSince {
+        conversation: ConversationId,
+        since: Option<Millis>,
+    },
+    /// The agent a round-robin workflow picked last.
+    WorkflowCursor {
+        workflow: WorkflowId,
+        agent: AgentId,
     },
 }
 
@@ -262,6 +296,23 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ReplyRow>>;
     async fn actor_principal(&self, actor: &str) -> Result<Option<String>>;
+
+    /// The latest workflow runs, newest first.
+    async fn workflow_runs(&self, limit: u32) -> Result<Vec<WorkflowRunRow>>;
+    /// Which of `keys` have a run already.
+    async fn done_runs(&self, keys: &[String]) -> Result<Vec<String>>;
+    /// The agent each round-robin workflow picked last.
+    async fn workflow_cursors(&self) -> Result<Vec<(WorkflowId, AgentId)>>;
+    /// Open conversations per agent (agents holding none are left out).
+    async fn open_counts(&self) -> Result<Vec<(AgentId, u32)>>;
+    /// Open conversations unassigned since `cutoff` or earlier, longest
+    /// first, continuing after `after` (unassigned_since, id).
+    async fn unassigned_since(
+        &self,
+        cutoff: Millis,
+        after: Option<(Millis, ConversationId)>,
+        limit: u32,
+    ) -> Result<Vec<ConversationRow>>;
 }
 
 /// Opens the store named by `database_url`, or SQLite in `data` by default.

@@ -16,6 +16,7 @@ pub mod notify;
 pub mod operations;
 pub mod protocol;
 pub mod validate;
+pub mod workflow;
 pub mod workspace;
 
 pub use automerge;

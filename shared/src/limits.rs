@@ -19,3 +19,11 @@ pub const MAX_CONVERSATION_BYTES: usize = 8 * 1024 * 1024;
 pub const MAX_WORKSPACE_ENTRIES: usize = 10_000;
 /// How far ahead of the server's clock a change's `at` may be.
 pub const MAX_CLOCK_SKEW_MS: i64 = 60_000;
+/// Most workflows one workspace may hold.
+pub const MAX_WORKFLOWS: usize = 200;
+/// Most conditions, and most steps, in one workflow.
+pub const MAX_WORKFLOW_PARTS: usize = 20;
+/// Largest internal note a workflow adds, in bytes.
+pub const MAX_WORKFLOW_NOTE_BYTES: usize = 8 * 1024;
+/// Longest wait an "unassigned for" trigger may name: 30 days, in minutes.
+pub const MAX_UNASSIGNED_MINUTES: u32 = 30 * 24 * 60;

@@ -353,4 +353,6 @@ pub struct Settings {
     pub name: String,
     /// When set, only the assignee may reply to an assigned conversation.
     pub only_assignee_replies: bool,
+    /// When the team works, for workflows' business-hours conditions.
+    pub business_hours: crate::workflow::BusinessHours,
 }

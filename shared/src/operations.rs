@@ -41,6 +41,8 @@ pub enum OpError {
     NotAssignee,
     #[error("this conversation is unreadable: {0}")]
     Read(#[from] ReadError),
+    #[error(transparent)]
+    Workflow(#[from] crate::workflow::WorkflowError),
     #[error("document error: {0}")]
     Automerge(String),
 }

@@ -1,10 +1,18 @@
-//! The workspace document: agents, channels, notification subscriptions and
-//! settings. Admins change anything; an agent changes only their own
-//! subscriptions and away state (enforced by `validate`).
+//! The workspace document: agents, channels, notification subscriptions,
+//! workflows and settings. Admins change anything; an agent changes only
+//! their own subscriptions and away state (enforced by `validate`).
 //!
-//! Layout (root map): `name`, `settings {only_assignee_replies}`,
-//! `agents {id → {name, email, role, active, away, capacity}}`,
-//! `channels {id → {name, kind}}`, `subscriptions {agent → {channel → bool}}`.
+//! Layout (root map): `name`, `settings {only_assignee_replies,
+//! business_hours}`, `agents {id → {name, email, role, active, away,
+//! capacity}}`, `channels {id → {name, kind}}`, `subscriptions {agent →
+//! {channel → bool}}`, `workflows {id → …}` (see `workflow::stored`).
+//! Workflows are written with the functions in `workspace::workflows`.
+
+mod workflows;
+
+pub use workflows::{
+    delete_workflow, ensure_workflows, put_workflow, reorder_workflows, set_workflow_enabled,
+};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,9 +21,10 @@ use automerge::{AutoCommit, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, Scala
 use serde::{Deserialize, Serialize};
 
 use crate::doc_io::{self as io, ReadError};
-use crate::ids::{AgentId, ChannelId};
+use crate::ids::{AgentId, ChannelId, WorkflowId};
 use crate::model::{Agent, Channel, Millis, Role, Settings};
 use crate::operations::{OpError, commit_options};
+use crate::workflow::{Workflow, stored};
 
 pub(crate) mod key {
     pub const NAME: &str = "name";
@@ -23,10 +32,11 @@ pub(crate) mod key {
     pub const AGENTS: &str = "agents";
     pub const CHANNELS: &str = "channels";
     pub const SUBSCRIPTIONS: &str = "subscriptions";
-    pub const ROOT_KEYS: &[&str] = &[NAME, SETTINGS, AGENTS, CHANNELS, SUBSCRIPTIONS];
+    pub const WORKFLOWS: &str = "workflows";
+    pub const ROOT_KEYS: &[&str] = &[NAME, SETTINGS, AGENTS, CHANNELS, SUBSCRIPTIONS, WORKFLOWS];
     pub const AGENT_KEYS: &[&str] = &["name", "email", "role", "active", "away", "capacity"];
     pub const CHANNEL_KEYS: &[&str] = &["name", "kind"];
-    pub const SETTINGS_KEYS: &[&str] = &["only_assignee_replies"];
+    pub const SETTINGS_KEYS: &[&str] = &["only_assignee_replies", "business_hours"];
 }
 
 /// The workspace document, read.
@@ -38,6 +48,8 @@ pub struct Workspace {
     pub channels: BTreeMap<ChannelId, Channel>,
     /// The channels each agent is signed up for notifications on.
     pub subscriptions: BTreeMap<AgentId, BTreeSet<ChannelId>>,
+    /// Automation rules, enabled or not, by id.
+    pub workflows: BTreeMap<WorkflowId, Workflow>,
 }
 
 impl Workspace {
@@ -72,6 +84,22 @@ impl Workspace {
             .map(|(agent, _)| agent)
     }
 
+    /// Every workflow in the order they run (by `order`, then id).
+    pub fn workflows_in_order(&self) -> impl Iterator<Item = &Workflow> {
+        let mut all: Vec<&Workflow> = self.workflows.values().collect();
+        all.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
+        all.into_iter()
+    }
+
+    /// The `order` that puts a new workflow after every existing one.
+    pub fn next_workflow_order(&self) -> u32 {
+        self.workflows
+            .values()
+            .map(|w| w.order.saturating_add(1))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Whether `agent` is signed up for notifications on `channel`.
     pub fn is_subscribed(&self, agent: &AgentId, channel: &ChannelId) -> bool {
         self.subscriptions
@@ -86,9 +114,11 @@ pub fn create(name: &str, at: Millis) -> Result<AutoCommit, AutomergeError> {
     doc.put(ROOT, key::NAME, name)?;
     let settings = doc.put_object(ROOT, key::SETTINGS, ObjType::Map)?;
     doc.put(&settings, "only_assignee_replies", false)?;
+    stored::write_hours(&mut doc, &settings, &Default::default())?;
     doc.put_object(ROOT, key::AGENTS, ObjType::Map)?;
     doc.put_object(ROOT, key::CHANNELS, ObjType::Map)?;
     doc.put_object(ROOT, key::SUBSCRIPTIONS, ObjType::Map)?;
+    doc.put_object(ROOT, key::WORKFLOWS, ObjType::Map)?;
     doc.commit_with(commit_options("create workspace", at));
     Ok(doc)
 }
@@ -101,6 +131,7 @@ pub fn read<D: ReadDoc>(doc: &D) -> Result<Workspace, ReadError> {
     let settings = Settings {
         name: io::string(doc, &ROOT, key::NAME)?,
         only_assignee_replies: io::boolean(doc, &settings_obj, "only_assignee_replies")?,
+        business_hours: stored::read_hours(doc, &settings_obj)?,
     };
 
     let mut agents = BTreeMap::new();
@@ -162,10 +193,11 @@ pub fn read<D: ReadDoc>(doc: &D) -> Result<Workspace, ReadError> {
         agents,
         channels,
         subscriptions,
+        workflows: stored::read_all(doc, &ROOT)?,
     })
 }
 
-fn map_at(doc: &AutoCommit, obj: &ObjId, field: &str) -> Result<ObjId, OpError> {
+pub(crate) fn map_at(doc: &AutoCommit, obj: &ObjId, field: &str) -> Result<ObjId, OpError> {
     match doc.get(obj, field)? {
         Some((Value::Object(ObjType::Map), id)) => Ok(id),
         _ => Err(OpError::Read(ReadError::Missing(field.to_owned()))),
@@ -237,8 +269,12 @@ pub fn set_away(
     Ok(())
 }
 
-/// Changes workspace-wide settings (admin).
+/// Changes workspace-wide settings, business hours included (admin).
 pub fn put_settings(doc: &mut AutoCommit, settings: &Settings, at: Millis) -> Result<(), OpError> {
+    settings
+        .business_hours
+        .check()
+        .map_err(crate::workflow::WorkflowError::Hours)?;
     doc.put(ROOT, key::NAME, settings.name.as_str())?;
     let obj = map_at(doc, &ROOT, key::SETTINGS)?;
     doc.put(
@@ -246,6 +282,7 @@ pub fn put_settings(doc: &mut AutoCommit, settings: &Settings, at: Millis) -> Re
         "only_assignee_replies",
         settings.only_assignee_replies,
     )?;
+    stored::write_hours(doc, &obj, &settings.business_hours)?;
     doc.commit_with(commit_options("settings", at));
     Ok(())
 }

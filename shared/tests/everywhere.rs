@@ -95,3 +95,57 @@ fn the_protocol_agrees_on_every_platform() {
     );
     assert_eq!(Message::decode(&bytes), Ok(message));
 }
+
+#[test]
+fn workflow_conditions_and_choices_agree_on_every_platform() {
+    use baton_shared::workflow::{
+        BusinessHours, Condition, Facts, condition_holds, least_busy, pool, round_robin,
+    };
+    let t = team();
+    // NOW is a Tuesday, 22:13 UTC: 16:13 in Chicago (UTC-6).
+    let chicago = BusinessHours {
+        utc_offset_minutes: -360,
+        ..BusinessHours::default()
+    };
+    assert!(chicago.is_open(NOW));
+    assert!(!BusinessHours::default().is_open(NOW));
+    let facts = Facts {
+        channel: &t.email,
+        customer_email: "dana@Eu.Example.com",
+        subject: "Order",
+        text: "Meine Überweisung",
+        at: NOW,
+    };
+    let hours = BusinessHours::default();
+    let text = Condition::TextContains {
+        text: "ÜBERWEISUNG".to_owned(),
+    };
+    let domain = Condition::EmailDomain {
+        domains: vec!["example.com".to_owned()],
+    };
+    assert!(condition_holds(&text, &facts, &hours));
+    assert!(condition_holds(&domain, &facts, &hours));
+    assert!(condition_holds(
+        &Condition::OutsideBusinessHours,
+        &facts,
+        &hours
+    ));
+
+    let subscribers = pool(&[], &t.email, &t.workspace);
+    assert_eq!(subscribers, vec![t.ana.clone(), t.ben.clone()]);
+    let open = [(t.ana.clone(), 3), (t.ben.clone(), 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        round_robin(&subscribers, None, &t.workspace, &open),
+        Ok(t.ana.clone())
+    );
+    assert_eq!(
+        round_robin(&subscribers, Some(&t.ana), &t.workspace, &open),
+        Ok(t.ben.clone())
+    );
+    assert_eq!(
+        least_busy(&subscribers, &t.workspace, &open),
+        Ok(t.ben.clone())
+    );
+}

@@ -9,6 +9,7 @@ use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
 use baton_shared::operations::{Correction, correct};
 use baton_shared::validate::{self, Context, Principal, Violation, validate_change};
+use baton_shared::workflow::{EventKind, TriggerEvent, events_between};
 
 use super::{Hub, HubError, SERVER_PRINCIPAL, first_seq};
 use crate::projection;
@@ -194,11 +195,28 @@ impl Hub {
             received.changed = true;
         }
 
+        // An agent reopening a conversation fires workflows; they run as the
+        // server's own change once this one is committed and unlocked.
+        let reopened: Vec<TriggerEvent> = match (&before, received.changed) {
+            (Some(before), true) => events_between(Some(before), &conversation::read(&held.doc)?)
+                .into_iter()
+                .filter(|e| e.kind == EventKind::ConversationReopened)
+                .collect(),
+            _ => Vec::new(),
+        };
         if received.refused.is_some() {
             // Forget what the peer claimed to have; it reloads the document.
             *state = sync::State::new();
         } else {
             received.reply = held.doc.sync().generate_sync_message(state);
+        }
+        drop(held);
+        if !reopened.is_empty()
+            && let Err(err) = self
+                .run_workflows(id, &reopened, baton_shared::clock::now())
+                .await
+        {
+            tracing::warn!(document = %id, error = %err, "workflows on reopen failed");
         }
         Ok(received)
     }

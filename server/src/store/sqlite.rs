@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId};
+use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId, WorkflowId};
 use baton_shared::model::Millis;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -18,12 +18,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::writer::{self, Request};
 use super::{
     AgentRow, ChannelRow, ConversationQuery, ConversationRow, Counts, DocumentKind,
-    NotificationRow, Receipt, ReplyRow, Result, Store, StoreError, StoredDocument, View, Write,
+    NotificationRow, Receipt, ReplyRow, Result, Store, StoreError, StoredDocument, View,
+    WorkflowRunRow, Write,
 };
 
 /// Baton's embedded store.
 pub struct SqliteStore {
-    read: SqlitePool,
+    pub(super) read: SqlitePool,
     writer: mpsc::Sender<Request>,
 }
 
@@ -66,7 +67,7 @@ impl SqliteStore {
     }
 }
 
-fn parse<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T>
+pub(super) fn parse<T: FromStr>(row: &SqliteRow, column: &str) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
@@ -110,7 +111,7 @@ fn channel_row(row: &SqliteRow) -> Result<ChannelRow> {
     })
 }
 
-fn conversation_row(row: &SqliteRow) -> Result<ConversationRow> {
+pub(super) fn conversation_row(row: &SqliteRow) -> Result<ConversationRow> {
     Ok(ConversationRow {
         id: parse(row, "id")?,
         document: parse(row, "document")?,
@@ -124,6 +125,7 @@ fn conversation_row(row: &SqliteRow) -> Result<ConversationRow> {
         last_activity_at: row.try_get("last_activity_at")?,
         preview: row.try_get("preview")?,
         messages: row.try_get("messages")?,
+        unassigned_since: row.try_get("unassigned_since")?,
     })
 }
 
@@ -144,8 +146,9 @@ fn notification_row(row: &SqliteRow) -> Result<NotificationRow> {
     })
 }
 
-const CONVERSATION_COLUMNS: &str = "id, document, channel, subject, customer_name, \
-    customer_email, status, assignee, created_at, last_activity_at, preview, messages";
+pub(super) const CONVERSATION_COLUMNS: &str = "id, document, channel, subject, customer_name, \
+    customer_email, status, assignee, created_at, last_activity_at, preview, messages, \
+    unassigned_since";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -451,6 +454,31 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn workflow_runs(&self, limit: u32) -> Result<Vec<WorkflowRunRow>> {
+        super::sqlite_workflows::runs(&self.read, limit).await
+    }
+
+    async fn done_runs(&self, keys: &[String]) -> Result<Vec<String>> {
+        super::sqlite_workflows::done(&self.read, keys).await
+    }
+
+    async fn workflow_cursors(&self) -> Result<Vec<(WorkflowId, AgentId)>> {
+        super::sqlite_workflows::cursors(&self.read).await
+    }
+
+    async fn open_counts(&self) -> Result<Vec<(AgentId, u32)>> {
+        super::sqlite_workflows::open_counts(&self.read).await
+    }
+
+    async fn unassigned_since(
+        &self,
+        cutoff: Millis,
+        after: Option<(Millis, ConversationId)>,
+        limit: u32,
+    ) -> Result<Vec<ConversationRow>> {
+        super::sqlite_workflows::unassigned_since(&self.read, cutoff, after, limit).await
     }
 
     async fn actor_principal(&self, actor: &str) -> Result<Option<String>> {

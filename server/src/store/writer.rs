@@ -152,11 +152,13 @@ async fn apply(
         Write::Conversation(row) => {
             sqlx::query(
                 "INSERT INTO conversations (id, document, channel, subject, customer_name, \
-                 customer_email, status, assignee, created_at, last_activity_at, preview, messages, seq) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 customer_email, status, assignee, created_at, last_activity_at, preview, messages, seq, \
+                 unassigned_since) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                  assignee = excluded.assignee, last_activity_at = excluded.last_activity_at, \
-                 preview = excluded.preview, messages = excluded.messages, seq = excluded.seq",
+                 preview = excluded.preview, messages = excluded.messages, seq = excluded.seq, \
+                 unassigned_since = excluded.unassigned_since",
             )
             .bind(row.id.as_str())
             .bind(row.document.to_string())
@@ -171,6 +173,7 @@ async fn apply(
             .bind(&row.preview)
             .bind(row.messages)
             .bind(receipt.seqs.last().copied().unwrap_or_default() as i64)
+            .bind(row.unassigned_since)
             .execute(&mut *c)
             .await?;
         }
@@ -307,6 +310,44 @@ async fn apply(
                     .execute(&mut *c)
                     .await?;
             }
+        }
+        Write::WorkflowRun(run) => {
+            sqlx::query(
+                "INSERT INTO workflow_runs (key, workflow, workflow_name, conversation, document, \
+                 event, outcome, run, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&run.key)
+            .bind(run.workflow.as_str())
+            .bind(&run.workflow_name)
+            .bind(run.conversation.as_str())
+            .bind(run.document.to_string())
+            .bind(&run.event)
+            .bind(&run.outcome)
+            .bind(&run.run)
+            .bind(run.at)
+            .execute(&mut *c)
+            .await
+            .map_err(|e| conflict(e, &format!("workflow run {}", run.key)))?;
+        }
+        Write::UnassignedSince {
+            conversation,
+            since,
+        } => {
+            sqlx::query("UPDATE conversations SET unassigned_since = ? WHERE id = ?")
+                .bind(since)
+                .bind(conversation.as_str())
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::WorkflowCursor { workflow, agent } => {
+            sqlx::query(
+                "INSERT INTO workflow_cursors (workflow, agent) VALUES (?, ?) \
+                 ON CONFLICT (workflow) DO UPDATE SET agent = excluded.agent",
+            )
+            .bind(workflow.as_str())
+            .bind(agent.as_str())
+            .execute(&mut *c)
+            .await?;
         }
         Write::BindActor { actor, principal } => {
             sqlx::query("INSERT INTO actors (actor, principal) VALUES (?, ?) ON CONFLICT (actor) DO NOTHING")

@@ -1,5 +1,6 @@
-//! Validation of a change to the workspace document: admins change anything;
-//! an agent changes only their own subscriptions and away state.
+//! Validation of a change to the workspace document: admins change anything
+//! (workflows and business hours included); an agent changes only their own
+//! subscriptions and away state.
 
 use automerge::AutoCommit;
 
@@ -42,6 +43,9 @@ pub(super) fn check(
     if rest.subscriptions != before.subscriptions {
         return Err(admin_only("another agent's subscriptions"));
     }
+    if rest.workflows != before.workflows {
+        return Err(admin_only("workflows"));
+    }
     Ok(())
 }
 
@@ -81,5 +85,17 @@ fn check_limits(workspace: &Workspace) -> Result<(), Violation> {
         "the workspace name",
         workspace.settings.name.len(),
         limits::MAX_FIELD_BYTES,
-    )
+    )?;
+    check_size(
+        "workflows",
+        workspace.workflows.len(),
+        limits::MAX_WORKFLOWS,
+    )?;
+    // What `put_workflow` refuses, an honest client never writes.
+    for workflow in workspace.workflows.values() {
+        workflow
+            .check(workspace)
+            .map_err(|e| Violation::malformed(format!("workflow {:?}: {e}", workflow.name)))?;
+    }
+    Ok(())
 }

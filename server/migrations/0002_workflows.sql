@@ -1,0 +1,32 @@
+-- Workflows. A run's key ({workflow}/{event key}) is unique and is inserted
+-- in the same commit as the run's effect on the conversation, so a retried
+-- event or a second server node can never run a workflow twice on it.
+CREATE TABLE workflow_runs (
+    key           TEXT PRIMARY KEY,
+    workflow      TEXT NOT NULL,
+    -- The name when it ran: the workflow may be renamed or deleted later.
+    workflow_name TEXT NOT NULL,
+    conversation  TEXT NOT NULL,
+    document      TEXT NOT NULL,
+    event         TEXT NOT NULL,
+    -- ran | no_change | skipped
+    outcome       TEXT NOT NULL,
+    -- The run as JSON (shared::workflow::Run), rendered to text when read.
+    run           TEXT NOT NULL,
+    at            INTEGER NOT NULL
+);
+CREATE INDEX workflow_runs_by_time ON workflow_runs (at DESC, key DESC);
+
+-- The agent each round-robin workflow picked last.
+CREATE TABLE workflow_cursors (
+    workflow TEXT PRIMARY KEY,
+    agent    TEXT NOT NULL
+);
+
+-- Since when an open conversation has had no assignee (NULL otherwise), for
+-- "still unassigned after N minutes". Existing rows start from their creation.
+ALTER TABLE conversations ADD COLUMN unassigned_since INTEGER;
+UPDATE conversations SET unassigned_since = created_at
+    WHERE assignee IS NULL AND status = 'open';
+CREATE INDEX conversations_unassigned_since ON conversations (unassigned_since)
+    WHERE unassigned_since IS NOT NULL;

@@ -1,0 +1,404 @@
+//! Running workflows: the trigger events a change to a conversation produced,
+//! and a [`Runner`] that applies every enabled workflow whose trigger fires,
+//! in order, to the conversation document. The server persists each [`Run`]
+//! under its key in the same commit as its effect, so no event runs a
+//! workflow twice; the runner itself skips keys it is told are done.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::AutoCommit;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Condition, Facts, NoOneAvailable, Step, Trigger, Workflow, first_unmet, least_busy, pool,
+    round_robin,
+};
+use crate::clock::next_at;
+use crate::conversation::{self, push_message};
+use crate::ids::{AgentId, ConversationId, MessageId, WorkflowId};
+use crate::model::{ActivityEvent, Author, By, Conversation, Message, MessageKind, Millis, Status};
+use crate::operations::{OpError, assign, commit_options, new_batch_id};
+use crate::workspace::Workspace;
+
+/// What happened, as workflow triggers see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    ConversationCreated,
+    CustomerMessage,
+    ConversationReopened,
+    /// The conversation has had no assignee since `since`.
+    Unassigned {
+        since: Millis,
+    },
+}
+
+impl EventKind {
+    /// The stored spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EventKind::ConversationCreated => "conversation_created",
+            EventKind::CustomerMessage => "customer_message",
+            EventKind::ConversationReopened => "conversation_reopened",
+            EventKind::Unassigned { .. } => "unassigned",
+        }
+    }
+}
+
+/// One event on one conversation, with the key that identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerEvent {
+    pub kind: EventKind,
+    /// Identifies the event (e.g. `message:msg_…`): the same event always has
+    /// the same key, wherever and however often it is seen.
+    pub key: String,
+    /// The customer's message the event is about, if any.
+    pub text: Option<String>,
+    pub at: Millis,
+}
+
+impl TriggerEvent {
+    /// "Still unassigned": an open conversation with no assignee, since the
+    /// write that left it so. `None` when it is assigned or resolved.
+    pub fn unassigned(conversation: &Conversation) -> Option<TriggerEvent> {
+        if conversation.status != Status::Open || conversation.assignee().is_some() {
+            return None;
+        }
+        let since = conversation
+            .effective_assignment()
+            .map_or(conversation.created_at, |a| a.at);
+        Some(Self::waiting(&conversation.id, since))
+    }
+
+    /// The "still unassigned" event of `conversation`, unassigned since `since`.
+    pub fn waiting(conversation: &ConversationId, since: Millis) -> TriggerEvent {
+        TriggerEvent {
+            kind: EventKind::Unassigned { since },
+            key: format!("unassigned:{conversation}:{since}"),
+            text: None,
+            at: since,
+        }
+    }
+}
+
+/// The events a change from `before` (`None` for a new conversation) to
+/// `after` produced: creation, each new customer message, each reopening.
+pub fn events_between(before: Option<&Conversation>, after: &Conversation) -> Vec<TriggerEvent> {
+    let mut events = Vec::new();
+    let known: BTreeSet<&MessageId> = before
+        .map(|b| b.messages.iter().map(|m| &m.id).collect())
+        .unwrap_or_default();
+    let customer = |m: &&Message| m.author == Author::Customer && m.kind == MessageKind::Message;
+    if before.is_none() {
+        events.push(TriggerEvent {
+            kind: EventKind::ConversationCreated,
+            key: format!("created:{}", after.id),
+            text: after.messages.iter().find(customer).map(|m| m.body.clone()),
+            at: after.created_at,
+        });
+    }
+    for message in after
+        .messages
+        .iter()
+        .filter(customer)
+        .filter(|m| !known.contains(&m.id))
+    {
+        events.push(TriggerEvent {
+            kind: EventKind::CustomerMessage,
+            key: format!("message:{}", message.id),
+            text: Some(message.body.clone()),
+            at: message.at,
+        });
+    }
+    let reopened = |c: &Conversation| -> BTreeSet<Millis> {
+        c.activity
+            .iter()
+            .filter(|a| a.event == ActivityEvent::Reopened)
+            .map(|a| a.at)
+            .collect()
+    };
+    let seen = before.map(reopened).unwrap_or_default();
+    for at in reopened(after).difference(&seen) {
+        events.push(TriggerEvent {
+            kind: EventKind::ConversationReopened,
+            key: format!("reopened:{}:{at}", after.id),
+            text: None,
+            at: *at,
+        });
+    }
+    events
+}
+
+impl Trigger {
+    /// Whether this trigger fires on `event` at `now`.
+    pub fn fires_on(&self, event: &EventKind, now: Millis) -> bool {
+        match (self, event) {
+            (Trigger::ConversationCreated, EventKind::ConversationCreated)
+            | (Trigger::CustomerMessage, EventKind::CustomerMessage)
+            | (Trigger::ConversationReopened, EventKind::ConversationReopened) => true,
+            (Trigger::UnassignedFor { minutes }, EventKind::Unassigned { since }) => {
+                now.saturating_sub(*since) >= i64::from(*minutes) * 60_000
+            }
+            _ => false,
+        }
+    }
+}
+
+/// How an Assign step chose its agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pick {
+    Chosen,
+    RoundRobin,
+    LeastBusy,
+}
+
+/// What one step did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum StepResult {
+    Assigned {
+        agent: AgentId,
+        pick: Pick,
+    },
+    /// The conversation already had an assignee; workflows never take a
+    /// conversation from the person holding it.
+    KeptAssignee {
+        agent: AgentId,
+    },
+    /// The agent the step names is deactivated.
+    AgentUnavailable {
+        agent: AgentId,
+    },
+    NoOneAvailable {
+        why: NoOneAvailable,
+    },
+    Unassigned {
+        previous: AgentId,
+    },
+    AlreadyUnassigned,
+    Noted,
+    /// The conversation is resolved; nothing is assigned.
+    Resolved,
+}
+
+impl StepResult {
+    /// Whether the step wrote anything.
+    pub fn changed(&self) -> bool {
+        matches!(
+            self,
+            StepResult::Assigned { .. } | StepResult::Unassigned { .. } | StepResult::Noted
+        )
+    }
+}
+
+/// What a workflow did about one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A condition did not hold; no step ran.
+    Skipped { unmet: Condition },
+    /// The conditions held and the steps ran (some may have done nothing).
+    Ran { steps: Vec<StepResult> },
+}
+
+/// One workflow run on one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    /// `{workflow}/{event key}`: at most one run per workflow and event.
+    pub key: String,
+    pub workflow: WorkflowId,
+    pub conversation: ConversationId,
+    pub event: EventKind,
+    pub at: Millis,
+    /// Groups the notifications this run caused.
+    pub batch: String,
+    pub outcome: Outcome,
+}
+
+impl Run {
+    /// `ran` (something was written), `no_change` or `skipped`.
+    pub fn outcome_name(&self) -> &'static str {
+        match &self.outcome {
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::Ran { steps } if steps.iter().any(StepResult::changed) => "ran",
+            Outcome::Ran { .. } => "no_change",
+        }
+    }
+}
+
+/// Applies workflows to one conversation document at a time.
+#[derive(Debug, Clone)]
+pub struct Runner<'a> {
+    pub workspace: &'a Workspace,
+    /// The agent each round-robin workflow picked last; updated as it picks.
+    pub cursors: BTreeMap<WorkflowId, AgentId>,
+    /// Open conversations per agent; updated as steps assign and unassign.
+    pub open: BTreeMap<AgentId, u32>,
+    /// Keys of runs already made; they are never made again.
+    pub done: BTreeSet<String>,
+    pub now: Millis,
+}
+
+impl<'a> Runner<'a> {
+    pub fn new(workspace: &'a Workspace, now: Millis) -> Self {
+        Runner {
+            workspace,
+            cursors: BTreeMap::new(),
+            open: BTreeMap::new(),
+            done: BTreeSet::new(),
+            now,
+        }
+    }
+
+    /// Runs every enabled workflow whose trigger fires on each of `events`,
+    /// in workflow order, on `doc`; returns the runs made.
+    pub fn run(
+        &mut self,
+        doc: &mut AutoCommit,
+        events: &[TriggerEvent],
+    ) -> Result<Vec<Run>, OpError> {
+        let mut runs = Vec::new();
+        let workspace = self.workspace;
+        for event in events {
+            for workflow in workspace.workflows_in_order().filter(|w| w.enabled) {
+                if !workflow.trigger.fires_on(&event.kind, self.now) {
+                    continue;
+                }
+                let key = format!("{}/{}", workflow.id, event.key);
+                if self.done.contains(&key) {
+                    continue;
+                }
+                let current = conversation::read(doc)?;
+                if matches!(event.kind, EventKind::Unassigned { .. })
+                    && TriggerEvent::unassigned(&current).is_none_or(|now| now.key != event.key)
+                {
+                    // Assigned (or resolved) since the event was seen: it is over.
+                    continue;
+                }
+                let at = match event.kind {
+                    EventKind::Unassigned { .. } => self.now,
+                    _ => event.at,
+                };
+                let facts = Facts::of(&current, event.text.as_deref(), at);
+                let batch = new_batch_id();
+                let hours = &workspace.settings.business_hours;
+                let outcome = match first_unmet(workflow, &facts, hours) {
+                    Some(unmet) => Outcome::Skipped {
+                        unmet: unmet.clone(),
+                    },
+                    None => {
+                        let mut steps = Vec::new();
+                        for step in &workflow.steps {
+                            steps.push(self.step(doc, workflow, step, &batch)?);
+                        }
+                        Outcome::Ran { steps }
+                    }
+                };
+                self.done.insert(key.clone());
+                runs.push(Run {
+                    key,
+                    workflow: workflow.id.clone(),
+                    conversation: current.id.clone(),
+                    event: event.kind,
+                    at: self.now,
+                    batch,
+                    outcome,
+                });
+            }
+        }
+        Ok(runs)
+    }
+
+    fn step(
+        &mut self,
+        doc: &mut AutoCommit,
+        workflow: &Workflow,
+        step: &Step,
+        batch: &str,
+    ) -> Result<StepResult, OpError> {
+        let current = conversation::read(doc)?;
+        let workspace = self.workspace;
+        if let Step::Note { body } = step {
+            add_note(doc, &current, body, self.now)?;
+            return Ok(StepResult::Noted);
+        }
+        if current.status == Status::Resolved {
+            return Ok(StepResult::Resolved);
+        }
+        let by = By::Workflow(workflow.id.clone());
+        let (agent, pick) = match (step, current.assignee()) {
+            (Step::Unassign, None) => return Ok(StepResult::AlreadyUnassigned),
+            (Step::Unassign, Some(previous)) => {
+                assign(doc, workspace, &by, None, Some(batch), self.now)?;
+                self.count(previous, -1);
+                return Ok(StepResult::Unassigned {
+                    previous: previous.clone(),
+                });
+            }
+            (_, Some(holder)) => {
+                return Ok(StepResult::KeptAssignee {
+                    agent: holder.clone(),
+                });
+            }
+            (Step::Assign { agent }, None) => {
+                if !workspace.is_active(agent) {
+                    return Ok(StepResult::AgentUnavailable {
+                        agent: agent.clone(),
+                    });
+                }
+                (agent.clone(), Pick::Chosen)
+            }
+            (Step::RoundRobin { agents }, None) => {
+                let pool = pool(agents, &current.channel, workspace);
+                let last = self.cursors.get(&workflow.id);
+                match round_robin(&pool, last, workspace, &self.open) {
+                    Ok(agent) => {
+                        self.cursors.insert(workflow.id.clone(), agent.clone());
+                        (agent, Pick::RoundRobin)
+                    }
+                    Err(why) => return Ok(StepResult::NoOneAvailable { why }),
+                }
+            }
+            (Step::LeastBusy { agents }, None) => {
+                let pool = pool(agents, &current.channel, workspace);
+                match least_busy(&pool, workspace, &self.open) {
+                    Ok(agent) => (agent, Pick::LeastBusy),
+                    Err(why) => return Ok(StepResult::NoOneAvailable { why }),
+                }
+            }
+            (Step::Note { .. }, None) => return Ok(StepResult::Noted),
+        };
+        assign(doc, workspace, &by, Some(&agent), Some(batch), self.now)?;
+        self.count(&agent, 1);
+        Ok(StepResult::Assigned { agent, pick })
+    }
+
+    fn count(&mut self, agent: &AgentId, delta: i32) {
+        let open = self.open.entry(agent.clone()).or_default();
+        *open = open.saturating_add_signed(delta);
+    }
+}
+
+/// An internal note written by a workflow: a note by the system, in its own change.
+fn add_note(
+    doc: &mut AutoCommit,
+    current: &Conversation,
+    body: &str,
+    now: Millis,
+) -> Result<(), OpError> {
+    let at = next_at(now, current.latest_at());
+    push_message(
+        doc,
+        &Message {
+            id: MessageId::random(),
+            kind: MessageKind::Note,
+            author: Author::System,
+            body: body.to_owned(),
+            at,
+            leave_unassigned: false,
+        },
+    )?;
+    doc.commit_with(commit_options("workflow note", at));
+    Ok(())
+}
