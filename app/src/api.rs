@@ -184,3 +184,29 @@ pub async fn rotate_secret(channel: &ChannelId) -> Result<Secret, ApiError> {
     )
     .await
 }
+
+/// One line of the workflow run log.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkflowRun {
+    pub at: Millis,
+    pub workflow: RunWorkflow,
+    pub document: DocumentId,
+    pub event: String,
+    pub outcome: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunWorkflow {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RunList {
+    runs: Vec<WorkflowRun>,
+}
+
+pub async fn workflow_runs() -> Result<Vec<WorkflowRun>, ApiError> {
+    let list: RunList = answer(Request::get("/api/workflows/runs?limit=50").send().await).await?;
+    Ok(list.runs)
+}

@@ -16,3 +16,4 @@ pub mod shell;
 pub mod sidebar;
 pub mod toasts;
 pub mod ui;
+pub mod workflows;

@@ -16,6 +16,8 @@ use crate::store::NotificationRow;
 /// Most pushes waiting for one connection; past that the peer is told to
 /// resync its notifications from the API.
 pub const MAX_PUSHES: usize = 256;
+/// Unheld documents remembered per peer between two flushes.
+const MAX_UNHELD: usize = 10_000;
 
 /// Something to send to one connection that is not a document sync.
 #[derive(Debug, Clone)]
@@ -35,6 +37,9 @@ pub struct Connection {
     /// Documents this peer syncs.
     pub documents: Mutex<HashSet<DocumentId>>,
     dirty: Mutex<BTreeSet<DocumentId>>,
+    /// Documents that changed (or were created) and the peer does not hold:
+    /// a Baton peer is told so it can open them (a new conversation).
+    unheld: Mutex<BTreeSet<DocumentId>>,
     pushes: Mutex<VecDeque<Push>>,
     /// Conversations counted so far per batch, so a bulk action is one
     /// notification whose count grows.
@@ -47,6 +52,10 @@ impl Connection {
     /// Documents changed since the last call.
     pub fn take_dirty(&self) -> BTreeSet<DocumentId> {
         std::mem::take(&mut *lock(&self.dirty))
+    }
+
+    pub fn take_unheld(&self) -> BTreeSet<DocumentId> {
+        std::mem::take(&mut *lock(&self.unheld))
     }
 
     /// Pushes waiting, and whether some were dropped because the peer lagged.
@@ -113,6 +122,7 @@ impl Live {
             agent,
             documents: Mutex::default(),
             dirty: Mutex::default(),
+            unheld: Mutex::default(),
             pushes: Mutex::default(),
             batches: Mutex::default(),
             lagged: AtomicBool::new(false),
@@ -141,10 +151,19 @@ impl Live {
     /// `document` changed: every other peer holding it must sync.
     pub fn changed(&self, document: DocumentId, except: Option<u64>) {
         self.each(|c| {
-            if Some(c.id) != except && c.holds(&document) {
-                lock(&c.dirty).insert(document);
-                c.wake.notify_one();
+            if Some(c.id) == except {
+                return;
             }
+            if c.holds(&document) {
+                lock(&c.dirty).insert(document);
+            } else {
+                let mut unheld = lock(&c.unheld);
+                // A peer that holds nothing of a burst learns of it at its next catch-up.
+                if unheld.len() < MAX_UNHELD {
+                    unheld.insert(document);
+                }
+            }
+            c.wake.notify_one();
         });
     }
 

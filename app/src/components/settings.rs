@@ -5,6 +5,7 @@ use baton_shared::ids::ChannelId;
 use leptos::prelude::*;
 
 use super::admin::{AgentsAdmin, ChannelsAdmin};
+use super::workflows::WorkflowsAdmin;
 use crate::desktop::{self, Permission};
 use crate::state::{AppState, Phase, ToastKind};
 
@@ -109,6 +110,7 @@ pub fn SettingsPage() -> impl IntoView {
             <Show when=move || state.is_admin()>
                 <AgentsAdmin />
                 <ChannelsAdmin />
+                <WorkflowsAdmin />
             </Show>
         </main>
     }

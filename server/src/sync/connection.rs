@@ -331,6 +331,25 @@ impl Peer {
     /// Sends what others changed meanwhile: syncs, notifications, presence.
     async fn flush_live(&mut self) -> Flow {
         let hub = self.state.hub.clone();
+        let unheld = self.connection.take_unheld();
+        if self.baton && !unheld.is_empty() {
+            // New to this peer (a new conversation): it opens them. Sequence
+            // 0 leaves the peer's catch-up position where it was.
+            let documents = unheld
+                .into_iter()
+                .map(|document_id| ChangedDocument {
+                    document_id,
+                    heads: Vec::new(),
+                    seq: 0,
+                })
+                .collect();
+            self.send(Message::BatonHeads {
+                sender_id: SERVER_PEER.to_owned(),
+                target_id: self.peer_id.clone(),
+                seq: 0,
+                documents,
+            });
+        }
         for document in self.connection.take_dirty() {
             let Some(state) = self.states.get_mut(&document) else {
                 continue;
