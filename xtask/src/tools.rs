@@ -72,29 +72,48 @@ pub fn ensure_browser() -> anyhow::Result<()> {
     }
     apt_install(
         &["chromium", "chromium-driver"],
-        "Chromium and ChromeDriver",
+        "Chromium and ChromeDriver (for the browser tests)",
     )
 }
 
+/// Installs Debian packages: `apt-get update` first (a fresh machine has no
+/// package lists), through sudo unless already root.
 fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {
+    let yourself = || {
+        format!(
+            "install {} yourself (e.g. `sudo apt-get install {}`) and run again",
+            what,
+            packages.join(" ")
+        )
+    };
     if output("apt-get", &["--version"]).is_none() {
-        bail!("{what} is missing and apt-get is not available; install {packages:?} yourself");
+        bail!(
+            "{what} is missing and apt-get is not available; {}",
+            yourself()
+        );
+    }
+    let root = output("id", &["-u"]).as_deref() == Some("0");
+    if !root && output("sudo", &["-n", "true"]).is_none() {
+        bail!(
+            "{what} is missing and installing it needs root (sudo is not available \
+             without a password); {}",
+            yourself()
+        );
     }
     println!("Installing {what} with apt-get…");
-    let sudo = output("id", &["-u"]).as_deref() != Some("0");
     let apt = |args: &[&str]| {
-        let mut command = if sudo {
-            let mut c = Command::new("sudo");
-            c.arg("apt-get");
-            c
-        } else {
+        let mut command = if root {
             Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.args(["-n", "apt-get"]);
+            sudo
         };
         command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         status(&mut command)
     };
-    apt(&["update", "-q"])?;
+    apt(&["update", "-q"]).with_context(|| format!("apt-get update failed; {}", yourself()))?;
     let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
     args.extend_from_slice(packages);
-    apt(&args)
+    apt(&args).with_context(|| format!("could not install {what}; {}", yourself()))
 }
