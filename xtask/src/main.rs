@@ -23,8 +23,8 @@ fn main() {
                  commands:\n  \
                  run       build the app and start Baton with a demo workspace\n  \
                  test      formatting, clippy, unit, integration, wasm and browser tests\n  \
-                 install   install the build tools (wasm target, trunk, wasm-bindgen-cli)\n            \
-                           and Chromium with chromedriver"
+                 install   install the build tools (wasm target, trunk, wasm-bindgen-cli,\n            \
+                           wasm-opt) and Chromium with chromedriver"
             );
             std::process::exit(2);
         }

@@ -7,8 +7,14 @@ use crate::{app, tools};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut phases = Phases::default();
-    phases.time("install missing tools", tools::ensure_wasm_tools)?;
-    phases.run("build the app (trunk, release)", &mut app::build_release()?)?;
+    phases.time("install missing tools", || {
+        tools::ensure_wasm_tools()?;
+        tools::ensure_wasm_opt()
+    })?;
+    phases.run(
+        "build the app (trunk, release, wasm-opt)",
+        &mut app::build_release()?,
+    )?;
     phases.run(
         "build the server",
         cargo().args(["build", "-p", "baton-server", "--bin", "baton"]),

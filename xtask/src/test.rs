@@ -16,6 +16,7 @@ pub fn test(args: &[String]) -> anyhow::Result<()> {
 fn all(phases: &mut Phases) -> anyhow::Result<()> {
     phases.time("install missing tools", || {
         tools::ensure_wasm_tools()?;
+        tools::ensure_wasm_opt()?;
         tools::ensure_browser()
     })?;
     phases.run("format", cargo().args(["fmt", "--all", "--check"]))?;
@@ -51,8 +52,11 @@ fn all(phases: &mut Phases) -> anyhow::Result<()> {
         "build the server",
         cargo().args(["build", "-p", "baton-server", "--bin", "baton"]),
     )?;
-    // The browser tests load dist/: the release build users get.
-    phases.run("build the app (trunk, release)", &mut app::build_release()?)?;
+    // The browser tests load dist/: the release build users get, wasm-opt included.
+    phases.run(
+        "build the app (trunk, release, wasm-opt)",
+        &mut app::build_release()?,
+    )?;
     phases.run(
         "unit, integration and browser tests",
         cargo().args(["test", "--workspace"]),

@@ -1,7 +1,9 @@
 //! Installs what the build needs when it is missing, and says so: the wasm32
-//! target, trunk, the wasm-bindgen-cli equal to the pinned crate and, for
-//! browser tests, Debian chromium + chromedriver.
+//! target, trunk, the wasm-bindgen-cli equal to the pinned crate, wasm-opt
+//! (Binaryen from npm, pinned in `xtask/wasm-opt`) and, for browser tests,
+//! Debian chromium + chromedriver.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, bail};
@@ -31,6 +33,7 @@ pub fn ensure_wasm_tools() -> anyhow::Result<()> {
 
 pub fn install_all() -> anyhow::Result<()> {
     ensure_wasm_tools()?;
+    ensure_wasm_opt()?;
     ensure_browser()
 }
 
@@ -61,6 +64,55 @@ fn ensure_wasm_bindgen() -> anyhow::Result<()> {
     println!("Installing wasm-bindgen-cli {version} to match the wasm-bindgen crate…");
     // `--locked` fails for this crate's published lockfile; resolve afresh.
     status(cargo().args(["install", "wasm-bindgen-cli", "--version", &version]))
+}
+
+/// The npm package that pins Binaryen for release builds.
+fn wasm_opt_package() -> PathBuf {
+    crate::root().join("xtask").join("wasm-opt")
+}
+
+/// The directory holding the pinned `wasm-opt`; release builds put it
+/// first on PATH.
+pub fn wasm_opt_dir() -> PathBuf {
+    wasm_opt_package().join("node_modules").join(".bin")
+}
+
+/// The Binaryen version `xtask/wasm-opt/package.json` pins.
+fn binaryen_version() -> anyhow::Result<String> {
+    let manifest = std::fs::read_to_string(wasm_opt_package().join("package.json"))?;
+    manifest
+        .lines()
+        .find_map(|line| {
+            let rest = line.trim().strip_prefix("\"binaryen\": \"")?;
+            Some(rest.trim_end_matches([',', '"']).to_owned())
+        })
+        .context("xtask/wasm-opt/package.json must pin binaryen exactly")
+}
+
+/// wasm-opt for release builds: Binaryen compiled for Node.js, installed
+/// from the lockfile with npm (Node.js runs it; no download at build time).
+pub fn ensure_wasm_opt() -> anyhow::Result<()> {
+    let version = binaryen_version()?;
+    let major = version.split('.').next().unwrap_or_default();
+    let wasm_opt = wasm_opt_dir().join("wasm-opt");
+    let found = output(&wasm_opt.to_string_lossy(), &["--version"]).unwrap_or_default();
+    if found.starts_with(&format!("wasm-opt version {major} ")) {
+        return Ok(());
+    }
+    if output("npm", &["--version"]).is_none() || output("node", &["--version"]).is_none() {
+        bail!(
+            "wasm-opt for release builds comes from npm (binaryen {version}) and runs on \
+             Node.js; install Node.js and npm and run again"
+        );
+    }
+    println!("Installing wasm-opt (binaryen {version}, npm) into xtask/wasm-opt…");
+    // `npm install` with the committed lockfile installs exactly the locked version.
+    status(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund"])
+            .current_dir(wasm_opt_package()),
+    )
+    .context("npm could not install binaryen for wasm-opt")
 }
 
 /// Debian chromium and chromedriver for the browser tests.
