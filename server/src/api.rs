@@ -1,5 +1,7 @@
 //! The HTTP API of DESIGN §9, under `/api`.
 
+mod agents;
+mod channel_admin;
 mod channels;
 mod conversations;
 mod notifications;
@@ -7,7 +9,7 @@ mod session;
 mod workflows;
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 
@@ -24,6 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(session::me))
         .route("/channels/{channel}/messages", post(channels::ingest))
         .route("/channels/{channel}/replies", get(channels::replies))
+        .route("/agents", post(agents::add))
+        .route("/agents/{agent}", patch(agents::change))
+        .route("/agents/{agent}/deactivate", post(agents::deactivate))
+        .route("/channels", post(channel_admin::add))
+        .route(
+            "/channels/{channel}/secret",
+            post(channel_admin::rotate_secret),
+        )
         .route("/conversations", get(conversations::list))
         .route("/notifications", get(notifications::list))
         .route("/notifications/read", post(notifications::mark_read))

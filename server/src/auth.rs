@@ -8,6 +8,7 @@ pub use rate_limit::RateLimiter;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
+use baton_shared::model::Role;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::AppState;
@@ -88,6 +89,29 @@ impl FromRequestParts<AppState> for Caller {
             ));
         };
         authenticate(state, credential).await
+    }
+}
+
+/// An admin signed in to the app. API tokens never carry admin rights.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if let Credential::ApiToken(_) = caller.credential {
+            return Err(ApiError::forbidden(
+                "API tokens never act as an admin; sign in to the app as an admin",
+            ));
+        }
+        if caller.agent.role != Role::Admin {
+            return Err(ApiError::forbidden(
+                "only an admin may manage agents and channels",
+            ));
+        }
+        Ok(Admin(caller))
     }
 }
 

@@ -52,7 +52,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
         }) => {
             let role = if admin { Role::Admin } else { Role::Agent };
-            let agent = team::add_agent(&hub, &email, &name, role, password.as_deref()).await?;
+            let agent =
+                team::add_agent(&hub, &email, &name, role, password.as_deref(), None).await?;
             let human = format!(
                 "Added {} <{}> ({}), id {}\nPassword: {}",
                 agent.name,

@@ -87,7 +87,7 @@ pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> anyhow::Result<DemoLo
     let mut ids: Vec<AgentId> = Vec::new();
     for (name, email, admin) in content::AGENTS {
         let role = if *admin { Role::Admin } else { Role::Agent };
-        let added = team::add_agent(hub, email, name, role, Some(DEMO_PASSWORD)).await?;
+        let added = team::add_agent(hub, email, name, role, Some(DEMO_PASSWORD), None).await?;
         ids.push(added.id);
         agents.push(DemoAgent {
             name: name.to_string(),

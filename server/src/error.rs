@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::hub::HubError;
 use crate::store::StoreError;
+use crate::team::TeamError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -85,6 +86,23 @@ impl From<HubError> for ApiError {
             HubError::Store(store) => store.into(),
             HubError::Deactivated => Self::unauthorized("this account has been deactivated"),
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<TeamError> for ApiError {
+    fn from(err: TeamError) -> Self {
+        match err {
+            TeamError::Invalid(message) => Self::bad_request(message),
+            err @ TeamError::DuplicateEmail(_) => {
+                Self::new(StatusCode::CONFLICT, "email_taken", err.to_string())
+            }
+            TeamError::Refused(message) => Self::new(StatusCode::CONFLICT, "refused", message),
+            err @ (TeamError::UnknownAgent(_) | TeamError::NotFound(_)) => {
+                Self::not_found(err.to_string())
+            }
+            TeamError::Hub(err) => err.into(),
+            TeamError::Other(err) => Self::internal(format!("{err:#}")),
         }
     }
 }

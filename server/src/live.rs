@@ -30,6 +30,16 @@ pub enum Push {
     },
 }
 
+/// Why the server ends every connection of an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The agent was deactivated: their sessions are gone too.
+    Deactivated,
+    /// The agent's role changed: their rights on the socket must be
+    /// re-established, so the client reconnects.
+    RoleChanged,
+}
+
 /// One connected peer.
 pub struct Connection {
     pub id: u64,
@@ -45,6 +55,7 @@ pub struct Connection {
     /// notification whose count grows.
     batches: Mutex<HashMap<String, u32>>,
     lagged: AtomicBool,
+    ending: Mutex<Option<Ending>>,
     pub wake: Notify,
 }
 
@@ -62,6 +73,11 @@ impl Connection {
     pub fn take_pushes(&self) -> (Vec<Push>, bool) {
         let pushes = lock(&self.pushes).drain(..).collect();
         (pushes, self.lagged.swap(false, Ordering::Relaxed))
+    }
+
+    /// Set when the server has ended this connection.
+    pub fn ending(&self) -> Option<Ending> {
+        *lock(&self.ending)
     }
 
     pub fn holds(&self, id: &DocumentId) -> bool {
@@ -126,6 +142,7 @@ impl Live {
             pushes: Mutex::default(),
             batches: Mutex::default(),
             lagged: AtomicBool::new(false),
+            ending: Mutex::new(None),
             wake: Notify::new(),
         });
         lock(&self.connections).insert(id, connection.clone());
@@ -184,6 +201,16 @@ impl Live {
         self.each(|c| {
             if c.id != except && &c.agent == agent {
                 c.push(Push::NotificationsRead(ids.to_vec()));
+            }
+        });
+    }
+
+    /// Ends every connection of `agent`; each closes on its next wake.
+    pub fn end(&self, agent: &AgentId, why: Ending) {
+        self.each(|c| {
+            if &c.agent == agent {
+                *lock(&c.ending) = Some(why);
+                c.wake.notify_one();
             }
         });
     }

@@ -172,6 +172,12 @@ pub enum Write {
         id: AgentId,
         active: bool,
     },
+    /// An admin renamed an agent or changed their role.
+    UpdateAgent {
+        id: AgentId,
+        name: String,
+        role: Role,
+    },
     Channel(ChannelRow),
     Session {
         token_hash: String,

@@ -5,20 +5,33 @@
 use baton_shared::ids::{AgentId, ChannelId};
 use baton_shared::model::{Agent, Channel, Role};
 use baton_shared::operations::correct;
-use baton_shared::workspace;
+use baton_shared::workspace::{self, Workspace};
 use serde::Serialize;
+use tokio::sync::Mutex;
 
 use crate::hub::{Hub, HubError};
+use crate::live::Ending;
 use crate::secrets;
 use crate::store::{AgentRow, ChannelRow, Write};
+
+/// Serializes the changes that could remove the last admin, so two admins
+/// demoting or deactivating each other at once cannot both succeed.
+static ADMIN_CHANGES: Mutex<()> = Mutex::const_new(());
 
 /// Why a team change was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum TeamError {
     #[error("{0}")]
     Invalid(String),
+    #[error("an agent with email {0} already exists")]
+    DuplicateEmail(String),
+    /// The change would break a rule of the team (e.g. no admin left).
+    #[error("{0}")]
+    Refused(String),
     #[error("no agent has the email {0}")]
     UnknownAgent(String),
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Hub(#[from] HubError),
     #[error(transparent)]
@@ -42,6 +55,29 @@ async fn find_agent(hub: &Hub, email: &str) -> Result<(String, AgentRow), TeamEr
     Ok((email, row))
 }
 
+/// The agent with `id`, or a clear error.
+async fn agent_row(hub: &Hub, id: &AgentId) -> Result<AgentRow, TeamError> {
+    hub.store
+        .agent(id)
+        .await?
+        .ok_or_else(|| TeamError::NotFound(format!("no agent {id}")))
+}
+
+/// Refuses a change to `id` that would leave no active admin.
+fn keep_an_admin(current: &Workspace, id: &AgentId, change: &str) -> Result<(), TeamError> {
+    let others = current
+        .agents
+        .values()
+        .filter(|a| &a.id != id && a.active && a.role == Role::Admin)
+        .count();
+    if others == 0 {
+        return Err(TeamError::Refused(format!(
+            "cannot {change}: they are the last active admin; make another agent an admin first"
+        )));
+    }
+    Ok(())
+}
+
 /// A new agent and the password to give them (shown once).
 #[derive(Debug, Clone, Serialize)]
 pub struct NewAgent {
@@ -49,6 +85,7 @@ pub struct NewAgent {
     pub email: String,
     pub name: String,
     pub role: Role,
+    pub capacity: Option<u32>,
     pub password: String,
 }
 
@@ -74,6 +111,15 @@ fn check_name(what: &str, name: &str) -> Result<String, TeamError> {
     Ok(name.to_owned())
 }
 
+fn check_capacity(capacity: Option<u32>) -> Result<Option<u32>, TeamError> {
+    if capacity == Some(0) {
+        return Err(TeamError::Invalid(
+            "capacity must be at least 1, or null for no limit".to_owned(),
+        ));
+    }
+    Ok(capacity)
+}
+
 /// Adds an agent (signed up for notifications on every channel).
 pub async fn add_agent(
     hub: &Hub,
@@ -81,13 +127,13 @@ pub async fn add_agent(
     name: &str,
     role: Role,
     password: Option<&str>,
+    capacity: Option<u32>,
 ) -> Result<NewAgent, TeamError> {
     let email = check_email(email)?;
     let name = check_name("a name", name)?;
+    let capacity = check_capacity(capacity)?;
     if hub.store.agent_by_email(&email).await?.is_some() {
-        return Err(TeamError::Invalid(format!(
-            "an agent with email {email} already exists"
-        )));
+        return Err(TeamError::DuplicateEmail(email));
     }
     let password = match password {
         Some(p) if p.chars().count() < 8 => {
@@ -106,7 +152,7 @@ pub async fn add_agent(
         role,
         active: true,
         away: false,
-        capacity: None,
+        capacity,
     };
     let row = AgentRow {
         id: id.clone(),
@@ -130,6 +176,7 @@ pub async fn add_agent(
         email,
         name,
         role,
+        capacity,
         password,
     })
 }
@@ -143,10 +190,22 @@ pub struct Deactivated {
     pub unassigned: usize,
 }
 
-/// Deactivates an agent: revokes their sessions and tokens and unassigns
-/// their open conversations (the channels' subscribers are told).
+/// Deactivates the agent with `email`; see [`deactivate`].
 pub async fn deactivate_agent(hub: &Hub, email: &str) -> Result<Deactivated, TeamError> {
-    let (email, row) = find_agent(hub, email).await?;
+    let (_, row) = find_agent(hub, email).await?;
+    deactivate(hub, &row.id).await
+}
+
+/// Deactivates an agent: revokes their sessions and tokens, closes their
+/// live sockets and unassigns their open conversations (the channels'
+/// subscribers are told). The last active admin cannot be deactivated.
+pub async fn deactivate(hub: &Hub, id: &AgentId) -> Result<Deactivated, TeamError> {
+    let serial = ADMIN_CHANGES.lock().await;
+    let row = agent_row(hub, id).await?;
+    let email = row.email.clone();
+    if row.active && row.role == Role::Admin {
+        keep_an_admin(&hub.workspace().await?, id, &format!("deactivate {email}"))?;
+    }
     let now = baton_shared::clock::now();
     let id = row.id.clone();
     hub.change_workspace(
@@ -168,6 +227,8 @@ pub async fn deactivate_agent(hub: &Hub, email: &str) -> Result<Deactivated, Tea
         },
     )
     .await?;
+    drop(serial);
+    hub.live.end(&id, Ending::Deactivated);
     let mut unassigned = 0;
     for conversation in hub.store.open_conversations_of(&id).await? {
         let (fixed, _) = hub
@@ -184,17 +245,86 @@ pub async fn deactivate_agent(hub: &Hub, email: &str) -> Result<Deactivated, Tea
     })
 }
 
+/// What an admin changes about an agent; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChange {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    /// `Some(None)` removes the limit.
+    pub capacity: Option<Option<u32>>,
+}
+
+/// Renames an agent, changes their role or capacity. Demoting the last
+/// active admin is refused; a role change closes the agent's live sockets so
+/// they reconnect with their new rights.
+pub async fn change_agent(
+    hub: &Hub,
+    id: &AgentId,
+    change: AgentChange,
+) -> Result<Agent, TeamError> {
+    let name = change
+        .name
+        .as_deref()
+        .map(|name| check_name("a name", name))
+        .transpose()?;
+    let capacity = change.capacity.map(check_capacity).transpose()?;
+    let _serial = ADMIN_CHANGES.lock().await;
+    let row = agent_row(hub, id).await?;
+    if !row.active {
+        return Err(TeamError::Refused(format!(
+            "{} is deactivated and can no longer be changed",
+            row.email
+        )));
+    }
+    let current = hub.workspace().await?;
+    let before = current.agent(id).cloned().ok_or_else(|| {
+        TeamError::Other(anyhow::anyhow!(
+            "agent {id} is missing from the workspace document"
+        ))
+    })?;
+    let mut agent = before.clone();
+    if let Some(name) = name {
+        agent.name = name;
+    }
+    if let Some(role) = change.role {
+        agent.role = role;
+    }
+    if let Some(capacity) = capacity {
+        agent.capacity = capacity;
+    }
+    if agent == before {
+        return Ok(agent);
+    }
+    if before.role == Role::Admin && agent.role != Role::Admin {
+        keep_an_admin(&current, id, &format!("demote {}", agent.email))?;
+    }
+    let now = baton_shared::clock::now();
+    let write = Write::UpdateAgent {
+        id: id.clone(),
+        name: agent.name.clone(),
+        role: agent.role,
+    };
+    hub.change_workspace(vec![write], |doc, _| workspace::put_agent(doc, &agent, now))
+        .await?;
+    if agent.role != before.role {
+        hub.live.end(id, Ending::RoleChanged);
+    }
+    Ok(agent)
+}
+
 /// A new channel and its ingest secret (shown once).
 #[derive(Debug, Clone, Serialize)]
 pub struct NewChannel {
     pub id: ChannelId,
     pub name: String,
+    pub kind: String,
     pub secret: String,
 }
 
 /// Adds a channel; every active agent is signed up for its notifications.
 pub async fn add_channel(hub: &Hub, name: &str, kind: &str) -> Result<NewChannel, TeamError> {
     let name = check_name("a channel name", name)?;
+    let kind = check_name("a channel kind", kind)?;
     let id = ChannelId::random();
     let secret = secrets::new_token("bsec_");
     let row = ChannelRow {
@@ -205,7 +335,7 @@ pub async fn add_channel(hub: &Hub, name: &str, kind: &str) -> Result<NewChannel
     let channel = Channel {
         id: id.clone(),
         name: name.clone(),
-        kind: kind.to_owned(),
+        kind: kind.clone(),
     };
     let now = baton_shared::clock::now();
     hub.change_workspace(vec![Write::Channel(row)], |doc, current| {
@@ -216,7 +346,30 @@ pub async fn add_channel(hub: &Hub, name: &str, kind: &str) -> Result<NewChannel
         Ok(())
     })
     .await?;
-    Ok(NewChannel { id, name, secret })
+    Ok(NewChannel {
+        id,
+        name,
+        kind,
+        secret,
+    })
+}
+
+/// Gives a channel a new ingest secret (shown once); the old one stops
+/// working with this commit.
+pub async fn rotate_channel_secret(hub: &Hub, id: &ChannelId) -> Result<String, TeamError> {
+    let row = hub
+        .store
+        .channel(id)
+        .await?
+        .ok_or_else(|| TeamError::NotFound(format!("no channel {id}")))?;
+    let secret = secrets::new_token("bsec_");
+    hub.store
+        .commit(vec![Write::Channel(ChannelRow {
+            secret_hash: secrets::token_hash(&secret),
+            ..row
+        })])
+        .await?;
+    Ok(secret)
 }
 
 /// Creates an API token that acts as the agent with `email`.

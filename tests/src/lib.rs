@@ -1,6 +1,9 @@
 //! Harness for end-to-end tests: runs the real `baton` binary — its commands
 //! and `baton serve` on 127.0.0.1 — against a temporary data directory.
+//! `browser` drives headless Chromium, `proxy` cuts an agent's network.
 
+pub mod browser;
+pub mod proxy;
 pub mod sync_client;
 
 use std::path::{Path, PathBuf};
@@ -12,15 +15,50 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+/// The workspace root (the parent of `tests/`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the workspace
+/// root, as cargo reads it there) or `<workspace>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
 /// The `baton` binary this workspace built (`BATON_BIN` overrides).
 pub fn baton_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("BATON_BIN") {
         return PathBuf::from(path);
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    target.join("debug").join("baton")
+    target_dir().join("debug").join("baton")
+}
+
+/// The app trunk built (`BATON_DIST` overrides `<workspace>/dist`), or an
+/// error that says how to build it: browser tests never skip silently.
+pub fn app_dist() -> anyhow::Result<PathBuf> {
+    let dist = std::env::var_os("BATON_DIST")
+        .map(|dir| workspace_root().join(dir))
+        .unwrap_or_else(|| workspace_root().join("dist"));
+    let has_wasm = std::fs::read_dir(&dist)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.path().extension().is_some_and(|ext| ext == "wasm"))
+        })
+        .unwrap_or(false);
+    if !dist.join("index.html").is_file() || !has_wasm {
+        bail!(
+            "no built app in {}: browser tests need it; run `trunk build --release` at the \
+             workspace root (`cargo xtask test` builds it before the tests)",
+            dist.display()
+        );
+    }
+    Ok(dist)
 }
 
 /// What a finished `baton` command printed.
@@ -113,6 +151,15 @@ impl Server {
                 });
             }
         }
+    }
+
+    /// Like [`Server::start`], serving the built app ([`app_dist`]) too.
+    pub async fn with_app(data: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+        let dist = app_dist()?;
+        let dist = dist.to_string_lossy();
+        let mut args = vec!["--dist", dist.as_ref()];
+        args.extend_from_slice(extra);
+        Self::start(data, &args).await
     }
 
     /// `url` + `path`.

@@ -3,6 +3,7 @@
 //! - `cargo xtask run`  — build the app and start the server with a demo workspace
 //! - `cargo xtask test` — formatting, lints, unit, integration, wasm and browser tests
 
+mod app;
 mod phase;
 mod run;
 mod test;
@@ -22,7 +23,8 @@ fn main() {
                  commands:\n  \
                  run       build the app and start Baton with a demo workspace\n  \
                  test      formatting, clippy, unit, integration, wasm and browser tests\n  \
-                 install   install the build tools (wasm target, trunk, wasm-bindgen-cli)"
+                 install   install the build tools (wasm target, trunk, wasm-bindgen-cli,\n            \
+                           wasm-opt) and Chromium with chromedriver"
             );
             std::process::exit(2);
         }
@@ -39,4 +41,13 @@ pub fn root() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the root) or
+/// `<root>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root().join(dir),
+        None => root().join("target"),
+    }
 }

@@ -3,16 +3,17 @@
 use std::process::Command;
 
 use crate::phase::{Phases, cargo, status};
-use crate::tools;
+use crate::{app, tools};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let mut phases = Phases::default();
-    phases.time("install missing tools", tools::ensure_wasm_tools)?;
+    phases.time("install missing tools", || {
+        tools::ensure_wasm_tools()?;
+        tools::ensure_wasm_opt()
+    })?;
     phases.run(
-        "build the app (trunk, release)",
-        Command::new("trunk")
-            .args(["build", "--release"])
-            .current_dir(crate::root()),
+        "build the app (trunk, release, wasm-opt)",
+        &mut app::build_release()?,
     )?;
     phases.run(
         "build the server",
@@ -20,7 +21,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     )?;
     phases.summary();
     println!("\nStarting Baton with the demo workspace in ./data (Ctrl-C stops it)…\n");
-    let mut serve = Command::new(crate::root().join("target/debug/baton"));
+    let mut serve = Command::new(crate::target_dir().join("debug").join("baton"));
     serve
         .args(["--data", "data", "serve", "--demo", "--dist", "dist"])
         .args(args);

@@ -1,9 +1,7 @@
 //! `cargo xtask test`: everything CI checks, each phase timed.
 
-use std::process::Command;
-
 use crate::phase::{Phases, cargo};
-use crate::tools;
+use crate::{app, tools};
 
 pub fn test(args: &[String]) -> anyhow::Result<()> {
     if let Some(unknown) = args.first() {
@@ -16,7 +14,11 @@ pub fn test(args: &[String]) -> anyhow::Result<()> {
 }
 
 fn all(phases: &mut Phases) -> anyhow::Result<()> {
-    phases.time("install missing tools", tools::ensure_wasm_tools)?;
+    phases.time("install missing tools", || {
+        tools::ensure_wasm_tools()?;
+        tools::ensure_wasm_opt()?;
+        tools::ensure_browser()
+    })?;
     phases.run("format", cargo().args(["fmt", "--all", "--check"]))?;
     phases.run(
         "clippy (native)",
@@ -50,8 +52,13 @@ fn all(phases: &mut Phases) -> anyhow::Result<()> {
         "build the server",
         cargo().args(["build", "-p", "baton-server", "--bin", "baton"]),
     )?;
+    // The browser tests load dist/: the release build users get, wasm-opt included.
     phases.run(
-        "unit and integration tests",
+        "build the app (trunk, release, wasm-opt)",
+        &mut app::build_release()?,
+    )?;
+    phases.run(
+        "unit, integration and browser tests",
         cargo().args(["test", "--workspace"]),
     )?;
     phases.run(
@@ -65,12 +72,6 @@ fn all(phases: &mut Phases) -> anyhow::Result<()> {
             "--test",
             "everywhere",
         ]),
-    )?;
-    phases.run(
-        "app wasm build (trunk)",
-        Command::new("trunk")
-            .arg("build")
-            .current_dir(crate::root()),
     )?;
     Ok(())
 }

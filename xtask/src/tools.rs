@@ -1,7 +1,9 @@
 //! Installs what the build needs when it is missing, and says so: the wasm32
-//! target, trunk, the wasm-bindgen-cli equal to the pinned crate and, for
-//! browser tests, Debian chromium + chromedriver.
+//! target, trunk, the wasm-bindgen-cli equal to the pinned crate, wasm-opt
+//! (Binaryen from npm, pinned in `xtask/wasm-opt`) and, for browser tests,
+//! Debian chromium + chromedriver.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, bail};
@@ -31,6 +33,7 @@ pub fn ensure_wasm_tools() -> anyhow::Result<()> {
 
 pub fn install_all() -> anyhow::Result<()> {
     ensure_wasm_tools()?;
+    ensure_wasm_opt()?;
     ensure_browser()
 }
 
@@ -63,6 +66,55 @@ fn ensure_wasm_bindgen() -> anyhow::Result<()> {
     status(cargo().args(["install", "wasm-bindgen-cli", "--version", &version]))
 }
 
+/// The npm package that pins Binaryen for release builds.
+fn wasm_opt_package() -> PathBuf {
+    crate::root().join("xtask").join("wasm-opt")
+}
+
+/// The directory holding the pinned `wasm-opt`; release builds put it
+/// first on PATH.
+pub fn wasm_opt_dir() -> PathBuf {
+    wasm_opt_package().join("node_modules").join(".bin")
+}
+
+/// The Binaryen version `xtask/wasm-opt/package.json` pins.
+fn binaryen_version() -> anyhow::Result<String> {
+    let manifest = std::fs::read_to_string(wasm_opt_package().join("package.json"))?;
+    manifest
+        .lines()
+        .find_map(|line| {
+            let rest = line.trim().strip_prefix("\"binaryen\": \"")?;
+            Some(rest.trim_end_matches([',', '"']).to_owned())
+        })
+        .context("xtask/wasm-opt/package.json must pin binaryen exactly")
+}
+
+/// wasm-opt for release builds: Binaryen compiled for Node.js, installed
+/// from the lockfile with npm (Node.js runs it; no download at build time).
+pub fn ensure_wasm_opt() -> anyhow::Result<()> {
+    let version = binaryen_version()?;
+    let major = version.split('.').next().unwrap_or_default();
+    let wasm_opt = wasm_opt_dir().join("wasm-opt");
+    let found = output(&wasm_opt.to_string_lossy(), &["--version"]).unwrap_or_default();
+    if found.starts_with(&format!("wasm-opt version {major} ")) {
+        return Ok(());
+    }
+    if output("npm", &["--version"]).is_none() || output("node", &["--version"]).is_none() {
+        bail!(
+            "wasm-opt for release builds comes from npm (binaryen {version}) and runs on \
+             Node.js; install Node.js and npm and run again"
+        );
+    }
+    println!("Installing wasm-opt (binaryen {version}, npm) into xtask/wasm-opt…");
+    // `npm install` with the committed lockfile installs exactly the locked version.
+    status(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund"])
+            .current_dir(wasm_opt_package()),
+    )
+    .context("npm could not install binaryen for wasm-opt")
+}
+
 /// Debian chromium and chromedriver for the browser tests.
 pub fn ensure_browser() -> anyhow::Result<()> {
     let have = output("chromium", &["--version"]).is_some()
@@ -72,29 +124,48 @@ pub fn ensure_browser() -> anyhow::Result<()> {
     }
     apt_install(
         &["chromium", "chromium-driver"],
-        "Chromium and ChromeDriver",
+        "Chromium and ChromeDriver (for the browser tests)",
     )
 }
 
+/// Installs Debian packages: `apt-get update` first (a fresh machine has no
+/// package lists), through sudo unless already root.
 fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {
+    let yourself = || {
+        format!(
+            "install {} yourself (e.g. `sudo apt-get install {}`) and run again",
+            what,
+            packages.join(" ")
+        )
+    };
     if output("apt-get", &["--version"]).is_none() {
-        bail!("{what} is missing and apt-get is not available; install {packages:?} yourself");
+        bail!(
+            "{what} is missing and apt-get is not available; {}",
+            yourself()
+        );
+    }
+    let root = output("id", &["-u"]).as_deref() == Some("0");
+    if !root && output("sudo", &["-n", "true"]).is_none() {
+        bail!(
+            "{what} is missing and installing it needs root (sudo is not available \
+             without a password); {}",
+            yourself()
+        );
     }
     println!("Installing {what} with apt-get…");
-    let sudo = output("id", &["-u"]).as_deref() != Some("0");
     let apt = |args: &[&str]| {
-        let mut command = if sudo {
-            let mut c = Command::new("sudo");
-            c.arg("apt-get");
-            c
-        } else {
+        let mut command = if root {
             Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.args(["-n", "apt-get"]);
+            sudo
         };
         command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         status(&mut command)
     };
-    apt(&["update", "-q"])?;
+    apt(&["update", "-q"]).with_context(|| format!("apt-get update failed; {}", yourself()))?;
     let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
     args.extend_from_slice(packages);
-    apt(&args)
+    apt(&args).with_context(|| format!("could not install {what}; {}", yourself()))
 }

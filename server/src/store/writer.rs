@@ -246,6 +246,14 @@ async fn apply(
                 .execute(&mut *c)
                 .await?;
         }
+        Write::UpdateAgent { id, name, role } => {
+            sqlx::query("UPDATE agents SET name = ?, role = ? WHERE id = ?")
+                .bind(name)
+                .bind(role.as_str())
+                .bind(id.as_str())
+                .execute(&mut *c)
+                .await?;
+        }
         Write::Channel(ch) => {
             sqlx::query(
                 "INSERT INTO channels (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?) \

@@ -15,7 +15,7 @@ use futures_util::{SinkExt, StreamExt};
 
 use super::limits::Bucket;
 use crate::AppState;
-use crate::live::{Connection, Push};
+use crate::live::{Connection, Ending, Push};
 use crate::projection::render;
 use crate::store::Write;
 
@@ -28,6 +28,8 @@ const UNSUPPORTED: u16 = 1003;
 const INVALID: u16 = 1007;
 const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
+/// "Service restart": the client should reconnect.
+const RESTART: u16 = 1012;
 
 enum Flow {
     Continue,
@@ -330,6 +332,15 @@ impl Peer {
 
     /// Sends what others changed meanwhile: syncs, notifications, presence.
     async fn flush_live(&mut self) -> Flow {
+        match self.connection.ending() {
+            Some(Ending::Deactivated) => {
+                return Flow::Close(POLICY, "this account has been deactivated");
+            }
+            Some(Ending::RoleChanged) => {
+                return Flow::Close(RESTART, "your role changed; reconnect");
+            }
+            None => {}
+        }
         let hub = self.state.hub.clone();
         let unheld = self.connection.take_unheld();
         if self.baton && !unheld.is_empty() {
