@@ -205,6 +205,9 @@ pub struct AppState {
     pub presence: RwSignal<PresenceBoard>,
     pub toasts: RwSignal<Vec<Toast>>,
     pub route: RwSignal<Route>,
+    /// Whether every change is saved in this browser (tests wait on it
+    /// before cutting the network; the pill shows it as a title).
+    pub saved: RwSignal<bool>,
     /// Ticks every few seconds, for ages and fading presence.
     pub clock: RwSignal<Millis>,
     core: StoredValue<Option<Core>, LocalStorage>,
@@ -228,6 +231,7 @@ impl AppState {
             presence: RwSignal::new(PresenceBoard::default()),
             toasts: RwSignal::new(Vec::new()),
             route: RwSignal::new(Route::Inbox),
+            saved: RwSignal::new(true),
             clock: RwSignal::new(time::now()),
             core: StoredValue::new_local(None),
             next_toast: StoredValue::new(0),

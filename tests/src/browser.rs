@@ -19,6 +19,7 @@
 //! # }
 //! ```
 
+pub mod app;
 mod artifacts;
 mod chromedriver;
 

@@ -113,11 +113,11 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
                 let name = state.agent_name(agent);
                 view! {
                     <Avatar name=name.clone() id=agent.to_string() small=true />
-                    <span>{name}</span>
+                    <span data-testid="assignee-name">{name}</span>
                 }
                 .into_any()
             }
-            None => view! { <span class="unassigned">"Unassigned"</span> }.into_any(),
+            None => view! { <span class="unassigned" data-testid="assignee-name">"Unassigned"</span> }.into_any(),
         }
     };
     let contested = conversation.assignments.len() > 1;

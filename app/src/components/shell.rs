@@ -107,6 +107,8 @@ fn ConnectionPill() -> impl IntoView {
     let pending = move || state.pending.with(|p| p.len());
     view! {
         <span class="pill" data-testid="connection"
+            data-saved=move || state.saved.get().to_string()
+            title=move || if state.saved.get() { "Everything is saved on this device" } else { "Saving on this device…" }
             class:online=move || state.connection.get() == Connection::Online
             class:offline=move || matches!(state.connection.get(), Connection::Offline { .. })>
             {move || match state.connection.get() {

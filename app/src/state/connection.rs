@@ -21,7 +21,7 @@ use crate::time;
 
 /// How long changes wait before they are written to IndexedDB, so a burst
 /// (a bulk reassign, a catch-up) is one transaction.
-const PERSIST_AFTER: Duration = Duration::from_millis(400);
+const PERSIST_AFTER: Duration = Duration::from_millis(150);
 /// Documents saved per IndexedDB transaction, so no save blocks the page long.
 const PERSIST_BATCH: usize = 100;
 /// Server changes wait this long to be drawn, so a burst is drawn once.
@@ -443,6 +443,7 @@ impl AppState {
         if already {
             return;
         }
+        self.saved.set(false);
         let state = *self;
         set_timeout(
             move || leptos::task::spawn_local(state.persist()),
@@ -486,6 +487,11 @@ impl AppState {
         }
         if more {
             self.schedule_persist();
+        } else if self
+            .core
+            .with_value(|c| c.as_ref().is_some_and(|c| c.dirty.is_empty()))
+        {
+            self.saved.set(true);
         }
     }
 }
