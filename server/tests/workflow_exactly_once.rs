@@ -24,10 +24,10 @@ async fn node(dir: &std::path::Path) -> Arc<Hub> {
 /// A team of two, a "still unassigned after 5 minutes" workflow, and a
 /// conversation that has waited 10 minutes.
 async fn setup(hub: &Hub, now: i64) -> (DocumentId, Workflow) {
-    let ana = team::add_agent(hub, "ana@acme.test", "Ana", Role::Agent, None)
+    let ana = team::add_agent(hub, "ana@acme.test", "Ana", Role::Agent, None, None)
         .await
         .unwrap();
-    let ben = team::add_agent(hub, "ben@acme.test", "Ben", Role::Agent, None)
+    let ben = team::add_agent(hub, "ben@acme.test", "Ben", Role::Agent, None, None)
         .await
         .unwrap();
     let channel = team::add_channel(hub, "Email", "email").await.unwrap();

@@ -61,6 +61,21 @@ fn all(phases: &mut Phases) -> anyhow::Result<()> {
         "unit, integration and browser tests",
         cargo().args(["test", "--workspace"]),
     )?;
+    // IndexedDB only exists in a browser: these run in headless Chromium
+    // (app/webdriver.json holds its flags).
+    phases.run(
+        "app in headless Chromium (wasm-bindgen-test)",
+        cargo()
+            .args([
+                "test",
+                "-p",
+                "baton-app",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--lib",
+            ])
+            .env("CHROMEDRIVER", "chromedriver"),
+    )?;
     phases.run(
         "shared rules in wasm32 (node)",
         cargo().args([

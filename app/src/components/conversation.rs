@@ -117,7 +117,10 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
                 }
                 .into_any()
             }
-            None => view! { <span class="unassigned" data-testid="assignee-name">"Unassigned"</span> }.into_any(),
+            None => {
+                view! { <span class="unassigned" data-testid="assignee-name">"Unassigned"</span> }
+                    .into_any()
+            }
         }
     };
     let contested = conversation.assignments.len() > 1;
