@@ -1,0 +1,99 @@
+//! The workflow editor in real Chromium: an admin builds "a new conversation
+//! is assigned to Ben" from the dropdowns, a customer writes in, and the
+//! conversation lands in Ben's Mine.
+#![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+use baton_tests::browser::app::{self, row, sign_in};
+use baton_tests::browser::{Browser, WAIT, step};
+use baton_tests::{Server, Team, ingest};
+use serde_json::json;
+
+/// Picks `value` in the `<select>` at `css` as a person would (a change event).
+async fn choose(browser: &Browser, css: &str, value: &str) -> anyhow::Result<()> {
+    browser.wait_for(css, WAIT).await?;
+    let done = browser
+        .script(
+            "const s = document.querySelector(arguments[0]);
+             if (![...s.options].some((o) => o.value === arguments[1])) return '';
+             s.value = arguments[1];
+             s.dispatchEvent(new Event('change', { bubbles: true }));
+             return arguments[1];",
+            vec![json!(css), json!(value)],
+        )
+        .await?;
+    anyhow::ensure!(done == json!(value), "{css} has no option {value:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_admin_builds_an_assign_workflow_and_it_assigns_the_next_conversation()
+-> anyhow::Result<()> {
+    let team = Team::new().await?;
+    let server = Server::with_app(team.path(), &[]).await?;
+    let admin = Browser::open(&server.url, "workflow-admin").await?;
+    let ben = Browser::open(&server.url, "workflow-ben").await?;
+    let both = [&admin, &ben];
+
+    step(
+        "the admin saves an Assign workflow from the editor",
+        &both,
+        async {
+            sign_in(&admin, "admin@acme.test").await?;
+            sign_in(&ben, "ben@acme.test").await?;
+            app::view(&ben, "mine").await?;
+            admin.goto("/#/settings").await?;
+            admin.click("[data-testid=workflow-new]").await?;
+            admin
+                .type_into("[data-testid=workflow-name]", "New mail to Ben")
+                .await?;
+            choose(&admin, "[data-testid=workflow-trigger]", "created").await?;
+            choose(&admin, "[data-testid=add-step]", "assign").await?;
+            let ben_id = admin
+                .script(
+                    "return [...document.querySelectorAll('[data-testid=step-agent] option')]
+                    .find((o) => o.textContent === 'Ben').value",
+                    vec![],
+                )
+                .await?;
+            choose(&admin, "[data-testid=step-agent]", ben_id.as_str().unwrap()).await?;
+            admin.screenshot("editor").await?;
+            admin.click("[data-testid=workflow-save]").await?;
+            admin
+                .wait_gone("[data-testid=workflow-editor]", WAIT)
+                .await?;
+            let listed = admin.text("[data-testid=admin-workflows]").await?;
+            assert!(listed.contains("New mail to Ben"), "{listed}");
+            // Saved on the server before the customer writes.
+            admin
+                .wait_for_text("[data-testid=connection]", "Live", WAIT)
+                .await?;
+            Ok(())
+        },
+    )
+    .await?;
+
+    step("a customer writes in and it lands in Ben's Mine", &both, async {
+        let response = ingest(
+            &server,
+            &team.channel,
+            &team.secret,
+            json!({"customer": {"email": "zoe@example.com", "name": "Zoe"}, "subject": "Hello", "body": "Can you help?"}),
+        )
+        .await?;
+        assert_eq!(response.status(), 201);
+        let body: serde_json::Value = response.json().await?;
+        let conversation = body["conversation"].as_str().unwrap().to_owned();
+        let took = ben.wait_for(&row(&conversation), WAIT).await;
+        took?;
+        ben.screenshot("mine").await?;
+        admin.click("[data-testid=workflow-runs]").await?;
+        admin.wait_for("[data-testid=workflow-run-log]", WAIT).await?;
+        let log = admin.text("[data-testid=workflow-run-log]").await?;
+        assert!(log.contains("New mail to Ben") && log.contains("Ben"), "{log}");
+        Ok(())
+    })
+    .await?;
+    admin.close().await?;
+    ben.close().await?;
+    server.stop().await
+}
