@@ -6,6 +6,11 @@ use crate::phase::{Phases, cargo, status};
 use crate::{app, tools};
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
+    // `cargo xtask run -- --demo-rate 0`: what follows `--` goes to `baton serve`.
+    let args = match args.split_first() {
+        Some((first, rest)) if first == "--" => rest,
+        _ => args,
+    };
     let mut phases = Phases::default();
     phases.time("install missing tools", || {
         tools::ensure_wasm_tools()?;
