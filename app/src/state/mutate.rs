@@ -27,27 +27,10 @@ impl AppState {
         op: impl FnOnce(&mut AutoCommit, &Workspace, &AgentId, Millis) -> Result<(T, Intent), OpError>,
     ) -> Result<T, String> {
         let workspace = self.workspace.get_untracked();
-        let offline = !self.is_online();
-        let answer = self.core.try_update_value(|core| {
-            let core = core
-                .as_mut()
-                .ok_or_else(|| "You are signed out.".to_owned())?;
-            let me = core.me.clone();
-            let document = core
-                .docs
-                .doc_mut(&doc)
-                .ok_or_else(|| "This conversation is still loading.".to_owned())?;
-            let (answer, intent) =
-                op(document, &workspace, &me, time::now()).map_err(|e| e.to_string())?;
-            if let Some(change) = document.get_last_local_change() {
-                let hash = change.hash();
-                core.outbox.push(doc, hash, intent, offline);
-                core.dirty.insert(doc);
-                core.docs.sync(doc);
-            }
-            Ok::<_, String>((answer, core.outbox.docs()))
-        });
-        let (answer, pending) = answer.unwrap_or_else(|| Err("You are signed out.".to_owned()))?;
+        let answer = self.mutate_quietly(&workspace, doc, op)?;
+        let pending = self
+            .core
+            .with_value(|c| c.as_ref().map(|c| c.outbox.docs()).unwrap_or_default());
         self.set_pending(pending);
         self.refresh(&[doc]);
         self.flush();
@@ -157,7 +140,8 @@ impl AppState {
         (changed, problems)
     }
 
-    /// `mutate` without the per-document refresh, for bulk slices.
+    /// Runs `op` and hands its change (if it made one) to the outbox and
+    /// sync, without drawing: `mutate` draws one change, bulk slices draw once.
     fn mutate_quietly<T>(
         &self,
         workspace: &Workspace,
@@ -174,11 +158,16 @@ impl AppState {
                 let document = core
                     .docs
                     .doc_mut(&doc)
-                    .ok_or_else(|| "A conversation is still loading.".to_owned())?;
+                    .ok_or_else(|| "This conversation is still loading.".to_owned())?;
+                let before = document.get_heads();
                 let (answer, intent) =
                     op(document, workspace, &me, time::now()).map_err(|e| e.to_string())?;
-                if let Some(change) = document.get_last_local_change() {
-                    core.outbox.push(doc, change.hash(), intent, offline);
+                // A local commit leaves one head: the new change. No new head, no change.
+                let after = document.get_heads();
+                if after != before {
+                    if let [hash] = after.as_slice() {
+                        core.outbox.push(doc, *hash, intent, offline);
+                    }
                     core.dirty.insert(doc);
                     core.docs.sync(doc);
                 }
