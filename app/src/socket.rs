@@ -69,10 +69,6 @@ impl Socket {
     pub fn send(&self, bytes: &[u8]) -> bool {
         self.is_open() && self.ws.send_with_u8_array(bytes).is_ok()
     }
-
-    pub fn buffered(&self) -> u32 {
-        self.ws.buffered_amount()
-    }
 }
 
 impl Drop for Socket {

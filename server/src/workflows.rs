@@ -179,14 +179,7 @@ impl Hub {
                 prepared.apply_events(doc, workspace, events, document)
             })
             .await;
-        match result {
-            Ok((runs, _)) => Ok(runs),
-            Err(HubError::Store(StoreError::Conflict(what))) => {
-                tracing::info!(%document, %what, "workflow already ran elsewhere");
-                Ok(Vec::new())
-            }
-            Err(err) => Err(err),
-        }
+        runs_made(document, result)
     }
 
     /// Runs "still unassigned after N minutes" workflows on every open
@@ -270,14 +263,7 @@ impl Hub {
                 }
             })
             .await;
-        match result {
-            Ok((runs, _)) => Ok(runs),
-            Err(HubError::Store(StoreError::Conflict(what))) => {
-                tracing::info!(%document, %what, "workflow already ran elsewhere");
-                Ok(Vec::new())
-            }
-            Err(err) => Err(err),
-        }
+        runs_made(document, result)
     }
 
     /// Sweeps for unassigned conversations every [`SWEEP_EVERY`] until shutdown.
@@ -295,5 +281,21 @@ impl Hub {
                 }
             }
         });
+    }
+}
+
+/// The runs a workflow change made. A conflict on a run's idempotency key
+/// means another attempt (a retry, another node) ran it first: nothing to do.
+fn runs_made<T>(
+    document: DocumentId,
+    result: Result<(Vec<Run>, T), HubError>,
+) -> Result<Vec<Run>, HubError> {
+    match result {
+        Ok((runs, _)) => Ok(runs),
+        Err(HubError::Store(StoreError::Conflict(what))) => {
+            tracing::info!(%document, %what, "workflow already ran elsewhere");
+            Ok(Vec::new())
+        }
+        Err(err) => Err(err),
     }
 }

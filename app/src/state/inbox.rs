@@ -95,14 +95,6 @@ impl Inbox {
         self.rows.get(doc)
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
     pub fn mark_seen(&mut self, doc: DocumentId, at: Millis) {
         let entry = self.seen.entry(doc).or_default();
         *entry = (*entry).max(at);

@@ -4,7 +4,7 @@
 
 use automerge::AutoCommit;
 use baton_shared::ids::{AgentId, ChannelId, DocumentId};
-use baton_shared::model::{By, Millis};
+use baton_shared::model::{By, Millis, Status};
 use baton_shared::operations::{self, OpError, ReplyMode};
 use baton_shared::protocol::{Presence, PresenceState};
 use baton_shared::workspace::{self as ws, Workspace};
@@ -12,6 +12,7 @@ use leptos::prelude::*;
 
 use super::AppState;
 use super::outbox::Intent;
+use super::summary::Summary;
 use crate::time;
 
 /// Conversations changed per slice of a bulk action; between slices the page
@@ -77,48 +78,38 @@ impl AppState {
     /// notification. Returns how many changed and the problems of the rest.
     pub async fn assign(self, docs: Vec<DocumentId>, to: Option<AgentId>) -> (usize, Vec<String>) {
         let batch = (docs.len() > 1).then(operations::new_batch_id);
-        let workspace = self.workspace.get_untracked();
-        let mut changed = 0;
-        let mut problems = Vec::new();
-        for (n, slice) in docs.chunks(BULK_SLICE).enumerate() {
-            if n > 0 {
-                gloo_timers::future::TimeoutFuture::new(0).await;
-            }
-            let mut assigned = Vec::with_capacity(slice.len());
-            for doc in slice {
-                let result = self.mutate_quietly(&workspace, *doc, |d, w, me, now| {
-                    let outcome = operations::assign(
-                        d,
-                        w,
-                        &By::Agent(me.clone()),
-                        to.as_ref(),
-                        batch.as_deref(),
-                        now,
-                    )?;
-                    Ok((outcome.changed, Intent::Assign(to.clone())))
-                });
-                match result {
-                    Ok(true) => {
-                        changed += 1;
-                        assigned.push(*doc);
-                    }
-                    Ok(false) => {}
-                    Err(problem) => problems.push(problem),
-                }
-            }
-            // The rows change the way the operation just did; reading every
-            // document again would double the cost of a bulk action.
-            self.patch_rows(&assigned, |row| {
-                row.assignee = to.clone();
-                row.contested = false;
-            });
-            self.after_quiet(&[]);
-        }
-        (changed, problems)
+        let op = |d: &mut AutoCommit, w: &Workspace, me: &AgentId, now: Millis| {
+            let by = By::Agent(me.clone());
+            let outcome = operations::assign(d, w, &by, to.as_ref(), batch.as_deref(), now)?;
+            Ok((outcome.changed, Intent::Assign(to.clone())))
+        };
+        let patch = |row: &mut Summary| {
+            row.assignee = to.clone();
+            row.contested = false;
+        };
+        self.in_slices(&docs, op, patch).await
     }
 
     /// Resolves many conversations at once (the bulk bar).
     pub async fn resolve_many(self, docs: Vec<DocumentId>) -> (usize, Vec<String>) {
+        let op = |d: &mut AutoCommit, _: &Workspace, me: &AgentId, now: Millis| {
+            operations::resolve(d, &By::Agent(me.clone()), now)?;
+            Ok((true, Intent::Other))
+        };
+        self.in_slices(&docs, op, |row| row.status = Status::Resolved)
+            .await
+    }
+
+    /// Runs `op` on every document, [`BULK_SLICE`] at a time with a yield to
+    /// the browser between slices. The rows of the documents `op` changed
+    /// (it answers `true`) are patched with `patch`: reading every document
+    /// again would double the cost of a bulk action.
+    async fn in_slices(
+        self,
+        docs: &[DocumentId],
+        op: impl Fn(&mut AutoCommit, &Workspace, &AgentId, Millis) -> Result<(bool, Intent), OpError>,
+        patch: impl Fn(&mut Summary),
+    ) -> (usize, Vec<String>) {
         let workspace = self.workspace.get_untracked();
         let mut changed = 0;
         let mut problems = Vec::new();
@@ -126,16 +117,22 @@ impl AppState {
             if n > 0 {
                 gloo_timers::future::TimeoutFuture::new(0).await;
             }
+            let mut done = Vec::with_capacity(slice.len());
             for doc in slice {
-                match self.mutate_quietly(&workspace, *doc, |d, _, me, now| {
-                    operations::resolve(d, &By::Agent(me.clone()), now)?;
-                    Ok(((), Intent::Other))
-                }) {
-                    Ok(()) => changed += 1,
+                match self.mutate_quietly(&workspace, *doc, &op) {
+                    Ok(true) => done.push(*doc),
+                    Ok(false) => {}
                     Err(problem) => problems.push(problem),
                 }
             }
-            self.after_quiet(slice);
+            changed += done.len();
+            self.patch_rows(&done, &patch);
+            let pending = self
+                .core
+                .with_value(|c| c.as_ref().map(|c| c.outbox.docs()).unwrap_or_default());
+            self.set_pending(pending);
+            self.flush();
+            self.schedule_persist();
         }
         (changed, problems)
     }
@@ -177,7 +174,7 @@ impl AppState {
     }
 
     /// Applies a known change to rows without reading their documents.
-    fn patch_rows(&self, docs: &[DocumentId], change: impl Fn(&mut super::summary::Summary)) {
+    fn patch_rows(&self, docs: &[DocumentId], change: impl Fn(&mut Summary)) {
         if docs.is_empty() {
             return;
         }
@@ -201,16 +198,6 @@ impl AppState {
                 }
             }
         });
-    }
-
-    fn after_quiet(&self, slice: &[DocumentId]) {
-        let pending = self
-            .core
-            .with_value(|c| c.as_ref().map(|c| c.outbox.docs()).unwrap_or_default());
-        self.set_pending(pending);
-        self.refresh(slice);
-        self.flush();
-        self.schedule_persist();
     }
 
     /// Signs the agent up for (or off) notifications on a channel.
