@@ -4,6 +4,7 @@
 pub mod api;
 pub mod components;
 pub mod desktop;
+pub mod perf;
 pub mod selection;
 pub mod socket;
 pub mod state;

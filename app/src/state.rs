@@ -379,6 +379,7 @@ impl AppState {
         };
         let mut docs = DocSet::new(format!("browser-{}", me.agent.id));
         let mut seen = HashMap::new();
+        let mut outbox = Outbox::default();
         if let Some(db) = &db {
             match db.load_docs().await {
                 Ok(saved) => {
@@ -398,17 +399,21 @@ impl AppState {
             if let Ok(Some(json)) = db.get_meta("seen").await {
                 seen = serde_json::from_str(&json).unwrap_or_default();
             }
+            if let Ok(Some(json)) = db.get_meta("outbox").await {
+                outbox = Outbox::from_json(&json);
+            }
         }
         if self.epoch.get_value() != epoch {
             return;
         }
         let held = docs.ids().count();
+        let pending = outbox.docs();
         self.core.set_value(Some(Core {
             docs,
             me: me.agent.id.clone(),
             workspace_doc: me.workspace,
             socket: None,
-            outbox: Outbox::default(),
+            outbox,
             dirty: BTreeSet::new(),
             db,
             db_name,
@@ -425,6 +430,7 @@ impl AppState {
             version: 0,
         }));
         self.inbox.update(|inbox| inbox.restore_seen(seen));
+        self.set_pending(pending);
         let all: Vec<DocumentId> = self.core.with_value(|c| {
             c.as_ref()
                 .map(|c| c.docs.ids().copied().collect())

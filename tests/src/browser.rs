@@ -166,6 +166,14 @@ impl Browser {
             .with_context(|| format!("{} could not load {url}", self.label))
     }
 
+    /// Loads an absolute URL (a page of another origin).
+    pub async fn goto_url(&self, url: &str) -> anyhow::Result<()> {
+        self.driver()?
+            .goto(url)
+            .await
+            .with_context(|| format!("{} could not load {url}", self.label))
+    }
+
     /// Reloads the current page.
     pub async fn reload(&self) -> anyhow::Result<()> {
         Ok(self.driver()?.refresh().await?)
@@ -223,6 +231,18 @@ impl Browser {
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
         let element = self.wait_for(css, WAIT).await?;
         Ok(element.text().await?.trim().to_owned())
+    }
+
+    /// The text content of the first element matching `css` now, shown or
+    /// not (an empty live region has nothing to show); "" if none matches.
+    pub async fn text_now(&self, css: &str) -> anyhow::Result<String> {
+        let text = self
+            .script(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : ''",
+                vec![serde_json::Value::from(css)],
+            )
+            .await?;
+        Ok(text.as_str().unwrap_or_default().trim().to_owned())
     }
 
     /// An attribute of the element at `css` (waiting for it to show).
@@ -294,6 +314,16 @@ impl Browser {
         args: Vec<serde_json::Value>,
     ) -> anyhow::Result<serde_json::Value> {
         let answer = self.driver()?.execute(js, args).await?;
+        Ok(answer.json().clone())
+    }
+
+    /// Runs asynchronous JavaScript: it answers by calling its last argument.
+    pub async fn script_async(
+        &self,
+        js: &str,
+        args: Vec<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let answer = self.driver()?.execute_async(js, args).await?;
         Ok(answer.json().clone())
     }
 

@@ -2,6 +2,7 @@
 //! and `baton serve` on 127.0.0.1 — against a temporary data directory.
 //! `browser` drives headless Chromium, `proxy` cuts an agent's network.
 
+pub mod app_bench;
 pub mod browser;
 pub mod proxy;
 pub mod sync_client;
@@ -59,6 +60,28 @@ pub fn app_dist() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(dist)
+}
+
+/// Installs the npm packages of `dir` (a `package.json` with a committed
+/// lockfile under `tests/`) unless `node_modules/<package>` is there.
+/// Tests that need Node.js tools call it; nothing is fetched at run time
+/// beyond the npm registry.
+pub fn npm_install(dir: &Path, package: &str) -> anyhow::Result<()> {
+    if dir.join("node_modules").join(package).is_dir() {
+        return Ok(());
+    }
+    // `npm install` with the committed lockfile installs exactly the locked
+    // versions; `npm ci` refuses lockfiles written while install scripts are
+    // held back (cbor-extract's optional platform packages).
+    let status = std::process::Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund"])
+        .current_dir(dir)
+        .status()
+        .with_context(|| format!("npm is needed to install {package} in {}", dir.display()))?;
+    if !status.success() {
+        bail!("npm install failed in {}", dir.display());
+    }
+    Ok(())
 }
 
 /// What a finished `baton` command printed.
@@ -241,6 +264,8 @@ pub struct Team {
     pub data: tempfile::TempDir,
     pub channel: String,
     pub secret: String,
+    /// (email, agent id) of each member.
+    pub agents: Vec<(String, String)>,
 }
 
 pub const PASSWORD: &str = "correct-horse";
@@ -249,6 +274,7 @@ impl Team {
     pub async fn new() -> anyhow::Result<Team> {
         let data = tempfile::tempdir()?;
         let path = data.path();
+        let mut agents = Vec::new();
         for (email, name, admin) in [
             ("admin@acme.test", "Alex Admin", true),
             ("ana@acme.test", "Ana", false),
@@ -267,7 +293,9 @@ impl Team {
             if admin {
                 args.push("--admin");
             }
-            baton_json(path, &args).await?;
+            let added = baton_json(path, &args).await?;
+            let id = added["id"].as_str().context("agent id")?;
+            agents.push((email.to_owned(), id.to_owned()));
         }
         let channel = baton_json(path, &["channel", "add", "--name", "Email"]).await?;
         Ok(Team {
@@ -277,11 +305,21 @@ impl Team {
                 .context("channel secret")?
                 .to_owned(),
             data,
+            agents,
         })
     }
 
     pub fn path(&self) -> &Path {
         self.data.path()
+    }
+
+    /// The agent id (`agt_…`) of a member.
+    pub fn agent(&self, email: &str) -> anyhow::Result<&str> {
+        self.agents
+            .iter()
+            .find(|(e, _)| e == email)
+            .map(|(_, id)| id.as_str())
+            .with_context(|| format!("{email} is not in the team"))
     }
 }
 
@@ -336,4 +374,95 @@ pub async fn new_conversation(
         .as_str()
         .context("no document in the ingest answer")?;
     Ok(id.parse()?)
+}
+
+/// Where a customer message landed.
+#[derive(Debug, Clone)]
+pub struct Landed {
+    /// `cnv_…`, as inbox rows carry it.
+    pub conversation: String,
+    /// The Automerge document id, as notifications carry it.
+    pub document: String,
+}
+
+/// A customer (`customer@shop.example`) writes in: a new conversation, or one
+/// more message on `to`. Fails unless the server took it.
+pub async fn customer_writes(
+    server: &Server,
+    team: &Team,
+    customer: &str,
+    to: Option<&Landed>,
+) -> anyhow::Result<Landed> {
+    let mut body = serde_json::json!({
+        "customer": { "email": format!("{customer}@shop.example"), "name": customer },
+        "subject": format!("Question from {customer}"),
+        "body": "Hello, I need help with my order.",
+    });
+    if let Some(landed) = to {
+        body["conversation"] = Value::from(landed.conversation.clone());
+        body["body"] = Value::from("Any news?");
+    }
+    let response = ingest(server, &team.channel, &team.secret, body).await?;
+    let status = response.status();
+    let answer: Value = response.json().await?;
+    if !status.is_success() {
+        bail!("ingest answered {status}: {answer}");
+    }
+    Ok(Landed {
+        conversation: answer["conversation"]
+            .as_str()
+            .context("no conversation in the ingest answer")?
+            .to_owned(),
+        document: answer["document"]
+            .as_str()
+            .context("no document in the ingest answer")?
+            .to_owned(),
+    })
+}
+
+/// The notifications the server keeps for `email` about document `doc`.
+pub async fn notifications_about(
+    server: &Server,
+    email: &str,
+    doc: &str,
+) -> anyhow::Result<Vec<Value>> {
+    let client = client();
+    login(server, &client, email, PASSWORD).await?;
+    let all: Value = client
+        .get(server.at("/api/notifications"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let list = all["notifications"]
+        .as_array()
+        .context("no notifications list")?;
+    Ok(list
+        .iter()
+        .filter(|n| n["document"] == doc)
+        .cloned()
+        .collect())
+}
+
+/// The assignee (`agt_…`) the server's projection holds for `conversation`,
+/// `None` while unassigned.
+pub async fn assignee_on_server(
+    server: &Server,
+    conversation: &str,
+) -> anyhow::Result<Option<String>> {
+    let client = client();
+    login(server, &client, "admin@acme.test", PASSWORD).await?;
+    let all: Value = client
+        .get(server.at("/api/conversations?view=all&limit=200"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let row = all["conversations"]
+        .as_array()
+        .context("no conversations list")?
+        .iter()
+        .find(|c| c["id"] == conversation)
+        .with_context(|| format!("{conversation} is not on the server"))?;
+    Ok(row["assignee"].as_str().map(str::to_owned))
 }

@@ -5,10 +5,9 @@
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use baton_shared::conversation::read;
 use baton_shared::ids::DocumentId;
 use baton_tests::sync_client::{Auth, SyncClient};
@@ -17,27 +16,6 @@ use serde_json::{Value, json};
 
 fn interop_dir() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/interop"))
-}
-
-fn ensure_packages() -> anyhow::Result<()> {
-    if interop_dir()
-        .join("node_modules/@automerge/automerge-repo")
-        .is_dir()
-    {
-        return Ok(());
-    }
-    // `npm install` with the committed lockfile installs exactly the locked
-    // versions; `npm ci` refuses lockfiles written while install scripts are
-    // held back (cbor-extract's optional platform packages).
-    let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund"])
-        .current_dir(interop_dir())
-        .status()
-        .context("npm is needed for the interoperability test")?;
-    if !status.success() {
-        bail!("npm install failed in tests/interop");
-    }
-    Ok(())
 }
 
 async fn stock_client(
@@ -63,7 +41,7 @@ async fn stock_client(
 
 #[tokio::test]
 async fn a_stock_automerge_repo_client_syncs_and_is_held_to_the_rules() -> anyhow::Result<()> {
-    ensure_packages()?;
+    baton_tests::npm_install(interop_dir(), "@automerge/automerge-repo")?;
     let team = Team::new().await?;
     let server = Server::start(team.path(), &[]).await?;
     let token = baton_json(

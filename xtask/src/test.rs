@@ -57,9 +57,15 @@ fn all(phases: &mut Phases) -> anyhow::Result<()> {
         "build the app (trunk, release, wasm-opt)",
         &mut app::build_release()?,
     )?;
+    // The end-to-end scenarios (tests/tests/e2e, every test named
+    // `scenario_…`) get a phase of their own, so their time is on record.
     phases.run(
-        "unit, integration and browser tests",
-        cargo().args(["test", "--workspace"]),
+        "unit and integration tests",
+        cargo().args(["test", "--workspace", "--", "--skip", "scenario_"]),
+    )?;
+    phases.run(
+        "end-to-end scenarios in Chromium (two agents)",
+        cargo().args(["test", "-p", "baton-tests", "--test", "e2e"]),
     )?;
     // IndexedDB only exists in a browser: these run in headless Chromium
     // (app/webdriver.json holds its flags).

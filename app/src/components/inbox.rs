@@ -205,6 +205,7 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
             data-testid="inbox-row"
             data-conversation=summary.id.to_string()
             data-doc=doc.to_string()
+            data-index=index
             class:selected=selected
             class:open=open
             class:cursor=move || state.cursor.get() == Some(doc)

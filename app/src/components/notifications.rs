@@ -63,7 +63,7 @@ pub fn Bell() -> impl IntoView {
                                 let at = notice.at;
                                 view! {
                                     <li>
-                                        <button class="notice" class:unread=!notice.read data-testid="notification"
+                                        <button class="notice" class:unread=!notice.read data-testid="notification" data-doc=doc.to_string()
                                             on:click=move |_| {
                                                 state.mark_notices_read(vec![id.clone()]);
                                                 ui.bell.set(false);

@@ -322,6 +322,8 @@ impl AppState {
         });
         if let Some(Some((pending, report))) = outcome {
             self.set_pending(pending);
+            // The outbox shrank: keep IndexedDB's copy in step.
+            self.schedule_persist();
             if !report.is_empty() {
                 for line in self.workspace.with_untracked(|w| describe(&report, w)) {
                     self.toast(ToastKind::Notice, line, None);
@@ -464,9 +466,10 @@ impl AppState {
                 }
             }
             let more = !core.dirty.is_empty();
-            Some((core.db.clone(), saves, core.docs.last_seq, more))
+            let outbox = core.outbox.to_json();
+            Some((core.db.clone(), saves, core.docs.last_seq, outbox, more))
         });
-        let Some(Some((db, saves, seq, more))) = batch else {
+        let Some(Some((db, saves, seq, outbox, more))) = batch else {
             return;
         };
         let seen = self
@@ -475,7 +478,7 @@ impl AppState {
         if let Some(db) = db {
             let saved = db.save_docs(&saves).await;
             let meta = db
-                .put_meta(&[("seq", seq.to_string()), ("seen", seen)])
+                .put_meta(&[("seq", seq.to_string()), ("seen", seen), ("outbox", outbox)])
                 .await;
             if let Err(problem) = saved.and(meta) {
                 self.toast(

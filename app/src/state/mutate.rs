@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use super::AppState;
 use super::outbox::Intent;
 use super::summary::Summary;
-use crate::time;
+use crate::{perf, time};
 
 /// Conversations changed per slice of a bulk action; between slices the page
 /// gets to paint, so 1,000 rows never block it for long (an assign costs a
@@ -113,10 +113,14 @@ impl AppState {
         let workspace = self.workspace.get_untracked();
         let mut changed = 0;
         let mut problems = Vec::new();
+        // "baton:bulk" spans the whole action; each "baton:bulk-slice" is the
+        // work between two yields (what the page waits for).
+        perf::mark("baton:bulk-start");
         for (n, slice) in docs.chunks(BULK_SLICE).enumerate() {
             if n > 0 {
                 gloo_timers::future::TimeoutFuture::new(0).await;
             }
+            perf::mark("baton:bulk-slice-start");
             let mut done = Vec::with_capacity(slice.len());
             for doc in slice {
                 match self.mutate_quietly(&workspace, *doc, &op) {
@@ -133,7 +137,9 @@ impl AppState {
             self.set_pending(pending);
             self.flush();
             self.schedule_persist();
+            perf::measure_since("baton:bulk-slice", "baton:bulk-slice-start");
         }
+        perf::measure_since("baton:bulk", "baton:bulk-start");
         (changed, problems)
     }
 

@@ -1,6 +1,8 @@
 //! Local changes the server has not confirmed yet, with what each was meant
 //! to do, so the agent learns afterwards when concurrency decided otherwise
-//! ("Ben claimed 2 conversations you reassigned while offline").
+//! ("Ben claimed 2 conversations you reassigned while offline"). It is kept
+//! in IndexedDB with the documents, so a reload while offline still shows
+//! what waits to sync, and still tells what lost once it does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,9 +10,10 @@ use automerge::ChangeHash;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::model::{Assignment, AssignmentKind};
 use baton_shared::workspace::Workspace;
+use serde::{Deserialize, Serialize};
 
 /// What a local change was meant to do to the assignee.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Intent {
     /// Assign / Reassign / Unassign (`None`).
     Assign(Option<AgentId>),
@@ -23,6 +26,15 @@ pub enum Intent {
 #[derive(Debug, Clone)]
 struct Pending {
     hash: ChangeHash,
+    intent: Intent,
+    offline: bool,
+}
+
+/// One pending change as IndexedDB keeps it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Saved {
+    doc: String,
+    hash: String,
     intent: Intent,
     offline: bool,
 }
@@ -99,6 +111,37 @@ impl Outbox {
             self.pending.remove(&doc);
         }
         lost
+    }
+
+    /// The outbox as JSON, for IndexedDB.
+    pub fn to_json(&self) -> String {
+        let saved: Vec<Saved> = self
+            .pending
+            .iter()
+            .flat_map(|(doc, entries)| {
+                entries.iter().map(move |entry| Saved {
+                    doc: doc.to_string(),
+                    hash: entry.hash.to_string(),
+                    intent: entry.intent.clone(),
+                    offline: entry.offline,
+                })
+            })
+            .collect();
+        serde_json::to_string(&saved).unwrap_or_default()
+    }
+
+    /// The outbox [`Outbox::to_json`] wrote; entries that no longer parse
+    /// (an older app's format) are skipped: their changes still sync, only
+    /// their "not yet synced" mark is lost.
+    pub fn from_json(json: &str) -> Outbox {
+        let saved: Vec<Saved> = serde_json::from_str(json).unwrap_or_default();
+        let mut outbox = Outbox::default();
+        for entry in saved {
+            if let (Ok(doc), Ok(hash)) = (entry.doc.parse(), entry.hash.parse()) {
+                outbox.push(doc, hash, entry.intent, entry.offline);
+            }
+        }
+        outbox
     }
 
     /// Forgets a document's changes (the server refused one and the document
@@ -180,6 +223,32 @@ mod tests {
         assert_eq!(outbox.docs().len(), 1);
         assert!(outbox.confirm(doc, None, |h| *h == hash(1)).is_empty());
         assert!(outbox.is_empty());
+    }
+
+    #[test]
+    fn the_outbox_survives_a_reload_with_what_each_change_meant() {
+        let (workspace, agents) = fixtures::workspace(&["Ana", "Ben"]);
+        let (ana, ben) = (&agents[0], &agents[1]);
+        let mut outbox = Outbox::default();
+        let (claimed, reassigned) = (DocumentId::random(), DocumentId::random());
+        outbox.push(claimed, hash(1), Intent::Claim(ana.clone()), true);
+        outbox.push(reassigned, hash(2), Intent::Assign(Some(ben.clone())), true);
+        outbox.push(reassigned, hash(3), Intent::Other, false);
+
+        let mut reloaded = Outbox::from_json(&outbox.to_json());
+        assert_eq!(reloaded.docs(), outbox.docs());
+        // The reassign is still pending until the server holds both changes.
+        let to_ben = claim_by(ben);
+        let kept = reloaded.confirm(reassigned, Some(&to_ben), |h| *h == hash(2));
+        assert!(kept.is_empty());
+        assert!(reloaded.has(&reassigned));
+        // The offline claim that lost is still told once it syncs.
+        let lost = reloaded.confirm(claimed, Some(&claim_by(ben)), |_| true);
+        assert_eq!(
+            describe(&lost, &workspace),
+            vec!["Ben claimed 1 conversation you replied to while offline".to_owned()]
+        );
+        assert!(Outbox::from_json("not json").is_empty());
     }
 
     #[test]

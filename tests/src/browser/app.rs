@@ -36,3 +36,65 @@ pub async fn sign_in(browser: &Browser, email: &str) -> anyhow::Result<()> {
 pub async fn view(browser: &Browser, view: &str) -> anyhow::Result<()> {
     browser.click(&format!("[data-testid=view-{view}]")).await
 }
+
+/// The bell's unread count, as its label reads it to a screen reader.
+pub async fn unread(browser: &Browser) -> anyhow::Result<u64> {
+    let label = browser
+        .attr("[data-testid=bell]", "aria-label")
+        .await?
+        .unwrap_or_default();
+    Ok(label
+        .split_whitespace()
+        .find_map(|word| word.trim_end_matches(',').parse().ok())
+        .unwrap_or(0))
+}
+
+/// How many notifications in the bell's list are about the conversation in
+/// document `doc` (opens the list to count, and closes it again).
+pub async fn notices_about(browser: &Browser, doc: &str) -> anyhow::Result<usize> {
+    const LIST: &str = "[data-testid=notifications]";
+    let was_open = browser.find_displayed(LIST).await?.is_some();
+    if !was_open {
+        browser.click("[data-testid=bell]").await?;
+        browser.wait_for(LIST, WAIT).await?;
+    }
+    let count = browser
+        .count(&format!("[data-testid=notification][data-doc='{doc}']"))
+        .await?;
+    if !was_open {
+        browser.click("[data-testid=bell]").await?;
+    }
+    Ok(count)
+}
+
+/// The inbox rows on screen, top to bottom, as conversation ids.
+pub async fn rows_in_order(browser: &Browser) -> anyhow::Result<Vec<String>> {
+    let ids = browser
+        .script(
+            "return [...document.querySelectorAll('[data-testid=inbox-row]')]
+                .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+                .map((r) => r.dataset.conversation)",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(ids)?)
+}
+
+/// Opens the Reassign dropdown (of the open conversation, or the bulk bar's
+/// with `bulk`), picks `agent` and clicks Assign.
+pub async fn reassign_to(browser: &Browser, agent: &str, bulk: bool) -> anyhow::Result<()> {
+    let button = if bulk {
+        "[data-testid=bulk-reassign]"
+    } else {
+        "[data-testid=reassign-button]"
+    };
+    browser.click(button).await?;
+    pick_assignee(browser, agent).await
+}
+
+/// In the open Reassign dropdown, picks `agent` and clicks Assign.
+pub async fn pick_assignee(browser: &Browser, agent: &str) -> anyhow::Result<()> {
+    browser.wait_for(&option(agent), WAIT).await?;
+    browser.click(&option(agent)).await?;
+    browser.click("[data-testid=assign-confirm]").await
+}

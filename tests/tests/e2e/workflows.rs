@@ -1,7 +1,6 @@
-//! The workflow editor in real Chromium: an admin builds "a new conversation
-//! is assigned to Ben" from the dropdowns, a customer writes in, and the
-//! conversation lands in Ben's Mine.
-#![allow(clippy::unwrap_used)] // tests fail loudly by design
+//! Scenario 7: an admin builds "a new conversation is assigned to Ben" in
+//! the workflow editor, a customer writes in, and the conversation lands in
+//! Ben's Mine; the run log names the workflow and Ben.
 
 use baton_tests::browser::app::{self, row, sign_in};
 use baton_tests::browser::{Browser, WAIT, step};
@@ -26,16 +25,16 @@ async fn choose(browser: &Browser, css: &str, value: &str) -> anyhow::Result<()>
 }
 
 #[tokio::test]
-async fn an_admin_builds_an_assign_workflow_and_it_assigns_the_next_conversation()
+async fn scenario_7_an_assign_workflow_built_in_the_editor_assigns_the_next_conversation()
 -> anyhow::Result<()> {
     let team = Team::new().await?;
     let server = Server::with_app(team.path(), &[]).await?;
-    let admin = Browser::open(&server.url, "workflow-admin").await?;
-    let ben = Browser::open(&server.url, "workflow-ben").await?;
+    let admin = Browser::open(&server.url, "scenario-7-admin").await?;
+    let ben = Browser::open(&server.url, "scenario-7-ben").await?;
     let both = [&admin, &ben];
 
     step(
-        "the admin saves an Assign workflow from the editor",
+        "scenario 7: the admin saves an Assign workflow from the editor",
         &both,
         async {
             sign_in(&admin, "admin@acme.test").await?;
@@ -72,7 +71,7 @@ async fn an_admin_builds_an_assign_workflow_and_it_assigns_the_next_conversation
     )
     .await?;
 
-    step("a customer writes in and it lands in Ben's Mine", &both, async {
+    step("scenario 7: a customer writes in and it lands in Ben's Mine", &both, async {
         let response = ingest(
             &server,
             &team.channel,
@@ -83,8 +82,7 @@ async fn an_admin_builds_an_assign_workflow_and_it_assigns_the_next_conversation
         assert_eq!(response.status(), 201);
         let body: serde_json::Value = response.json().await?;
         let conversation = body["conversation"].as_str().unwrap().to_owned();
-        let took = ben.wait_for(&row(&conversation), WAIT).await;
-        took?;
+        ben.wait_for(&row(&conversation), WAIT).await?;
         ben.screenshot("mine").await?;
         admin.click("[data-testid=workflow-runs]").await?;
         admin.wait_for("[data-testid=workflow-run-log]", WAIT).await?;
