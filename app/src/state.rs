@@ -3,6 +3,7 @@
 //! under it) touches the socket, IndexedDB or an `AutoCommit`.
 
 pub mod backoff;
+mod boot;
 mod connection;
 pub mod inbox;
 mod mutate;
@@ -14,10 +15,9 @@ pub mod summary;
 #[cfg(test)]
 pub mod fixtures;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use automerge::AutoCommit;
 use baton_shared::conversation;
 use baton_shared::docset::DocSet;
 use baton_shared::ids::{AgentId, DocumentId};
@@ -360,92 +360,6 @@ impl AppState {
         self.loaded.set(false);
         self.phase.set(Phase::SignedOut { problem: None });
         self.go(Route::Inbox);
-    }
-
-    /// Loads what this browser kept, shows it, then connects.
-    async fn start(self, me: Me) {
-        let epoch = self.epoch.get_value();
-        let db_name = format!("baton-{}", me.agent.id);
-        let db = match Db::open(&db_name).await {
-            Ok(db) => Some(Rc::new(db)),
-            Err(problem) => {
-                self.toast(
-                    ToastKind::Problem,
-                    format!("This browser cannot keep conversations offline ({problem})."),
-                    None,
-                );
-                None
-            }
-        };
-        let mut docs = DocSet::new(format!("browser-{}", me.agent.id));
-        let mut seen = HashMap::new();
-        let mut outbox = Outbox::default();
-        if let Some(db) = &db {
-            match db.load_docs().await {
-                Ok(saved) => {
-                    for (id, bytes) in saved {
-                        if let (Ok(id), Ok(doc)) =
-                            (id.parse::<DocumentId>(), AutoCommit::load(&bytes))
-                        {
-                            docs.insert(id, doc);
-                        }
-                    }
-                }
-                Err(problem) => self.toast(ToastKind::Problem, problem, None),
-            }
-            if let Ok(Some(seq)) = db.get_meta("seq").await {
-                docs.last_seq = seq.parse().unwrap_or(0);
-            }
-            if let Ok(Some(json)) = db.get_meta("seen").await {
-                seen = serde_json::from_str(&json).unwrap_or_default();
-            }
-            if let Ok(Some(json)) = db.get_meta("outbox").await {
-                outbox = Outbox::from_json(&json);
-            }
-        }
-        if self.epoch.get_value() != epoch {
-            return;
-        }
-        let held = docs.ids().count();
-        let pending = outbox.docs();
-        self.core.set_value(Some(Core {
-            docs,
-            me: me.agent.id.clone(),
-            workspace_doc: me.workspace,
-            socket: None,
-            outbox,
-            dirty: BTreeSet::new(),
-            db,
-            db_name,
-            attempt: 0,
-            persist_scheduled: false,
-            queue: Default::default(),
-            pace: pace::Pace::new(js_sys::Date::now()),
-            flush_scheduled: false,
-            unrendered: BTreeSet::new(),
-            render_scheduled: false,
-            confirmed: false,
-            lost: Vec::new(),
-            unsent_reads: Vec::new(),
-            version: 0,
-        }));
-        self.inbox.update(|inbox| inbox.restore_seen(seen));
-        self.set_pending(pending);
-        let all: Vec<DocumentId> = self.core.with_value(|c| {
-            c.as_ref()
-                .map(|c| c.docs.ids().copied().collect())
-                .unwrap_or_default()
-        });
-        self.refresh(&all);
-        self.loaded.set(held > 1);
-        self.phase.set(Phase::Ready(Session {
-            me: me.agent.id,
-            name: me.agent.name,
-            email: me.agent.email,
-            workspace_doc: me.workspace,
-        }));
-        self.fetch_notifications();
-        self.connect();
     }
 
     /// Re-derives the workspace and the rows of `changed` documents.

@@ -1,6 +1,8 @@
 //! What survives a reload or a night offline, in IndexedDB: every held
 //! document (saved whole: a conversation is a few KB, and a full save is also
-//! a compaction) and small metadata (last catch-up sequence, what was seen).
+//! a compaction), its inbox row (so a reload draws the inbox before reading
+//! any document), and small metadata (last catch-up sequence, what was seen,
+//! the outbox).
 //! Sync states are not kept: the server starts each connection afresh, and a
 //! fresh automerge sync state costs one round of heads.
 
@@ -10,8 +12,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
 
-const VERSION: u32 = 1;
+/// Version 2 added the rows store.
+const VERSION: u32 = 2;
 const DOCS: &str = "docs";
+const ROWS: &str = "rows";
 const META: &str = "meta";
 
 /// One agent's database in this browser.
@@ -97,8 +101,9 @@ impl Db {
         let upgrading = request.clone();
         let on_upgrade = Closure::<dyn FnMut()>::new(move || {
             if let Ok(db) = upgrading.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
-                // Version 1 is the only schema so far: both stores are new.
-                for store in [DOCS, META] {
+                // Creating a store that exists fails harmlessly: an upgrade
+                // from version 1 adds only the rows.
+                for store in [DOCS, ROWS, META] {
                     let _ = db.create_object_store(store);
                 }
             }
@@ -129,7 +134,47 @@ impl Db {
 
     /// Every saved document, as (id, bytes).
     pub async fn load_docs(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let pairs = self.load_all(DOCS).await?;
+        Ok(pairs
+            .into_iter()
+            .filter_map(|(id, value)| Some((id, value.dyn_into::<Uint8Array>().ok()?.to_vec())))
+            .collect())
+    }
+
+    /// The ids of the saved documents (without reading their bytes).
+    pub async fn doc_ids(&self) -> Result<Vec<String>, String> {
         let (_tx, store) = self.store(DOCS, IdbTransactionMode::Readonly)?;
+        let keys = finished(&store.get_all_keys().map_err(|e| js_error("IndexedDB", e))?).await?;
+        Ok(Array::from(&keys)
+            .iter()
+            .filter_map(|k| k.as_string())
+            .collect())
+    }
+
+    /// One saved document's bytes.
+    pub async fn load_doc(&self, id: &str) -> Result<Option<Vec<u8>>, String> {
+        let (_tx, store) = self.store(DOCS, IdbTransactionMode::Readonly)?;
+        let request = store
+            .get(&JsValue::from_str(id))
+            .map_err(|e| js_error("IndexedDB get", e))?;
+        Ok(finished(&request)
+            .await?
+            .dyn_into::<Uint8Array>()
+            .ok()
+            .map(|bytes| bytes.to_vec()))
+    }
+
+    /// Every saved inbox row, as (document id, row JSON).
+    pub async fn load_rows(&self) -> Result<Vec<(String, String)>, String> {
+        let pairs = self.load_all(ROWS).await?;
+        Ok(pairs
+            .into_iter()
+            .filter_map(|(id, value)| Some((id, value.as_string()?)))
+            .collect())
+    }
+
+    async fn load_all(&self, name: &str) -> Result<Vec<(String, JsValue)>, String> {
+        let (_tx, store) = self.store(name, IdbTransactionMode::Readonly)?;
         let keys = finished(&store.get_all_keys().map_err(|e| js_error("IndexedDB", e))?).await?;
         let values = finished(&store.get_all().map_err(|e| js_error("IndexedDB", e))?).await?;
         let keys = Array::from(&keys);
@@ -137,34 +182,56 @@ impl Db {
         Ok(keys
             .iter()
             .zip(values.iter())
-            .filter_map(|(key, value)| {
-                let id = key.as_string()?;
-                let bytes = value.dyn_into::<Uint8Array>().ok()?.to_vec();
-                Some((id, bytes))
-            })
+            .filter_map(|(key, value)| Some((key.as_string()?, value)))
             .collect())
     }
 
-    /// Saves documents in one transaction: all of them, or none.
-    pub async fn save_docs(&self, docs: &[(String, Vec<u8>)]) -> Result<(), String> {
+    /// Saves documents with their inbox rows (none for the workspace) in one
+    /// transaction: all of them, or none, so a row never outlives its bytes.
+    pub async fn save_docs(
+        &self,
+        docs: &[(String, Vec<u8>, Option<String>)],
+    ) -> Result<(), String> {
         if docs.is_empty() {
             return Ok(());
         }
-        let (tx, store) = self.store(DOCS, IdbTransactionMode::Readwrite)?;
-        for (id, bytes) in docs {
+        let names = Array::of2(&JsValue::from_str(DOCS), &JsValue::from_str(ROWS));
+        let tx = self
+            .db
+            .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)
+            .map_err(|e| js_error("IndexedDB transaction", e))?;
+        let store = |name| {
+            tx.object_store(name)
+                .map_err(|e| js_error("IndexedDB store", e))
+        };
+        let (doc_store, row_store) = (store(DOCS)?, store(ROWS)?);
+        for (id, bytes, row) in docs {
+            let key = JsValue::from_str(id);
             let value = Uint8Array::from(bytes.as_slice());
-            store
-                .put_with_key(&value, &JsValue::from_str(id))
+            doc_store
+                .put_with_key(&value, &key)
                 .map_err(|e| js_error("IndexedDB put", e))?;
+            if let Some(row) = row {
+                row_store
+                    .put_with_key(&JsValue::from_str(row), &key)
+                    .map_err(|e| js_error("IndexedDB put", e))?;
+            }
         }
         committed(&tx).await
     }
 
     pub async fn delete_doc(&self, id: &str) -> Result<(), String> {
-        let (tx, store) = self.store(DOCS, IdbTransactionMode::Readwrite)?;
-        store
-            .delete(&JsValue::from_str(id))
-            .map_err(|e| js_error("IndexedDB delete", e))?;
+        let names = Array::of2(&JsValue::from_str(DOCS), &JsValue::from_str(ROWS));
+        let tx = self
+            .db
+            .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)
+            .map_err(|e| js_error("IndexedDB transaction", e))?;
+        for name in [DOCS, ROWS] {
+            tx.object_store(name)
+                .map_err(|e| js_error("IndexedDB store", e))?
+                .delete(&JsValue::from_str(id))
+                .map_err(|e| js_error("IndexedDB delete", e))?;
+        }
         committed(&tx).await
     }
 
@@ -226,21 +293,27 @@ mod tests {
     wasm_bindgen_test_configure!(run_in_browser);
 
     #[wasm_bindgen_test]
-    async fn documents_and_metadata_survive_a_reopen() {
+    async fn documents_rows_and_metadata_survive_a_reopen() {
         let name = format!("baton-test-{}", js_sys::Math::random());
         let db = Db::open(&name).await.expect("open");
-        db.save_docs(&[("a".into(), vec![1, 2, 3]), ("b".into(), vec![4])])
-            .await
-            .expect("save");
+        db.save_docs(&[
+            ("a".into(), vec![1, 2, 3], Some("{\"row\":\"a\"}".into())),
+            ("b".into(), vec![4], None),
+        ])
+        .await
+        .expect("save");
         db.put_meta(&[("seq", "42".into())]).await.expect("meta");
         drop(db);
         let db = Db::open(&name).await.expect("reopen");
         let mut docs = db.load_docs().await.expect("load");
         docs.sort();
         assert_eq!(docs, [("a".into(), vec![1, 2, 3]), ("b".into(), vec![4])]);
+        let rows = db.load_rows().await.expect("rows");
+        assert_eq!(rows, [("a".into(), "{\"row\":\"a\"}".into())]);
         assert_eq!(db.get_meta("seq").await.expect("get"), Some("42".into()));
         db.delete_doc("a").await.expect("delete");
         assert_eq!(db.load_docs().await.expect("load").len(), 1);
+        assert!(db.load_rows().await.expect("rows").is_empty());
         forget(&name);
     }
 }

@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod page;
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -17,11 +18,18 @@ use crate::Server;
 pub async fn session(conversations: u32, label: &str) -> anyhow::Result<page::PageRun> {
     let data = tempfile::tempdir()?;
     let count = conversations.to_string();
-    let server = Server::with_app(
-        data.path(),
-        &["--demo", "--demo-conversations", &count, "--demo-rate", "0"],
-    )
-    .await?;
+    let dist = crate::app_dist()?;
+    let dist = dist.to_string_lossy();
+    let args = [
+        "--dist",
+        dist.as_ref(),
+        "--demo",
+        "--demo-conversations",
+        &count,
+        "--demo-rate",
+        "0",
+    ];
+    let server = Server::start_within(data.path(), &args, Duration::from_secs(600)).await?;
     let agent = &server.started["demo"]["agents"][0];
     let email = agent["email"].as_str().context("no demo agent")?;
     let password = agent["password"].as_str().context("no demo password")?;
@@ -30,9 +38,8 @@ pub async fn session(conversations: u32, label: &str) -> anyhow::Result<page::Pa
     run
 }
 
-/// The bundle in `dist` (the app's unoptimized wasm is found in the target
-/// directory, where cargo left it for trunk).
-pub fn bundle(dist: &Path) -> anyhow::Result<bundle::Bundle> {
-    let wasm = crate::target_dir().join("wasm32-unknown-unknown/release/baton-app.wasm");
-    bundle::measure(dist, &wasm)
+/// The bundle in `dist`; `named_wasm` is the app built with its function
+/// names kept (`CARGO_PROFILE_RELEASE_STRIP=none`), for the shares.
+pub fn bundle(dist: &Path, named_wasm: &Path) -> anyhow::Result<bundle::Bundle> {
+    bundle::measure(dist, named_wasm)
 }

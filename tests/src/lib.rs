@@ -140,6 +140,16 @@ impl Server {
     /// Starts `baton --data <data> serve --listen 127.0.0.1:0 --json <extra>`
     /// and waits until it reports its address.
     pub async fn start(data: &Path, extra: &[&str]) -> anyhow::Result<Server> {
+        Self::start_within(data, extra, Duration::from_secs(60)).await
+    }
+
+    /// Like [`Server::start`], waiting up to `within` (seeding a large demo
+    /// workspace takes a while).
+    pub async fn start_within(
+        data: &Path,
+        extra: &[&str],
+        within: Duration,
+    ) -> anyhow::Result<Server> {
         let mut child = Command::new(baton_binary())
             .arg("--data")
             .arg(data)
@@ -153,12 +163,12 @@ impl Server {
             .context("cannot start baton serve")?;
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = BufReader::new(stdout).lines();
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = tokio::time::timeout(left, lines.next_line())
                 .await
-                .context("baton serve did not start within 60 s")??;
+                .with_context(|| format!("baton serve did not start within {within:?}"))??;
             let Some(line) = line else {
                 bail!("baton serve exited before listening");
             };

@@ -13,6 +13,7 @@ use leptos::prelude::*;
 
 use super::backoff::reconnect_delay_ms;
 use super::outbox::describe;
+use super::summary::Summary;
 use super::{AppState, Connection, Notice, Phase, ToastKind};
 use crate::api::{self, ApiError};
 use crate::desktop;
@@ -461,8 +462,22 @@ impl AppState {
             let mut saves = Vec::with_capacity(ids.len());
             for id in &ids {
                 core.dirty.remove(id);
+                let workspace = *id == core.workspace_doc;
+                let stale = core.unrendered.contains(id);
                 if let Some(doc) = core.docs.doc_mut(id) {
-                    saves.push((id.to_string(), doc.save()));
+                    // The row goes with its bytes: the inbox's, unless a
+                    // change has not been drawn yet (then read it here).
+                    let row = if workspace {
+                        None
+                    } else if stale {
+                        conversation::read(&*doc)
+                            .ok()
+                            .map(|c| Summary::of(*id, &c, 0).to_json())
+                    } else {
+                        self.inbox
+                            .with_untracked(|i| i.get(id).map(|r| r.to_json()))
+                    };
+                    saves.push((id.to_string(), doc.save(), row));
                 }
             }
             let more = !core.dirty.is_empty();

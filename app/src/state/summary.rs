@@ -7,8 +7,12 @@ use baton_shared::model::{Author, Conversation, MessageKind, Millis, Status};
 /// How much of the last message a row shows.
 const PREVIEW_CHARS: usize = 140;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One inbox row. Kept in IndexedDB beside its document, so a reload draws
+/// the inbox before reading any document.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
+    /// The row's key in IndexedDB; not repeated in the saved value.
+    #[serde(skip, default = "DocumentId::random")]
     pub doc: DocumentId,
     pub id: ConversationId,
     pub channel: ChannelId,
@@ -26,6 +30,7 @@ pub struct Summary {
     /// Concurrent assignments the server has not settled yet.
     pub contested: bool,
     /// Bumped on every change, so views keyed on it re-render.
+    #[serde(skip)]
     pub version: u64,
 }
 
@@ -60,6 +65,20 @@ impl Summary {
             contested: conversation.assignments.len() > 1,
             version,
         }
+    }
+
+    /// The row as IndexedDB keeps it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// A row [`Summary::to_json`] saved for `doc`; `None` if it no longer
+    /// parses (an older app's format: the document is read instead).
+    pub fn from_json(doc: DocumentId, json: &str, version: u64) -> Option<Summary> {
+        let mut row: Summary = serde_json::from_str(json).ok()?;
+        row.doc = doc;
+        row.version = version;
+        Some(row)
     }
 
     /// Whether a search query matches the subject, customer or preview.
@@ -103,6 +122,15 @@ mod tests {
         assert!(summary.matches("REFUND"));
         assert!(summary.matches("my refund"));
         assert!(!summary.matches("invoice"));
+    }
+
+    #[test]
+    fn a_saved_row_comes_back_as_it_was_under_its_document() {
+        let (doc, conversation) = fixtures::conversation("Refund", "Where is my refund?");
+        let row = Summary::of(doc, &conversation, 7);
+        let back = Summary::from_json(doc, &row.to_json(), 7).expect("parses");
+        assert_eq!(back, row);
+        assert!(Summary::from_json(doc, "{\"subject\": 1}", 1).is_none());
     }
 
     #[test]

@@ -54,7 +54,11 @@ pub fn measure(dist: &Path, app_wasm: &Path) -> anyhow::Result<Bundle> {
     let total: u64 = sizes.iter().map(|(_, n)| n).sum();
     let automerge: u64 = sizes
         .iter()
-        .filter(|(name, _)| matches!(crate_of(name), "automerge" | "hexane"))
+        .filter(|(name, _)| {
+            // The linker keeps Rust's mangled names.
+            let name = format!("{:#}", rustc_demangle::demangle(name));
+            matches!(crate_of(&name), "automerge" | "hexane")
+        })
         .map(|(_, n)| n)
         .sum();
     bundle.automerge_share = automerge as f64 / total.max(1) as f64;

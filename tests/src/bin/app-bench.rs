@@ -1,4 +1,4 @@
-//! `app-bench [--runs N] [--conversations N] [--out FILE]`: the app's
+//! `app-bench --named-wasm FILE [--runs N] [--conversations N] [--out FILE]`: the app's
 //! figures (bundle, first render, long tasks, bulk reassign in wasm) as
 //! JSON, for `cargo xtask bench`.
 
@@ -22,7 +22,9 @@ async fn main() -> anyhow::Result<()> {
     let out = arg(&args, "--out");
 
     let dist = baton_tests::app_dist()?;
-    let bundle = app_bench::bundle(&dist)?;
+    let named =
+        arg(&args, "--named-wasm").context("--named-wasm <app wasm with names> is needed")?;
+    let bundle = app_bench::bundle(&dist, std::path::Path::new(&named))?;
     eprintln!("app-bench: {bundle:?}");
     let mut sessions = Vec::new();
     for n in 0..runs {
