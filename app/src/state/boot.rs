@@ -13,7 +13,7 @@ use leptos::prelude::*;
 
 use super::outbox::Outbox;
 use super::summary::Summary;
-use super::{AppState, Core, Phase, Session, ToastKind, pace};
+use super::{AppState, Core, Phase, Route, Session, ToastKind, pace};
 use crate::api::Me;
 use crate::storage::Db;
 
@@ -136,7 +136,9 @@ impl AppState {
         });
         self.set_pending(pending);
         self.refresh(&[me.workspace]);
-        self.loaded.set(kept.doc_ids.len() > 1);
+        // Not "loaded" until the documents are: an open conversation says
+        // it is loading rather than missing.
+        self.loaded.set(false);
         self.phase.set(Phase::Ready(Session {
             me: me.agent.id,
             name: me.agent.name,
@@ -180,6 +182,11 @@ impl AppState {
                 }
             });
             self.refresh(&unread);
+        }
+        self.loaded.set(saved.len() > 1);
+        // A conversation opened while its document loaded is read now.
+        if let Route::Conversation(doc) = self.route.get_untracked() {
+            self.refresh(&[doc]);
         }
         self.connect();
     }
