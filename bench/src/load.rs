@@ -35,32 +35,54 @@ pub async fn connect(
     count: usize,
     conversations: &[DocumentId],
 ) -> anyhow::Result<Fleet> {
-    let connecting = futures_util::stream::iter(0..count)
-        .map(|n| {
-            let url = target.sync_url(fixture.token(n));
-            let agent = fixture.agent(n);
-            let ids = conversations.to_vec();
-            async move {
-                let peer_id = format!(
-                    "bench-{n}-{}",
-                    hex::encode(&baton_shared::ids::random_bytes()[..4])
-                );
-                let mut client = Client::connect(&url, agent, DocSet::new(peer_id)).await?;
-                client.open_all(&ids, Duration::from_secs(120)).await?;
-                anyhow::Ok(client)
-            }
-        })
-        .buffered(SETUP_CONCURRENCY);
-    let clients: Vec<Client> = connecting
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<anyhow::Result<_>>()
-        .context("connecting the fleet")?;
-    Ok(Fleet {
-        clients,
+    let mut fleet = Fleet {
+        clients: Vec::new(),
         conversations: conversations.to_vec(),
-    })
+    };
+    grow(&mut fleet, target, fixture, count).await?;
+    Ok(fleet)
+}
+
+/// Adds `more` agents to `fleet` (client numbers continue from its size).
+/// Clients already connected keep reading meanwhile, so they answer the
+/// server's pings and are not taken for idle.
+pub async fn grow(
+    fleet: &mut Fleet,
+    target: &Target,
+    fixture: &Fixture,
+    more: usize,
+) -> anyhow::Result<()> {
+    let first = fleet.clients.len();
+    let numbers: Vec<usize> = (first..first + more).collect();
+    for chunk in numbers.chunks(SETUP_CONCURRENCY * 2) {
+        let connecting = futures_util::stream::iter(chunk.iter().copied())
+            .map(|n| {
+                let url = target.sync_url(fixture.token(n));
+                let agent = fixture.agent(n);
+                let ids = fleet.conversations.clone();
+                async move {
+                    let peer_id = format!(
+                        "bench-{n}-{}",
+                        hex::encode(&baton_shared::ids::random_bytes()[..4])
+                    );
+                    let mut client = Client::connect(&url, agent, DocSet::new(peer_id)).await?;
+                    client.open_all(&ids, Duration::from_secs(300)).await?;
+                    anyhow::Ok(client)
+                }
+            })
+            .buffered(SETUP_CONCURRENCY);
+        let added: Vec<Client> = connecting
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<_>>()
+            .context("connecting the fleet")?;
+        for client in &mut fleet.clients {
+            client.idle(Duration::from_micros(200)).await?;
+        }
+        fleet.clients.extend(added);
+    }
+    Ok(())
 }
 
 /// Uploads documents the load generator made to the peer (only the server

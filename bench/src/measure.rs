@@ -78,7 +78,9 @@ impl Scale {
             latency_duration: Duration::from_secs(10),
             throughput_agents: 50,
             throughput_conversations: 200,
-            throughput_rates: vec![10.0, 20.0, 50.0, 100.0, 200.0, 400.0, 700.0, 1000.0, 1500.0],
+            throughput_rates: vec![
+                2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 400.0, 700.0, 1000.0,
+            ],
             throughput_step: Duration::from_secs(3),
             bulk_agents: 10,
             bulk_conversations: 1000,
@@ -147,9 +149,15 @@ pub async fn setup(
 ) -> anyhow::Result<Setup> {
     std::fs::create_dir_all(&options.work)?;
     let data = tempfile::tempdir_in(&options.work)?;
+    let begun = std::time::Instant::now();
+    say(format!(
+        "seeding {} with {agents} agents and {conversations} conversations",
+        system.name()
+    ));
     match system {
         System::Baton => {
             let fixture = seed::baton(data.path(), agents, conversations).await?;
+            say(format!("seeded in {:.1} s", begun.elapsed().as_secs_f64()));
             let target = Target::baton(&options.programs, data.path()).await?;
             Ok(Setup {
                 target,
@@ -162,6 +170,7 @@ pub async fn setup(
             let target = Target::peer(&options.programs, data.path()).await?;
             let seeder = load::upload(&target, &fixture, docs).await?;
             seeder.disconnect().await;
+            say(format!("seeded in {:.1} s", begun.elapsed().as_secs_f64()));
             Ok(Setup {
                 target,
                 fixture,

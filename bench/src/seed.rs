@@ -39,20 +39,6 @@ impl Fixture {
             .map(String::as_str)
     }
 
-    /// The same fixture with client numbers starting at `first` (to add
-    /// clients to a connected fleet as other agents).
-    pub fn offset(&self, first: usize) -> Fixture {
-        let mut shifted = self.clone();
-        if !shifted.agents.is_empty() {
-            let at = first % shifted.agents.len();
-            shifted.agents.rotate_left(at);
-            if !shifted.tokens.is_empty() {
-                shifted.tokens.rotate_left(at);
-            }
-        }
-        shifted
-    }
-
     pub fn agent(&self, index: usize) -> AgentId {
         self.agents[index % self.agents.len()].clone()
     }
@@ -82,7 +68,7 @@ pub async fn baton(data: &Path, agents: usize, conversations: usize) -> anyhow::
         tokens.push(token);
     }
     let documents = add_conversations(&hub, &channel.id, conversations).await?;
-    let workspace = Arc::new(hub.workspace().await?);
+    let workspace = hub.workspace().await?;
     Ok(Fixture {
         agents: ids,
         tokens,

@@ -89,6 +89,7 @@ fn all(phases: &mut Phases, only: &[&str]) -> anyhow::Result<()> {
                 let mut command = pinned_to_core_1(&binaries.join("baton-bench"));
                 command
                     .arg(name)
+                    .args(["--runs", "2", "--peer-runs", "1"])
                     .arg("--baton")
                     .arg(binaries.join("baton"))
                     .arg("--out")

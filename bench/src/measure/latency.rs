@@ -23,14 +23,11 @@ pub async fn latency(options: &Options) -> anyhow::Result<Fragment> {
         for &agents in &scale.latency_agents {
             // Grow the fleet to `agents`: clients connected so far stay.
             let more = agents.saturating_sub(fleet.clients.len());
-            let added = load::connect(
-                &setup.target,
-                &setup.fixture.offset(fleet.clients.len()),
-                more,
-                &setup.fixture.conversations,
-            )
-            .await?;
-            fleet.clients.extend(added.clients);
+            load::grow(&mut fleet, &setup.target, &setup.fixture, more).await?;
+            say(format!(
+                "{agents} agents connected, each holding {} conversations",
+                fleet.conversations.len()
+            ));
             let spec = Spec {
                 rate: scale.latency_rate,
                 duration: scale.latency_duration,
