@@ -118,19 +118,47 @@ impl Scale {
     }
 }
 
-/// Runs the measurement `name` and writes its fragment to `out`.
+/// Runs the measurement `name` and writes its fragment to `out`. Baton and
+/// the peer run apart: if the peer fails, Baton's figures stay, with a note.
 pub async fn run(name: &str, options: &Options, out: &std::path::Path) -> anyhow::Result<Fragment> {
-    let fragment = match name {
-        "latency" => latency(options).await?,
-        "throughput" => throughput(options).await?,
-        "bulk" => bulk(options).await?,
-        "reconnect" => reconnect(options).await?,
-        "memory" => memory(options).await?,
-        "start" => start(options).await?,
-        other => anyhow::bail!("no measurement named {other:?}; there are {NAMES:?}"),
-    };
+    let mut baton_only = options.clone();
+    baton_only.programs.peer = None;
+    let mut fragment = one(name, &baton_only).await?;
+    if options.programs.peer.is_some() && options.peer_runs > 0 && name != "start" {
+        let mut peer_only = options.clone();
+        peer_only.runs = 0;
+        match one(name, &peer_only).await {
+            Ok(peer) => {
+                for figure in peer.figures {
+                    match fragment.figures.iter_mut().find(|f| f.id == figure.id) {
+                        Some(ours) => ours.peer = figure.peer,
+                        None => fragment.figures.push(figure),
+                    }
+                }
+                fragment.notes.extend(peer.notes);
+            }
+            Err(err) => {
+                say(format!("the peer failed {name}: {err:#}"));
+                fragment
+                    .notes
+                    .push(format!("the peer failed this measurement: {err:#}"));
+            }
+        }
+    }
     fragment.write(out)?;
     Ok(fragment)
+}
+
+async fn one(name: &str, options: &Options) -> anyhow::Result<Fragment> {
+    match name {
+        "latency" => latency(options).await,
+        "throughput" => throughput(options).await,
+        "bulk" => bulk(options).await,
+        "reconnect" => reconnect(options).await,
+        "memory" => memory(options).await,
+        "start" => start(options).await,
+        other => anyhow::bail!("no measurement named {other:?}; there are {NAMES:?}"),
+    }
 }
 
 /// A started server with its fixture.

@@ -33,6 +33,10 @@ const MEASUREMENTS: &[Measurement] = &[
 ];
 
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
+    if args.first().is_some_and(|a| a == "report") {
+        // Only merge the fragments already in target/bench.
+        return report::write(&crate::target_dir().join("bench"), &crate::root());
+    }
     let only: Vec<&str> = args.iter().map(String::as_str).collect();
     if let Some(unknown) = only
         .iter()
@@ -80,6 +84,9 @@ fn all(phases: &mut Phases, only: &[&str]) -> anyhow::Result<()> {
     if only.is_empty() {
         clear_fragments(&out)?;
     }
+    // A measurement that fails leaves the others to run; the report holds
+    // what did, and the run fails at the end.
+    let mut failed: Vec<&str> = Vec::new();
     for measurement in MEASUREMENTS {
         if !only.is_empty() && !only.contains(&name(measurement)) {
             continue;
@@ -98,17 +105,31 @@ fn all(phases: &mut Phases, only: &[&str]) -> anyhow::Result<()> {
                 if let Some(peer) = &peer {
                     command.arg("--peer").arg(peer);
                 }
-                phases.run(&format!("measure {name}"), &mut command)?;
+                if phases
+                    .run(&format!("measure {name}"), &mut command)
+                    .is_err()
+                {
+                    failed.push(name);
+                }
             }
             Measurement::Local(name, measure) => {
-                phases.time(&format!("measure {name}"), || measure(&out))?;
+                if phases
+                    .time(&format!("measure {name}"), || measure(&out))
+                    .is_err()
+                {
+                    failed.push(name);
+                }
             }
         }
     }
     phases.time(
         "report: BENCHMARKS.md and bench/results/latest.json",
         || report::write(&out, &root),
-    )
+    )?;
+    if !failed.is_empty() {
+        anyhow::bail!("these measurements failed and are missing from the report: {failed:?}");
+    }
+    Ok(())
 }
 
 /// `npm install` in `bench/peer` when its packages are missing; `None` (the

@@ -28,7 +28,8 @@ fn main() {
                  test      formatting, clippy, unit, integration, wasm and browser tests\n  \
                  bench     measure latency, throughput, bulk, reconnect, memory and start\n            \
                            against a stock automerge-repo server; writes BENCHMARKS.md\n            \
-                           (`cargo xtask bench latency reconnect` runs only those)\n  \
+                           (`cargo xtask bench latency reconnect` runs only those,\n            \
+                           `cargo xtask bench report` only writes the report)\n  \
                  install   install the build tools (wasm target, trunk, wasm-bindgen-cli,\n            \
                            wasm-opt) and Chromium with chromedriver"
             );
