@@ -49,6 +49,11 @@ impl Held {
         })
     }
 
+    /// Whether the document holds changes not yet written to the store.
+    pub fn has_unsaved(&mut self) -> bool {
+        self.doc.get_heads() != self.saved
+    }
+
     /// The write that persists every change made since the last save, or
     /// `None` if there is nothing new. Call [`Held::committed`] once durable.
     pub fn pending_write(&mut self) -> Option<Write> {

@@ -60,6 +60,10 @@ pub struct Hub {
     /// Held while workflows run, so this node's round-robin turns and open
     /// counts are read and moved one run at a time.
     pub(crate) workflow_runs: tokio::sync::Mutex<()>,
+    /// The workspace as last read, with the heads it was read at: every
+    /// incoming change is judged against it, and reading a workspace of
+    /// hundreds of agents from its document costs milliseconds.
+    workspace_read: std::sync::Mutex<Option<(Vec<ChangeHash>, Arc<Workspace>)>>,
 }
 
 impl Hub {
@@ -106,6 +110,7 @@ impl Hub {
             workspace,
             actor,
             workflow_runs: tokio::sync::Mutex::new(()),
+            workspace_read: std::sync::Mutex::new(None),
         });
         // Workspaces made before workflows existed get their (empty) map now.
         hub.change_workspace(Vec::new(), |doc, _| {
@@ -121,9 +126,21 @@ impl Hub {
     }
 
     /// The workspace as stored now.
-    pub async fn workspace(&self) -> Result<Workspace, HubError> {
-        let held = self.lock(self.workspace).await?;
-        Ok(workspace::read(&held.doc)?)
+    pub async fn workspace(&self) -> Result<Arc<Workspace>, HubError> {
+        let mut held = self.lock(self.workspace).await?;
+        let heads = held.doc.get_heads();
+        let mut cached = self
+            .workspace_read
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((at, workspace)) = cached.as_ref()
+            && *at == heads
+        {
+            return Ok(workspace.clone());
+        }
+        let workspace = Arc::new(workspace::read(&held.doc)?);
+        *cached = Some((heads, workspace.clone()));
+        Ok(workspace)
     }
 
     async fn lock(&self, id: DocumentId) -> Result<Locked, HubError> {
@@ -399,4 +416,45 @@ fn server_bindings(doc: &mut AutoCommit, since: &[ChangeHash], actor: &ActorId) 
 
 fn first_seq(receipt: &Receipt) -> u64 {
     receipt.seqs.first().copied().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests fail loudly by design
+
+    use super::*;
+    use crate::store::SqliteStore;
+    use baton_shared::automerge::transaction::Transactable;
+
+    #[tokio::test]
+    async fn the_workspace_read_follows_every_change_and_is_shared_between_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+        let hub = Hub::open(store).await.unwrap();
+        let first = hub.workspace().await.unwrap();
+        let again = hub.workspace().await.unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "an unchanged workspace is read once"
+        );
+
+        crate::team::add_channel(&hub, "Chat", "chat")
+            .await
+            .unwrap();
+        let changed = hub.workspace().await.unwrap();
+        assert_eq!(changed.channels.len(), first.channels.len() + 1);
+
+        // A change that fails leaves the workspace as it was.
+        let failed = hub
+            .change_workspace(Vec::new(), |doc, _| {
+                doc.put(baton_shared::automerge::ROOT, "name", "Half-made")?;
+                Err::<(), _>(OpError::Automerge("refused".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(
+            hub.workspace().await.unwrap().settings.name,
+            changed.settings.name
+        );
+    }
 }

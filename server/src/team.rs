@@ -204,7 +204,7 @@ pub async fn deactivate(hub: &Hub, id: &AgentId) -> Result<Deactivated, TeamErro
     let row = agent_row(hub, id).await?;
     let email = row.email.clone();
     if row.active && row.role == Role::Admin {
-        keep_an_admin(&hub.workspace().await?, id, &format!("deactivate {email}"))?;
+        keep_an_admin(&*hub.workspace().await?, id, &format!("deactivate {email}"))?;
     }
     let now = baton_shared::clock::now();
     let id = row.id.clone();

@@ -2,8 +2,10 @@
 //!
 //! - `cargo xtask run`  — build the app and start the server with a demo workspace
 //! - `cargo xtask test` — formatting, lints, unit, integration, wasm and browser tests
+//! - `cargo xtask bench` — measure Baton against a stock automerge-repo server; writes BENCHMARKS.md
 
 mod app;
+mod bench;
 mod phase;
 mod run;
 mod test;
@@ -17,12 +19,17 @@ fn main() {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::test(&args[1..]),
         Some("install") => tools::install_all(),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  \
                  run       build the app and start Baton with a demo workspace\n  \
                  test      formatting, clippy, unit, integration, wasm and browser tests\n  \
+                 bench     measure latency, throughput, bulk, reconnect, memory and start\n            \
+                           against a stock automerge-repo server; writes BENCHMARKS.md\n            \
+                           (`cargo xtask bench latency reconnect` runs only those,\n            \
+                           `cargo xtask bench report` only writes the report)\n  \
                  install   install the build tools (wasm target, trunk, wasm-bindgen-cli,\n            \
                            wasm-opt) and Chromium with chromedriver"
             );

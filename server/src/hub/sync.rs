@@ -61,9 +61,13 @@ impl Hub {
         let chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
         let mut received = Received::default();
         let mut bindings = Vec::new();
+        // Most messages are acknowledgements without changes (one from every
+        // holder after each change): reading the conversation is for changes.
         let before = match kind {
-            DocumentKind::Conversation => Some(conversation::read(&held.doc)?),
-            DocumentKind::Workspace => None,
+            DocumentKind::Conversation if !chunks.is_empty() || held.has_unsaved() => {
+                Some(conversation::read(&held.doc)?)
+            }
+            _ => None,
         };
         // The rest of the message (heads, have, need) first, as if its changes
         // had not come yet: they are applied below one by one, once valid.

@@ -1,0 +1,282 @@
+//! One load-generator client: an agent's `DocSet` (documents and sync
+//! states, as in the app) over a tokio-tungstenite socket. It counts its
+//! bytes and, when it applies a change the [`Book`] is waiting for, records
+//! the delivery's latency.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use baton_shared::automerge::ChangeHash;
+use baton_shared::docset::{DocSet, Event};
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::protocol::Message;
+use futures_util::{SinkExt, StreamExt};
+use hdrhistogram::Histogram;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Changes in flight, and the latency of every delivery seen so far.
+pub struct Book {
+    /// Change → when its author made it, and how many holders have yet to apply it.
+    waiting: HashMap<ChangeHash, (Instant, u32)>,
+    pub latency: Histogram<u64>,
+    pub deliveries: u64,
+    /// Changes the clients were told to make so far (made or not).
+    pub handled: u64,
+    /// What the last bulk reassign cost its author.
+    pub bulk: BulkApplied,
+}
+
+/// A bulk reassign as its author saw it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BulkApplied {
+    /// Time to make every change natively.
+    pub apply: Duration,
+    pub changed: usize,
+}
+
+/// The book shared by every client of a load.
+pub type SharedBook = Arc<Mutex<Book>>;
+
+impl Book {
+    pub fn shared() -> SharedBook {
+        Arc::new(Mutex::new(Book {
+            waiting: HashMap::new(),
+            latency: crate::stats::latency_histogram(),
+            deliveries: 0,
+            handled: 0,
+            bulk: BulkApplied::default(),
+        }))
+    }
+
+    /// `change` was made at `made`; `holders` other clients must apply it.
+    pub fn expect(&mut self, change: ChangeHash, made: Instant, holders: u32) {
+        if holders > 0 {
+            self.waiting.insert(change, (made, holders));
+        }
+    }
+
+    /// A client applied `changes` at `now`.
+    pub fn applied(&mut self, changes: &[ChangeHash], now: Instant) {
+        for change in changes {
+            let Some((made, left)) = self.waiting.get_mut(change) else {
+                continue;
+            };
+            crate::stats::record(&mut self.latency, now.duration_since(*made));
+            self.deliveries += 1;
+            *left -= 1;
+            if *left == 0 {
+                self.waiting.remove(change);
+            }
+        }
+    }
+
+    /// Deliveries still expected.
+    pub fn outstanding(&self) -> u64 {
+        self.waiting
+            .values()
+            .map(|(_, left)| u64::from(*left))
+            .sum()
+    }
+
+    /// Forgets what is still expected and starts a fresh histogram.
+    pub fn reset(&mut self) {
+        self.waiting.clear();
+        self.latency.reset();
+        self.deliveries = 0;
+    }
+}
+
+/// Locks the book (a poisoned lock still holds valid counts).
+pub fn lock(book: &SharedBook) -> MutexGuard<'_, Book> {
+    book.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One connected agent.
+pub struct Client {
+    pub agent: AgentId,
+    pub docs: DocSet,
+    socket: Socket,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Documents the server said it does not have.
+    pub unavailable: u64,
+    /// Changes the server refused (`baton/error`).
+    pub refused: u64,
+}
+
+impl Client {
+    /// Connects to `url` and joins with `docs` (fresh, or from an earlier connection).
+    pub async fn connect(url: &str, agent: AgentId, mut docs: DocSet) -> anyhow::Result<Client> {
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .with_context(|| format!("cannot open {}", url.split('?').next().unwrap_or(url)))?;
+        let join = docs.join();
+        let mut client = Client {
+            agent,
+            docs,
+            socket,
+            bytes_in: 0,
+            bytes_out: 0,
+            unavailable: 0,
+            refused: 0,
+        };
+        client.send(&[join]).await?;
+        client
+            .wait(Duration::from_secs(30), |c| c.docs.is_joined(), None)
+            .await
+            .context("no answer to join")?;
+        Ok(client)
+    }
+
+    /// Sends `messages` in one flush.
+    async fn send(&mut self, messages: &[Message]) -> anyhow::Result<()> {
+        for message in messages {
+            let bytes = message.encode();
+            self.bytes_out += bytes.len() as u64;
+            self.socket.feed(Frame::Binary(bytes.into())).await?;
+        }
+        self.socket.flush().await?;
+        Ok(())
+    }
+
+    /// Sends everything the `DocSet` has queued.
+    pub async fn flush(&mut self) -> anyhow::Result<()> {
+        let outgoing = self.docs.take_outgoing();
+        if outgoing.is_empty() {
+            return Ok(());
+        }
+        self.send(&outgoing).await
+    }
+
+    /// Reads one frame and handles it; `Ok(false)` once the socket closed.
+    pub async fn receive(&mut self, book: Option<&SharedBook>) -> anyhow::Result<bool> {
+        let frame = self.next_frame().await;
+        self.on_frame(frame, book).await
+    }
+
+    /// The next frame (cancel-safe, for `select!`).
+    pub async fn next_frame(
+        &mut self,
+    ) -> Option<Result<Frame, tokio_tungstenite::tungstenite::Error>> {
+        self.socket.next().await
+    }
+
+    /// Handles a frame from [`Client::next_frame`] and sends the answers;
+    /// `Ok(false)` once the socket closed.
+    pub async fn on_frame(
+        &mut self,
+        frame: Option<Result<Frame, tokio_tungstenite::tungstenite::Error>>,
+        book: Option<&SharedBook>,
+    ) -> anyhow::Result<bool> {
+        let Some(frame) = frame else {
+            return Ok(false);
+        };
+        match frame? {
+            Frame::Binary(bytes) => {
+                self.bytes_in += bytes.len() as u64;
+                // The peer may speak messages this client does not need.
+                if let Ok(message) = Message::decode(&bytes) {
+                    self.handle(message, book);
+                }
+                self.flush().await?;
+                Ok(true)
+            }
+            Frame::Close(_) => Ok(false),
+            _ => Ok(true),
+        }
+    }
+
+    fn handle(&mut self, message: Message, book: Option<&SharedBook>) {
+        let document = match &message {
+            Message::Sync { document_id, .. } | Message::Request { document_id, .. } => {
+                Some(*document_id)
+            }
+            _ => None,
+        };
+        let before = match (book, document) {
+            (Some(_), Some(id)) => self.docs.doc_mut(&id).map(|d| d.get_heads()),
+            _ => None,
+        };
+        for event in self.docs.receive(message) {
+            match event {
+                Event::Changed(id) => {
+                    if let (Some(book), Some(before)) = (book, &before) {
+                        let now = Instant::now();
+                        if let Some(doc) = self.docs.doc_mut(&id) {
+                            let changes: Vec<ChangeHash> =
+                                doc.get_changes(before).iter().map(|c| c.hash()).collect();
+                            lock(book).applied(&changes, now);
+                        }
+                    }
+                }
+                Event::Unavailable(_) => self.unavailable += 1,
+                Event::Refused { .. } => self.refused += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// Receives until `done` holds, failing at the deadline.
+    pub async fn wait(
+        &mut self,
+        within: Duration,
+        mut done: impl FnMut(&mut Client) -> bool,
+        book: Option<&SharedBook>,
+    ) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            self.flush().await?;
+            if done(self) {
+                return Ok(());
+            }
+            match tokio::time::timeout_at(deadline, self.receive(book)).await {
+                Err(_) => bail!("not done within {within:?}"),
+                Ok(Ok(true)) => {}
+                Ok(Ok(false)) => bail!("the server closed the socket"),
+                Ok(Err(err)) => return Err(err),
+            }
+        }
+    }
+
+    /// Opens `ids` and waits until each of them arrived with content (a first
+    /// answer may carry only heads).
+    pub async fn open_all(&mut self, ids: &[DocumentId], within: Duration) -> anyhow::Result<()> {
+        for id in ids {
+            self.docs.open(*id);
+        }
+        let wanted = ids.to_vec();
+        self.wait(
+            within,
+            move |c| {
+                wanted.iter().all(|id| {
+                    c.docs
+                        .doc_mut(id)
+                        .is_some_and(|d| !d.get_heads().is_empty())
+                })
+            },
+            None,
+        )
+        .await
+    }
+
+    /// Handles whatever arrives for `period`.
+    pub async fn idle(&mut self, period: Duration) -> anyhow::Result<()> {
+        match self.wait(period, |_| false, None).await {
+            Ok(()) => Ok(()),
+            Err(err) if err.to_string().starts_with("not done") => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Closes the socket and hands back the documents.
+    pub async fn disconnect(mut self) -> DocSet {
+        let _ = self.socket.close(None).await;
+        self.docs
+    }
+}

@@ -1,0 +1,389 @@
+//! A fleet of connected agents that all hold the same conversations (a shared
+//! inbox), and the open-loop load that runs on it: changes are scheduled by
+//! the clock, whatever the server answers, and every delivery of every
+//! change to every other holder is one latency sample.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use baton_shared::automerge::AutoCommit;
+use baton_shared::docset::DocSet;
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::model::By;
+use baton_shared::operations::assign;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::client::{Book, BulkApplied, Client, SharedBook, lock};
+use crate::seed::Fixture;
+use crate::stats::Latency;
+use crate::target::{System, Target};
+
+/// How many clients connect and open documents at once.
+const SETUP_CONCURRENCY: usize = 16;
+
+/// Connected agents holding the fixture's conversations.
+pub struct Fleet {
+    pub clients: Vec<Client>,
+    pub conversations: Vec<DocumentId>,
+}
+
+/// Connects `count` agents to `target`, each opening `conversations`.
+pub async fn connect(
+    target: &Target,
+    fixture: &Fixture,
+    count: usize,
+    conversations: &[DocumentId],
+) -> anyhow::Result<Fleet> {
+    let mut fleet = Fleet {
+        clients: Vec::new(),
+        conversations: conversations.to_vec(),
+    };
+    grow(&mut fleet, target, fixture, count).await?;
+    Ok(fleet)
+}
+
+/// Adds `more` agents to `fleet` (client numbers continue from its size).
+/// Clients already connected keep reading meanwhile, so they answer the
+/// server's pings and are not taken for idle.
+pub async fn grow(
+    fleet: &mut Fleet,
+    target: &Target,
+    fixture: &Fixture,
+    more: usize,
+) -> anyhow::Result<()> {
+    let first = fleet.clients.len();
+    let numbers: Vec<usize> = (first..first + more).collect();
+    for chunk in numbers.chunks(SETUP_CONCURRENCY * 2) {
+        let connecting = futures_util::stream::iter(chunk.iter().copied())
+            .map(|n| {
+                let url = target.sync_url(fixture.token(n));
+                let agent = fixture.agent(n);
+                let ids = fleet.conversations.clone();
+                async move {
+                    let peer_id = format!(
+                        "bench-{n}-{}",
+                        hex::encode(&baton_shared::ids::random_bytes()[..4])
+                    );
+                    let mut client = Client::connect(&url, agent, DocSet::new(peer_id)).await?;
+                    client.open_all(&ids, Duration::from_secs(300)).await?;
+                    anyhow::Ok(client)
+                }
+            })
+            .buffered(SETUP_CONCURRENCY);
+        let added: Vec<Client> = connecting
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<anyhow::Result<_>>()
+            .context("connecting the fleet")?;
+        for client in &mut fleet.clients {
+            client.idle(Duration::from_micros(200)).await?;
+        }
+        fleet.clients.extend(added);
+    }
+    Ok(())
+}
+
+/// Uploads documents the load generator made to the peer (only the server
+/// creates documents in Baton; in automerge-repo any client may).
+pub async fn upload(
+    target: &Target,
+    fixture: &Fixture,
+    docs: Vec<AutoCommit>,
+) -> anyhow::Result<Client> {
+    debug_assert_eq!(target.system, System::Peer);
+    let mut set = DocSet::new("bench-seeder");
+    for (id, doc) in fixture.conversations.iter().zip(docs) {
+        set.insert(*id, doc);
+    }
+    let mut seeder = Client::connect(&target.sync_url(None), fixture.agent(0), set)
+        .await
+        .context("the seeding client")?;
+    seeder.docs.sync_all();
+    let ids = fixture.conversations.clone();
+    seeder
+        .wait(
+            Duration::from_secs(300),
+            move |c| {
+                ids.iter().all(|id| {
+                    let heads = c
+                        .docs
+                        .doc_mut(id)
+                        .map(|d| d.get_heads())
+                        .unwrap_or_default();
+                    heads.iter().all(|h| c.docs.server_has(id, h))
+                })
+            },
+            None,
+        )
+        .await
+        .context("uploading documents to the peer")?;
+    Ok(seeder)
+}
+
+/// An open-loop load: `rate` changes per second for `duration`, each a
+/// reassign by a different agent of the next conversation in turn.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub rate: f64,
+    pub duration: Duration,
+    /// How long to wait for the last deliveries after the last change.
+    pub drain: Duration,
+}
+
+/// What a load measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub latency: Latency,
+    pub changes: u64,
+    pub expected: u64,
+    pub delivered: u64,
+    /// Deliveries offered per second: rate × other holders.
+    pub offered_per_s: f64,
+    /// Deliveries applied per second over the scheduled period.
+    pub delivered_per_s: f64,
+    /// Load generator CPU over the run, as a share of one core.
+    pub client_cpu: f64,
+    /// Server CPU over the run, as a share of one core.
+    pub server_cpu: f64,
+    /// The worst delay between a change's scheduled time and its making (a
+    /// busy load generator shows here).
+    pub worst_schedule_lag: Duration,
+}
+
+enum Command {
+    Change {
+        document: DocumentId,
+        to: AgentId,
+        holders: u32,
+    },
+    Bulk {
+        documents: Vec<DocumentId>,
+        to: AgentId,
+        holders: u32,
+    },
+}
+
+/// Runs `spec` on `fleet`; the fleet is handed back for the next run.
+pub async fn run(
+    fleet: Fleet,
+    fixture: &Fixture,
+    target: &Target,
+    spec: Spec,
+) -> anyhow::Result<(Fleet, Outcome)> {
+    let book = Book::shared();
+    let count = fleet.clients.len();
+    let holders = u32::try_from(count.saturating_sub(1))?;
+    let (senders, tasks, conversations) = start(fleet, fixture, &book);
+    let cpu_before = crate::cpu::process_cpu();
+    let server_before = target.cpu().unwrap_or_default();
+    let begun = tokio::time::Instant::now() + Duration::from_millis(50);
+    let total = (spec.rate * spec.duration.as_secs_f64()).round() as u64;
+    let mut worst_lag = Duration::ZERO;
+    for k in 0..total {
+        let at = begun + Duration::from_secs_f64(k as f64 / spec.rate);
+        tokio::time::sleep_until(at).await;
+        worst_lag = worst_lag.max(tokio::time::Instant::now().duration_since(at));
+        let n = k as usize;
+        // Spread senders and targets so no agent changes the same document twice in a row.
+        let sender = (n * 7919 + n / count) % count;
+        let document = conversations[n % conversations.len()];
+        let to = fixture.agent(sender + 1 + n % count.max(2).saturating_sub(1));
+        let _ = senders[sender].send(Command::Change {
+            document,
+            to,
+            holders,
+        });
+    }
+    let scheduled = begun.elapsed();
+    let deadline = tokio::time::Instant::now() + spec.drain;
+    let busy = |book: &Book| book.handled < total || book.outstanding() > 0;
+    while busy(&lock(&book)) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let wall = begun.elapsed();
+    let client_cpu = crate::cpu::share_of_core(cpu_before, crate::cpu::process_cpu(), wall);
+    let server_cpu =
+        crate::cpu::share_of_core(server_before, target.cpu().unwrap_or_default(), wall);
+    let fleet = stop(senders, tasks, conversations).await?;
+    let book = lock(&book);
+    let expected = total * u64::from(holders);
+    Ok((
+        fleet,
+        Outcome {
+            latency: Latency::of(&book.latency),
+            changes: total,
+            expected,
+            delivered: book.deliveries,
+            offered_per_s: spec.rate * f64::from(holders),
+            delivered_per_s: book.deliveries as f64 / scheduled.as_secs_f64().max(1e-3),
+            client_cpu,
+            server_cpu,
+            worst_schedule_lag: worst_lag,
+        },
+    ))
+}
+
+/// One agent (client 0) reassigns every held conversation to another agent
+/// at once; returns its native apply time and the time until every other
+/// client has applied every change.
+pub async fn bulk(
+    fleet: Fleet,
+    fixture: &Fixture,
+    within: Duration,
+) -> anyhow::Result<(Fleet, BulkApplied, Option<Duration>)> {
+    let book = Book::shared();
+    let holders = u32::try_from(fleet.clients.len().saturating_sub(1))?;
+    let (senders, tasks, conversations) = start(fleet, fixture, &book);
+    let begun = Instant::now();
+    let to = fixture.agent(1);
+    senders[0]
+        .send(Command::Bulk {
+            documents: conversations.clone(),
+            to,
+            holders,
+        })
+        .map_err(|_| anyhow::anyhow!("the bulk client stopped"))?;
+    // Wait for the bulk client to register its changes before watching the book.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let deadline = begun + within;
+    let mut converged = None;
+    loop {
+        let outstanding = lock(&book).outstanding();
+        let started = lock(&book).deliveries > 0 || outstanding > 0;
+        if started && outstanding == 0 {
+            converged = Some(begun.elapsed());
+            break;
+        }
+        if Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let applied = lock(&book).bulk;
+    let fleet = stop(senders, tasks, conversations).await?;
+    Ok((fleet, applied, converged))
+}
+
+type Tasks = Vec<tokio::task::JoinHandle<anyhow::Result<Client>>>;
+
+fn start(
+    fleet: Fleet,
+    fixture: &Fixture,
+    book: &SharedBook,
+) -> (Vec<mpsc::UnboundedSender<Command>>, Tasks, Vec<DocumentId>) {
+    let mut senders = Vec::new();
+    let mut tasks = Vec::new();
+    for client in fleet.clients {
+        let (tx, rx) = mpsc::unbounded_channel();
+        senders.push(tx);
+        tasks.push(tokio::spawn(drive(
+            client,
+            rx,
+            book.clone(),
+            fixture.workspace.clone(),
+        )));
+    }
+    (senders, tasks, fleet.conversations)
+}
+
+async fn stop(
+    senders: Vec<mpsc::UnboundedSender<Command>>,
+    tasks: Tasks,
+    conversations: Vec<DocumentId>,
+) -> anyhow::Result<Fleet> {
+    drop(senders);
+    let mut clients = Vec::new();
+    for task in tasks {
+        clients.push(task.await??);
+    }
+    Ok(Fleet {
+        clients,
+        conversations,
+    })
+}
+
+/// A client's loop during a load: apply what arrives, make the changes it is told to.
+async fn drive(
+    mut client: Client,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    book: SharedBook,
+    workspace: std::sync::Arc<baton_shared::workspace::Workspace>,
+) -> anyhow::Result<Client> {
+    loop {
+        tokio::select! {
+            frame = client.next_frame() => {
+                if !client.on_frame(frame, Some(&book)).await? {
+                    anyhow::bail!("the server closed the socket");
+                }
+            }
+            command = commands.recv() => match command {
+                None => return Ok(client),
+                Some(Command::Change { document, to, holders }) => {
+                    change(&mut client, &workspace, document, &to, holders, &book, Instant::now());
+                    lock(&book).handled += 1;
+                    client.docs.sync(document);
+                    client.flush().await?;
+                }
+                Some(Command::Bulk { documents, to, holders }) => {
+                    let made = Instant::now();
+                    let mut changed = 0;
+                    for document in &documents {
+                        if change(&mut client, &workspace, *document, &to, holders, &book, made) {
+                            changed += 1;
+                        }
+                    }
+                    let apply = made.elapsed();
+                    lock(&book).bulk = BulkApplied { apply, changed };
+                    for document in &documents {
+                        client.docs.sync(*document);
+                    }
+                    client.flush().await?;
+                }
+            }
+        }
+    }
+}
+
+/// Reassigns `document` to `to` (or, if it is theirs already, to the
+/// author); returns the change's hash and size.
+pub fn reassign(
+    client: &mut Client,
+    workspace: &baton_shared::workspace::Workspace,
+    document: DocumentId,
+    to: &AgentId,
+) -> Option<(baton_shared::automerge::ChangeHash, usize)> {
+    let by = By::Agent(client.agent.clone());
+    let me = client.agent.clone();
+    let doc = client.docs.doc_mut(&document)?;
+    let now = baton_shared::clock::now();
+    for target in [to, &me] {
+        if let Ok(outcome) = assign(doc, workspace, &by, Some(target), None, now)
+            && outcome.changed
+        {
+            let change = doc.get_last_local_change()?;
+            return Some((change.hash(), change.raw_bytes().len()));
+        }
+    }
+    None
+}
+
+/// [`reassign`], telling the book; `false` if nothing changed.
+fn change(
+    client: &mut Client,
+    workspace: &baton_shared::workspace::Workspace,
+    document: DocumentId,
+    to: &AgentId,
+    holders: u32,
+    book: &SharedBook,
+    made: Instant,
+) -> bool {
+    match reassign(client, workspace, document, to) {
+        Some((hash, _)) => {
+            lock(book).expect(hash, made, holders);
+            true
+        }
+        None => false,
+    }
+}
