@@ -16,7 +16,6 @@ enum Measurement {
     /// A measurement of `baton-bench` (server, sync protocol, the peer).
     Server(&'static str),
     /// A measurement made by a function here, given the fragment directory.
-    #[allow(dead_code)]
     Local(&'static str, fn(&Path) -> anyhow::Result<()>),
 }
 
@@ -27,10 +26,44 @@ const MEASUREMENTS: &[Measurement] = &[
     Measurement::Server("reconnect"),
     Measurement::Server("memory"),
     Measurement::Server("start"),
-    // The app's figures (bundle size, first render, long tasks, wasm bulk
-    // apply) belong here: `Measurement::Local("app", app_bench::measure)`,
-    // writing `app.json` in the same schema.
+    Measurement::Local("app", measure_app),
 ];
+
+/// The app's figures (`tests/src/bin/app-bench.rs`): the release bundle and
+/// headless Chromium against the `bench-server` build with a large demo.
+fn measure_app(out: &Path) -> anyhow::Result<()> {
+    crate::tools::ensure_wasm_tools()?;
+    crate::tools::ensure_wasm_opt()?;
+    crate::tools::ensure_browser()?;
+    status(&mut crate::app::build_release()?)?;
+    // The same app with its function names kept, for Automerge's share.
+    let named = crate::target_dir().join("bench-wasm-names");
+    status(
+        cargo()
+            .args([
+                "build",
+                "-p",
+                "baton-app",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .env("CARGO_TARGET_DIR", &named)
+            .env("CARGO_PROFILE_RELEASE_STRIP", "none"),
+    )?;
+    status(cargo().args(["build", "-p", "baton-tests", "--bin", "app-bench"]))?;
+    let baton = crate::target_dir().join("bench-server").join("baton");
+    status(
+        Command::new(crate::target_dir().join("debug").join("app-bench"))
+            .arg("--named-wasm")
+            .arg(named.join("wasm32-unknown-unknown/release/baton-app.wasm"))
+            .args(["--runs", "2", "--conversations", "10000", "--out"])
+            .arg(out)
+            .env("BATON_BIN", baton)
+            .env("RUST_LOG", "warn")
+            .current_dir(crate::root()),
+    )
+}
 
 pub fn bench(args: &[String]) -> anyhow::Result<()> {
     if args.first().is_some_and(|a| a == "report") {
