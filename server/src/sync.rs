@@ -21,6 +21,9 @@ use crate::AppState;
 use crate::auth::{Caller, Credential, SESSION_COOKIE, authenticate, bearer, cookie};
 use crate::error::ApiError;
 
+/// Read and write buffer of each socket.
+const SOCKET_BUFFER: usize = 8 * 1024;
+
 /// Whether a browser page from `origin` may open the socket: the server's
 /// own origin (the request's Host) or one given with `--origin`.
 pub fn origin_allowed(origin: Option<&str>, host: Option<&str>, extra: &[String]) -> bool {
@@ -68,7 +71,12 @@ pub async fn upgrade(
     };
     let limits = state.limits;
     let tracker = state.tasks.clone();
+    // Small socket buffers: tungstenite allocates 128 KiB each way per
+    // connection by default, most of an idle connection's memory; larger
+    // frames still pass (these are chunk sizes, not limits).
     Ok(upgrade
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
         .max_message_size(limits.max_frame)
         .max_frame_size(limits.max_frame)
         .on_upgrade(move |socket| async move {
