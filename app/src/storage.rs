@@ -114,6 +114,12 @@ impl Db {
         let db = result?
             .dyn_into::<IdbDatabase>()
             .map_err(|e| js_error("IndexedDB open", e))?;
+        // A newer app in another tab upgrading the schema waits until every
+        // open connection closes: this one steps aside.
+        let closing = db.clone();
+        let on_version_change = Closure::<dyn FnMut()>::new(move || closing.close());
+        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        on_version_change.forget();
         Ok(Db { db })
     }
 

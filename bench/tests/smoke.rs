@@ -54,7 +54,9 @@ async fn every_measurement_runs_and_its_numbers_are_sane() -> anyhow::Result<()>
 
     let throughput = measure::run("throughput", &options, out.path()).await?;
     // On a loaded machine even the first step may miss the limit: only check it ran.
-    assert!(single(&throughput, "throughput.deliveries") >= 0.0);
+    let highest = single(&throughput, "throughput.deliveries");
+    // Zero when even the first step missed; never more than the last step offers.
+    assert!((0.0..=1e6).contains(&highest), "{highest}");
     assert!(!throughput.notes.is_empty(), "every step is noted");
 
     let bulk = measure::run("bulk", &options, out.path()).await?;

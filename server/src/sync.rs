@@ -71,9 +71,9 @@ pub async fn upgrade(
     };
     let limits = state.limits;
     let tracker = state.tasks.clone();
-    // Small socket buffers: tungstenite allocates 128 KiB each way per
-    // connection by default, most of an idle connection's memory; larger
-    // frames still pass (these are chunk sizes, not limits).
+    // Small socket buffers: tungstenite reserves 128 KiB each way per
+    // connection by default; larger frames still pass (these are chunk
+    // sizes, not limits). docs/benchmarks.md has what it saved.
     Ok(upgrade
         .read_buffer_size(SOCKET_BUFFER)
         .write_buffer_size(SOCKET_BUFFER)

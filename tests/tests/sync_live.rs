@@ -296,8 +296,13 @@ async fn a_bulk_reassign_of_fifty_is_one_notification() -> anyhow::Result<()> {
             })
             .collect()
     };
-    ben.wait(WAIT, |c| batch_of(c).last().is_some_and(|n| n.count == 50))
-        .await?;
+    let waited = ben
+        .wait(WAIT, |c| batch_of(c).last().is_some_and(|n| n.count == 50))
+        .await;
+    if let Err(err) = waited {
+        let counts: Vec<u32> = batch_of(&ben).iter().map(|n| n.count).collect();
+        return Err(err.context(format!("the batch's counts as pushed: {counts:?}")));
+    }
     let live = batch_of(&ben);
     let ids: std::collections::HashSet<_> = live.iter().map(|n| n.id.clone()).collect();
     assert_eq!(ids.len(), 1, "one notification per batch, updated in place");

@@ -180,9 +180,26 @@ impl AppState {
                         }
                     }
                 }
+                // A row read here is saved, so the next reload draws it.
+                core.dirty.extend(unread.iter().copied());
             });
             self.refresh(&unread);
         }
+        // An outbox entry whose change never reached IndexedDB (the tab
+        // closed between two saves) would wait forever: forget it.
+        let pending = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            let docs = &mut core.docs;
+            core.outbox.retain(|doc, hash| {
+                docs.doc_mut(doc)
+                    .is_some_and(|d| d.get_change_by_hash(hash).is_some())
+            });
+            Some(core.outbox.docs())
+        });
+        if let Some(Some(pending)) = pending {
+            self.set_pending(pending);
+        }
+        self.schedule_persist();
         self.loaded.set(saved.len() > 1);
         // A conversation opened while its document loaded is read now.
         if let Route::Conversation(doc) = self.route.get_untracked() {

@@ -113,6 +113,14 @@ impl Outbox {
         lost
     }
 
+    /// Keeps the changes `keep` answers true for.
+    pub fn retain(&mut self, mut keep: impl FnMut(&DocumentId, &ChangeHash) -> bool) {
+        self.pending.retain(|doc, entries| {
+            entries.retain(|entry| keep(doc, &entry.hash));
+            !entries.is_empty()
+        });
+    }
+
     /// The outbox as JSON, for IndexedDB.
     pub fn to_json(&self) -> String {
         let saved: Vec<Saved> = self
@@ -249,6 +257,9 @@ mod tests {
             vec!["Ben claimed 1 conversation you replied to while offline".to_owned()]
         );
         assert!(Outbox::from_json("not json").is_empty());
+        // A change that never reached the saved document is forgotten.
+        reloaded.retain(|_, h| *h != hash(3));
+        assert!(reloaded.is_empty());
     }
 
     #[test]

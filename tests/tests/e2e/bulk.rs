@@ -108,6 +108,17 @@ async fn scenario_4_shift_click_selects_five_and_bulk_reassign_moves_them_live()
         })
         .await?;
         eprintln!("scenario 4: the batch notification showed after {told:?}");
+        let batches = ben
+            .script(
+                "return [...document.querySelectorAll('[data-testid=notification]')]
+                    .filter((n) => n.textContent.includes('assigned you')).length",
+                vec![],
+            )
+            .await?;
+        anyhow::ensure!(
+            batches == serde_json::json!(1),
+            "Ben has {batches} assignment notifications, not one for the batch"
+        );
         ben.screenshot("3-told-once").await?;
         Ok(())
     })

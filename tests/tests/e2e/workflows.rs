@@ -2,9 +2,11 @@
 //! the workflow editor, a customer writes in, and the conversation lands in
 //! Ben's Mine; the run log names the workflow and Ben.
 
+use baton_shared::workspace;
 use baton_tests::browser::app::{self, row, sign_in};
 use baton_tests::browser::{Browser, WAIT, step};
-use baton_tests::{Server, Team, ingest};
+use baton_tests::sync_client::{Auth, SyncClient};
+use baton_tests::{PASSWORD, Server, Team, ingest, session_token, workspace_document};
 use serde_json::json;
 
 /// Picks `value` in the `<select>` at `css` as a person would (a change event).
@@ -63,8 +65,19 @@ async fn scenario_7_an_assign_workflow_built_in_the_editor_assigns_the_next_conv
             let listed = admin.text("[data-testid=admin-workflows]").await?;
             assert!(listed.contains("New mail to Ben"), "{listed}");
             // Saved on the server before the customer writes.
-            admin
-                .wait_for_text("[data-testid=connection]", "Live", WAIT)
+            let token = session_token(&server, "ben@acme.test", PASSWORD).await?;
+            let mut watcher = SyncClient::connect(&server.url, &Auth::Session(token)).await?;
+            let id = workspace_document(&server).await?;
+            watcher.open_all(&[id]).await?;
+            watcher
+                .wait(WAIT, |c| {
+                    c.docs
+                        .doc(&id)
+                        .and_then(|d| workspace::read(d).ok())
+                        .is_some_and(|w| {
+                            w.workflows_in_order().any(|f| f.name == "New mail to Ben")
+                        })
+                })
                 .await?;
             Ok(())
         },
