@@ -430,20 +430,20 @@ pub async fn customer_writes(
     })
 }
 
+/// Signs `email` in and GETs `path` as JSON.
+pub async fn get_json_as(server: &Server, email: &str, path: &str) -> anyhow::Result<Value> {
+    let client = client();
+    login(server, &client, email, PASSWORD).await?;
+    Ok(client.get(server.at(path)).send().await?.json().await?)
+}
+
 /// The notifications the server keeps for `email` about document `doc`.
 pub async fn notifications_about(
     server: &Server,
     email: &str,
     doc: &str,
 ) -> anyhow::Result<Vec<Value>> {
-    let client = client();
-    login(server, &client, email, PASSWORD).await?;
-    let all: Value = client
-        .get(server.at("/api/notifications"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let all = get_json_as(server, email, "/api/notifications").await?;
     let list = all["notifications"]
         .as_array()
         .context("no notifications list")?;
@@ -460,14 +460,12 @@ pub async fn assignee_on_server(
     server: &Server,
     conversation: &str,
 ) -> anyhow::Result<Option<String>> {
-    let client = client();
-    login(server, &client, "admin@acme.test", PASSWORD).await?;
-    let all: Value = client
-        .get(server.at("/api/conversations?view=all&limit=200"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let all = get_json_as(
+        server,
+        "admin@acme.test",
+        "/api/conversations?view=all&limit=200",
+    )
+    .await?;
     let row = all["conversations"]
         .as_array()
         .context("no conversations list")?
