@@ -85,6 +85,10 @@ impl Connection {
     }
 
     fn push(&self, mut push: Push) {
+        // The queue's lock is held while the batch count grows: counted under
+        // one lock and queued under another, a slower thread could replace a
+        // newer count with an older one, and the bulk would end short.
+        let mut pushes = lock(&self.pushes);
         if let Push::Notification(row) = &mut push
             && let Some(batch) = &row.batch
         {
@@ -96,7 +100,6 @@ impl Connection {
             *count += row.count;
             row.count = *count;
         }
-        let mut pushes = lock(&self.pushes);
         // A newer state of the same notification replaces one not yet sent.
         if let Push::Notification(row) = &push
             && let Some(queued) = pushes
@@ -225,5 +228,63 @@ impl Live {
                 });
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch_row(agent: &AgentId) -> NotificationRow {
+        NotificationRow {
+            id: "ntf_batch".to_owned(),
+            agent: agent.clone(),
+            conversation: baton_shared::ids::ConversationId::random(),
+            document: DocumentId::random(),
+            event: "assignment".to_owned(),
+            reason: "assigned_to_you".to_owned(),
+            actor: Some("Ana".to_owned()),
+            subject: "Refund".to_owned(),
+            batch: Some("batch-1".to_owned()),
+            count: 1,
+            at: 0,
+            read: false,
+        }
+    }
+
+    #[test]
+    fn a_batch_pushed_from_many_threads_ends_on_its_full_count() {
+        let live = Live::default();
+        let agent = AgentId::random();
+        let connection = live.connect(agent.clone());
+        let mut seen = Vec::new();
+        // Pushes race on both locks; a stale count must never be queued after
+        // a newer one, whether or not the peer drained in between.
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..2_000 {
+                        live.notify(&[batch_row(&agent)]);
+                    }
+                });
+            }
+            for _ in 0..200 {
+                seen.extend(connection.take_pushes().0);
+                std::thread::yield_now();
+            }
+        });
+        seen.extend(connection.take_pushes().0);
+        let counts: Vec<u32> = seen
+            .iter()
+            .map(|p| match p {
+                Push::Notification(row) => row.count,
+                other => panic!("unexpected push {other:?}"),
+            })
+            .collect();
+        assert_eq!(counts.last(), Some(&8_000));
+        assert!(
+            counts.windows(2).all(|w| w[0] < w[1]),
+            "counts only grow as sent: {counts:?}"
+        );
     }
 }

@@ -236,7 +236,42 @@ impl SyncClient {
     /// for `id` (its sync state says the server has our heads).
     pub async fn settle(&mut self, id: DocumentId) -> anyhow::Result<()> {
         self.docs.sync(id);
-        self.idle(Duration::from_millis(300)).await
+        self.acknowledged(&[id], Duration::from_secs(10)).await
+    }
+
+    /// Keeps syncing until the server holds this client's heads of every one
+    /// of `ids`. A change can need more than one round trip (the first
+    /// message may only ask for the server's heads), so a fixed pause is not
+    /// enough on a loaded machine.
+    pub async fn acknowledged(
+        &mut self,
+        ids: &[DocumentId],
+        within: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + within;
+        loop {
+            let waiting = ids
+                .iter()
+                .filter(|id| {
+                    let heads = self.docs.doc_mut(id).map(|d| d.get_heads());
+                    !heads.is_some_and(|heads| heads.iter().all(|h| self.docs.server_has(id, h)))
+                })
+                .count();
+            if waiting == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "the server acknowledged all but {waiting} of {} documents within {within:?}",
+                    ids.len()
+                );
+            }
+            // Handles what arrives (the server's answers) for a moment.
+            let _ = self.wait(Duration::from_millis(20), |_| false).await;
+            if self.closed.is_some() {
+                bail!("the server closed the socket ({:?})", self.closed);
+            }
+        }
     }
 
     /// Refusals received so far.

@@ -286,7 +286,7 @@ async fn a_bulk_reassign_of_fifty_is_one_notification() -> anyhow::Result<()> {
     for id in &docs {
         ana.docs.sync(*id);
     }
-    ana.idle(Duration::from_millis(500)).await?;
+    ana.acknowledged(&docs, WAIT).await?;
     let batch_of = |c: &SyncClient| -> Vec<baton_shared::protocol::Notification> {
         c.events
             .iter()
