@@ -6,11 +6,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use baton_shared::automerge::sync;
 use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::ids::DocumentId;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::store::{DocumentKind, Store, StoreError, Write};
+
+mod sync_memo;
+pub use sync_memo::SyncMemo;
 
 /// Chunks after which a document is compacted into a new snapshot.
 const COMPACT_AFTER: usize = 64;
@@ -20,6 +24,8 @@ pub struct Held {
     pub id: DocumentId,
     pub kind: DocumentKind,
     pub doc: AutoCommit,
+    /// Sync answers shared by the peers that stand in the same state.
+    sync_memo: SyncMemo,
     saved: Vec<ChangeHash>,
     pending: Option<Vec<ChangeHash>>,
     seq: u64,
@@ -46,6 +52,7 @@ impl Held {
             seq: stored.last_seq,
             chunks: stored.chunks.len(),
             doc,
+            sync_memo: SyncMemo::default(),
         })
     }
 
@@ -94,6 +101,20 @@ impl Held {
     pub fn replace(&mut self, mut doc: AutoCommit) {
         doc.set_actor(self.doc.get_actor().clone());
         self.doc = doc;
+    }
+
+    /// The next sync message for a peer in `state`.
+    pub fn generate_sync(&mut self, state: &mut sync::State) -> Option<sync::Message> {
+        self.sync_memo.generate(&mut self.doc, state)
+    }
+
+    /// Receives a sync message without changes and returns the reply.
+    pub fn acknowledge_sync(
+        &mut self,
+        state: &mut sync::State,
+        message: sync::Message,
+    ) -> Result<Option<sync::Message>, baton_shared::automerge::AutomergeError> {
+        self.sync_memo.acknowledge(&mut self.doc, state, message)
     }
 
     /// The sequence of the latest commit this copy has.
@@ -231,6 +252,43 @@ impl Documents {
         Ok(Some(Locked { guard }))
     }
 
+    /// Locks `id` as held, without asking the store whether another process
+    /// changed it; falls back to [`Documents::lock`] when it is not held.
+    /// For answering sync, where the store's round trip per message was
+    /// most of the cost; changes always go through `lock`, and commits from
+    /// elsewhere reach held copies through [`Documents::caught_up`].
+    pub async fn lock_held(&self, id: DocumentId) -> Result<Option<Locked>, StoreError> {
+        let guard = self.slot(id).lock_owned().await;
+        if guard.is_some() {
+            return Ok(Some(Locked { guard }));
+        }
+        drop(guard);
+        self.lock(id).await
+    }
+
+    /// The store has commit `seq` of `id`. A held copy without it catches up
+    /// (the commit came from another process). Whether peers need telling:
+    /// true unless the copy held here already had it (a commit of this
+    /// process, announced when it was made).
+    pub async fn caught_up(&self, id: DocumentId, seq: u64) -> Result<bool, StoreError> {
+        let slot = {
+            let resident = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            resident.slots.get(&id).map(|(slot, _)| slot.clone())
+        };
+        let Some(slot) = slot else {
+            return Ok(true);
+        };
+        let held_seq = slot.lock().await.as_ref().map(|held| held.seq);
+        match held_seq {
+            Some(held) if held >= seq => Ok(false),
+            Some(_) => {
+                drop(self.lock(id).await?);
+                Ok(true)
+            }
+            None => Ok(true),
+        }
+    }
+
     /// Holds a newly created document (already committed with `seq`).
     pub async fn insert(&self, id: DocumentId, kind: DocumentKind, mut doc: AutoCommit, seq: u64) {
         let saved = doc.get_heads();
@@ -244,6 +302,7 @@ impl Documents {
             pending: None,
             seq,
             chunks: 1,
+            sync_memo: SyncMemo::default(),
         });
     }
 

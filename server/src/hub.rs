@@ -127,7 +127,18 @@ impl Hub {
 
     /// The workspace as stored now.
     pub async fn workspace(&self) -> Result<Arc<Workspace>, HubError> {
-        let mut held = self.lock(self.workspace).await?;
+        let held = self.lock(self.workspace).await?;
+        self.read_workspace(held)
+    }
+
+    /// The workspace as held, which may trail a change made by another
+    /// process by up to a second (see [`Hub::watch_store`]).
+    pub async fn workspace_held(&self) -> Result<Arc<Workspace>, HubError> {
+        let held = self.lock_held(self.workspace).await?;
+        self.read_workspace(held)
+    }
+
+    fn read_workspace(&self, mut held: Locked) -> Result<Arc<Workspace>, HubError> {
         let heads = held.doc.get_heads();
         let mut cached = self
             .workspace_read
@@ -145,6 +156,13 @@ impl Hub {
 
     async fn lock(&self, id: DocumentId) -> Result<Locked, HubError> {
         self.documents.lock(id).await?.ok_or(HubError::Missing(id))
+    }
+
+    async fn lock_held(&self, id: DocumentId) -> Result<Locked, HubError> {
+        self.documents
+            .lock_held(id)
+            .await?
+            .ok_or(HubError::Missing(id))
     }
 
     /// Changes the workspace document with `change` (one or more shared
@@ -337,8 +355,9 @@ impl Hub {
     }
 
     /// Watches the store for commits made elsewhere (the command line, another
-    /// server node) and tells connected peers, once a second. Lossy hints are
-    /// fine: the sync protocol recovers anything missed.
+    /// server node), brings held copies up to date and tells connected peers,
+    /// once a second. Lossy hints are fine: the sync protocol recovers
+    /// anything missed.
     pub fn watch_store(self: &Arc<Self>, shutdown: tokio_util::sync::CancellationToken) {
         let hub = self.clone();
         tokio::spawn(async move {
@@ -357,8 +376,11 @@ impl Hub {
                     continue;
                 }
                 if let Ok(changed) = hub.store.documents_since(seen).await {
-                    for (id, _, _) in changed {
-                        hub.live.changed(id, None);
+                    for (id, seq, _) in changed {
+                        // This process's own commits were announced as made.
+                        if hub.documents.caught_up(id, seq).await.unwrap_or(true) {
+                            hub.live.changed(id, None);
+                        }
                     }
                     seen = latest;
                 }

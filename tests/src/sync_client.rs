@@ -240,18 +240,27 @@ impl SyncClient {
     }
 
     /// Keeps syncing until the server holds this client's heads of every one
-    /// of `ids`. A change can need more than one round trip (the first
-    /// message may only ask for the server's heads), so a fixed pause is not
-    /// enough on a loaded machine.
+    /// of `ids`, or has refused a change to it. A change can need more than
+    /// one round trip (the first message may only ask for the server's
+    /// heads), so a fixed pause is not enough on a loaded machine.
     pub async fn acknowledged(
         &mut self,
         ids: &[DocumentId],
         within: Duration,
     ) -> anyhow::Result<()> {
         let deadline = Instant::now() + within;
+        let earlier = self.events.len();
         loop {
+            let refused: Vec<DocumentId> = self.events[earlier..]
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Refused { document, .. } => *document,
+                    _ => None,
+                })
+                .collect();
             let waiting = ids
                 .iter()
+                .filter(|id| !refused.contains(id))
                 .filter(|id| {
                     let heads = self.docs.doc_mut(id).map(|d| d.get_heads());
                     !heads.is_some_and(|heads| heads.iter().all(|h| self.docs.server_has(id, h)))

@@ -49,6 +49,26 @@ impl Hub {
         state: &mut sync::State,
         mut message: sync::Message,
     ) -> Result<Received, HubError> {
+        let chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
+        let mut received = Received::default();
+        if chunks.is_empty() {
+            // An acknowledgement: every holder sends one after each change.
+            // The copies held answer it (no store round trip), and the memo
+            // answers all holders in the same state but the first.
+            let workspace_now = self.workspace_held().await?;
+            if let Some(agent) = principal.agent()
+                && !workspace_now.is_active(agent)
+            {
+                return Err(HubError::Deactivated);
+            }
+            let mut held = self.lock_held(id).await?;
+            if !held.has_unsaved() {
+                received.reply = held.acknowledge_sync(state, message).map_err(|e| {
+                    HubError::Op(baton_shared::operations::OpError::Automerge(e.to_string()))
+                })?;
+                return Ok(received);
+            }
+        }
         let workspace_now = self.workspace().await?;
         // Deactivation may come from another process while the socket is open.
         if let Some(agent) = principal.agent()
@@ -58,8 +78,6 @@ impl Hub {
         }
         let mut held = self.lock(id).await?;
         let kind = held.kind;
-        let chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
-        let mut received = Received::default();
         let mut bindings = Vec::new();
         // Most messages are acknowledgements without changes (one from every
         // holder after each change): reading the conversation is for changes.
@@ -212,7 +230,7 @@ impl Hub {
             // Forget what the peer claimed to have; it reloads the document.
             *state = sync::State::new();
         } else {
-            received.reply = held.doc.sync().generate_sync_message(state);
+            received.reply = held.generate_sync(state);
         }
         drop(held);
         if !reopened.is_empty()
@@ -231,7 +249,7 @@ impl Hub {
         id: DocumentId,
         state: &mut sync::State,
     ) -> Result<Option<sync::Message>, HubError> {
-        let mut held = self.lock(id).await?;
-        Ok(held.doc.sync().generate_sync_message(state))
+        let mut held = self.lock_held(id).await?;
+        Ok(held.generate_sync(state))
     }
 }
