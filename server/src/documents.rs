@@ -374,4 +374,66 @@ mod tests {
         let first = documents.lock(ids[0]).await.unwrap().unwrap();
         assert!(baton_shared::workspace::read(&first.doc).is_ok());
     }
+
+    /// Commits `doc`'s changes since `since` as another process would.
+    async fn commit_elsewhere(
+        store: &Arc<dyn Store>,
+        id: DocumentId,
+        doc: &mut AutoCommit,
+        since: &[ChangeHash],
+    ) -> u64 {
+        let receipt = store
+            .commit(vec![Write::Document {
+                id,
+                kind: DocumentKind::Workspace,
+                chunk: doc.save_after(since),
+                snapshot: None,
+                heads: heads_hex(&doc.get_heads()),
+            }])
+            .await
+            .unwrap();
+        receipt.seqs[0]
+    }
+
+    #[tokio::test]
+    async fn a_commit_from_another_process_reaches_the_held_copy_once_caught_up() {
+        use baton_shared::automerge::ReadDoc;
+        use baton_shared::automerge::transaction::Transactable;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+        let documents = Documents::new(store.clone(), ActorId::random());
+        let id = DocumentId::random();
+        let mut elsewhere = baton_shared::workspace::create("x", 1).unwrap();
+        let first = commit_elsewhere(&store, id, &mut elsewhere, &[]).await;
+        assert!(documents.lock(id).await.unwrap().is_some());
+        assert!(
+            !documents.caught_up(id, first).await.unwrap(),
+            "a commit the held copy has needs no announcing"
+        );
+
+        let before = elsewhere.get_heads();
+        elsewhere
+            .put(baton_shared::automerge::ROOT, "note", "from the CLI")
+            .unwrap();
+        let second = commit_elsewhere(&store, id, &mut elsewhere, &before).await;
+        // Answering sync uses the held copy as it is...
+        let mut held = documents.lock_held(id).await.unwrap().unwrap();
+        assert_eq!(held.doc.get_heads(), before);
+        drop(held);
+        // ...until the watcher sees the commit and brings it in.
+        assert!(documents.caught_up(id, second).await.unwrap());
+        let mut held = documents.lock_held(id).await.unwrap().unwrap();
+        assert_eq!(held.doc.get_heads(), elsewhere.get_heads());
+        assert!(
+            held.doc
+                .get(baton_shared::automerge::ROOT, "note")
+                .unwrap()
+                .is_some()
+        );
+        drop(held);
+        assert!(!documents.caught_up(id, second).await.unwrap());
+        // A document not held here is announced; whoever syncs it loads it.
+        assert!(documents.caught_up(DocumentId::random(), 1).await.unwrap());
+    }
 }

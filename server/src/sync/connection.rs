@@ -11,7 +11,7 @@ use baton_shared::automerge::sync;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::protocol::{self, ChangedDocument, Message};
 use baton_shared::validate::Principal;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 
 use super::limits::Bucket;
 use crate::AppState;
@@ -30,6 +30,11 @@ const POLICY: u16 = 1008;
 const TOO_BIG: u16 = 1009;
 /// "Service restart": the client should reconnect.
 const RESTART: u16 = 1012;
+
+/// Most frames handled as one batch.
+const MAX_BATCH: usize = 64;
+
+type Incoming = Option<Result<Frame, axum::Error>>;
 
 enum Flow {
     Continue,
@@ -83,25 +88,21 @@ pub async fn serve(socket: WebSocket, state: AppState, agent: AgentId, principal
             }
             frame = stream.next() => {
                 heard = Instant::now();
-                match frame {
-                    None | Some(Ok(Frame::Close(_))) => break None,
-                    Some(Err(err)) => {
-                        let text = err.to_string();
-                        if text.contains("too long") || text.contains("too big") {
-                            Flow::Close(TOO_BIG, "frame over the size limit")
-                        } else {
-                            break None;
-                        }
+                // Frames that have already arrived are handled as one batch:
+                // sync messages for different documents then run side by
+                // side and share one commit (one fsync) instead of one each.
+                let mut frames = vec![frame];
+                while frames.len() < MAX_BATCH
+                    && matches!(frames.last(), Some(Some(Ok(Frame::Binary(_)))))
+                {
+                    match stream.next().now_or_never() {
+                        Some(next) => frames.push(next),
+                        None => break,
                     }
-                    Some(Ok(Frame::Binary(bytes))) => {
-                        if bucket.take() {
-                            peer.handle(&bytes).await
-                        } else {
-                            Flow::Close(POLICY, "too many messages; slow down")
-                        }
-                    }
-                    Some(Ok(Frame::Text(_))) => Flow::Close(UNSUPPORTED, "frames must be binary CBOR"),
-                    Some(Ok(_)) => Flow::Continue,
+                }
+                match peer.frames(frames, &mut bucket).await {
+                    Some(flow) => flow,
+                    None => break None,
                 }
             }
         };
@@ -145,14 +146,73 @@ impl Peer {
         }
     }
 
-    async fn handle(&mut self, bytes: &[u8]) -> Flow {
-        let message = match Message::decode(bytes) {
-            Ok(message) => message,
-            Err(err) => {
-                tracing::debug!(error = %err, "malformed frame");
-                return Flow::Close(INVALID, "malformed message");
+    /// Handles frames in their order, except that consecutive sync messages
+    /// run together ([`Peer::sync_many`]). `None` ends the connection
+    /// without a close frame (the peer left or the socket broke).
+    async fn frames(&mut self, frames: Vec<Incoming>, bucket: &mut Bucket) -> Option<Flow> {
+        let mut syncs = Vec::new();
+        for frame in frames {
+            let message = match frame {
+                Some(Ok(Frame::Binary(bytes))) => {
+                    if !bucket.take() {
+                        Err(Flow::Close(POLICY, "too many messages; slow down"))
+                    } else {
+                        match Message::decode(&bytes) {
+                            Ok(message) => Ok(message),
+                            Err(err) => {
+                                tracing::debug!(error = %err, "malformed frame");
+                                Err(Flow::Close(INVALID, "malformed message"))
+                            }
+                        }
+                    }
+                }
+                None | Some(Ok(Frame::Close(_))) => {
+                    self.sync_many(std::mem::take(&mut syncs)).await;
+                    return None;
+                }
+                Some(Err(err)) => {
+                    let text = err.to_string();
+                    if text.contains("too long") || text.contains("too big") {
+                        Err(Flow::Close(TOO_BIG, "frame over the size limit"))
+                    } else {
+                        self.sync_many(std::mem::take(&mut syncs)).await;
+                        return None;
+                    }
+                }
+                Some(Ok(Frame::Text(_))) => {
+                    Err(Flow::Close(UNSUPPORTED, "frames must be binary CBOR"))
+                }
+                Some(Ok(_)) => continue,
+            };
+            let flow = match message {
+                Ok(
+                    Message::Request {
+                        document_id, data, ..
+                    }
+                    | Message::Sync {
+                        document_id, data, ..
+                    },
+                ) if self.joined => {
+                    syncs.push((document_id, data));
+                    continue;
+                }
+                Ok(message) => {
+                    let flow = self.sync_many(std::mem::take(&mut syncs)).await;
+                    if let Flow::Close(..) = flow {
+                        return Some(flow);
+                    }
+                    self.handle(message).await
+                }
+                Err(flow) => flow,
+            };
+            if let Flow::Close(..) = flow {
+                return Some(flow);
             }
-        };
+        }
+        Some(self.sync_many(syncs).await)
+    }
+
+    async fn handle(&mut self, message: Message) -> Flow {
         if !self.joined {
             return self.join(message);
         }
@@ -162,7 +222,7 @@ impl Peer {
             }
             | Message::Sync {
                 document_id, data, ..
-            } => self.sync(document_id, &data).await,
+            } => self.sync_many(vec![(document_id, data)]).await,
             Message::Ephemeral {
                 document_id, data, ..
             } => {
@@ -235,31 +295,92 @@ impl Peer {
         Flow::Continue
     }
 
-    async fn sync(&mut self, document: DocumentId, data: &[u8]) -> Flow {
-        let hub = self.state.hub.clone();
-        if !self.states.contains_key(&document) {
-            match hub.has_document(&document).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    self.send(Message::DocUnavailable {
-                        sender_id: SERVER_PEER.to_owned(),
-                        target_id: self.peer_id.clone(),
-                        document_id: document,
-                    });
-                    return Flow::Continue;
-                }
-                Err(err) => {
-                    tracing::error!(error = %err, "document lookup failed");
-                    return Flow::Close(1011, "server error");
-                }
-            }
-            self.connection
-                .documents
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(document);
+    /// Whether `document` exists (telling the peer when it does not); the
+    /// first time, the connection starts to hold it.
+    async fn admit(&mut self, document: DocumentId) -> Result<bool, Flow> {
+        if self.states.contains_key(&document) {
+            return Ok(true);
         }
-        let Ok(message) = sync::Message::decode(data) else {
+        match self.state.hub.has_document(&document).await {
+            Ok(true) => {}
+            Ok(false) => {
+                self.send(Message::DocUnavailable {
+                    sender_id: SERVER_PEER.to_owned(),
+                    target_id: self.peer_id.clone(),
+                    document_id: document,
+                });
+                return Ok(false);
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "document lookup failed");
+                return Err(Flow::Close(1011, "server error"));
+            }
+        }
+        self.connection
+            .documents
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(document);
+        self.states.insert(document, sync::State::default());
+        Ok(true)
+    }
+
+    /// Applies sync messages in order per document; different documents run
+    /// side by side, so their commits join one group in the store.
+    async fn sync_many(&mut self, batch: Vec<(DocumentId, Vec<u8>)>) -> Flow {
+        let mut groups: Vec<(DocumentId, Vec<Vec<u8>>)> = Vec::new();
+        for (document, data) in batch {
+            match groups.iter_mut().find(|(d, _)| *d == document) {
+                Some((_, messages)) => messages.push(data),
+                None => groups.push((document, vec![data])),
+            }
+        }
+        let mut runs = Vec::with_capacity(groups.len());
+        for (document, messages) in groups {
+            match self.admit(document).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(flow) => return flow,
+            }
+            let mut state = self.states.remove(&document).unwrap_or_default();
+            let hub = self.state.hub.clone();
+            let principal = self.principal.clone();
+            runs.push(async move {
+                let mut outcomes = Vec::with_capacity(messages.len());
+                for data in messages {
+                    let outcome = match sync::Message::decode(&data) {
+                        Ok(message) => Some(
+                            hub.receive_sync(document, &principal, &mut state, message)
+                                .await,
+                        ),
+                        Err(_) => None,
+                    };
+                    outcomes.push(outcome);
+                }
+                (document, state, outcomes)
+            });
+        }
+        let mut flow = Flow::Continue;
+        for (document, state, outcomes) in futures_util::future::join_all(runs).await {
+            self.states.insert(document, state);
+            for outcome in outcomes {
+                if let Flow::Close(..) = flow {
+                    break;
+                }
+                flow = self.synced(document, outcome);
+            }
+        }
+        flow
+    }
+
+    /// Answers one sync message: the refusal, the announcement to the
+    /// others, the reply. `None` is a message that did not decode.
+    fn synced(
+        &mut self,
+        document: DocumentId,
+        outcome: Option<Result<crate::hub::Received, crate::hub::HubError>>,
+    ) -> Flow {
+        let Some(outcome) = outcome else {
             self.error(
                 Some(document),
                 "malformed",
@@ -267,11 +388,7 @@ impl Peer {
             );
             return Flow::Continue;
         };
-        let state = self.states.entry(document).or_default();
-        let received = match hub
-            .receive_sync(document, &self.principal, state, message)
-            .await
-        {
+        let received = match outcome {
             Ok(received) => received,
             Err(crate::hub::HubError::Deactivated) => {
                 return Flow::Close(POLICY, "this account has been deactivated");
@@ -291,7 +408,9 @@ impl Peer {
             self.error(Some(document), violation.code(), violation.to_string());
         }
         if received.changed {
-            hub.announce(document, Some(self.connection.id), &received.notifications);
+            self.state
+                .hub
+                .announce(document, Some(self.connection.id), &received.notifications);
         }
         if let Some(reply) = received.reply {
             self.send(Message::Sync {
