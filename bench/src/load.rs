@@ -152,6 +152,17 @@ pub struct Outcome {
     pub worst_schedule_lag: Duration,
 }
 
+impl Outcome {
+    /// Says so when the load generator, not the server, was the limit.
+    pub fn saturation(&self) -> &'static str {
+        if self.client_cpu >= 0.9 {
+            "; the load generator was saturated (90% or more of its core), so this run measures it, not the server"
+        } else {
+            ""
+        }
+    }
+}
+
 enum Command {
     Change {
         document: DocumentId,

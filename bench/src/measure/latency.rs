@@ -87,14 +87,15 @@ pub async fn latency(options: &Options) -> anyhow::Result<Fragment> {
                     100.0 * outcome.delivered as f64 / outcome.expected.max(1) as f64,
                 );
                 fragment.notes.push(format!(
-                    "latency {} at {agents} agents, run {run}: {} changes, {}/{} deliveries, load generator CPU {:.0}% of a core, server CPU {:.0}%, worst schedule lag {:.1} ms",
+                    "latency {} at {agents} agents, run {run}: {} changes, {}/{} deliveries, load generator CPU {:.0}% of a core, server CPU {:.0}%, worst schedule lag {:.1} ms{}",
                     system.name(),
                     outcome.changes,
                     outcome.delivered,
                     outcome.expected,
                     outcome.client_cpu * 100.0,
                     outcome.server_cpu * 100.0,
-                    outcome.worst_schedule_lag.as_secs_f64() * 1000.0
+                    outcome.worst_schedule_lag.as_secs_f64() * 1000.0,
+                    outcome.saturation()
                 ));
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }

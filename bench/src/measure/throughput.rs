@@ -53,14 +53,15 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
                     if kept { "" } else { " (over the limit)" }
                 ));
                 fragment.notes.push(format!(
-                    "throughput {} run {run}: {:.0} deliveries/s offered: p99 {:.1} ms, {}/{} delivered, load generator CPU {:.0}%, server CPU {:.0}%",
+                    "throughput {} run {run}: {:.0} deliveries/s offered: p99 {:.1} ms, {}/{} delivered, load generator CPU {:.0}%, server CPU {:.0}%{}",
                     system.name(),
                     outcome.offered_per_s,
                     outcome.latency.p99_ms,
                     outcome.delivered,
                     outcome.expected,
                     outcome.client_cpu * 100.0,
-                    outcome.server_cpu * 100.0
+                    outcome.server_cpu * 100.0,
+                    outcome.saturation()
                 ));
                 if !kept {
                     break;
