@@ -12,6 +12,7 @@ use baton_shared::automerge::ChangeHash;
 use baton_shared::docset::{DocSet, Event};
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::protocol::Message;
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use tokio::net::TcpStream;
@@ -19,6 +20,7 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Incoming = Option<Result<Frame, tokio_tungstenite::tungstenite::Error>>;
 
 /// Changes in flight, and the latency of every delivery seen so far.
 pub struct Book {
@@ -101,7 +103,12 @@ pub fn lock(book: &SharedBook) -> MutexGuard<'_, Book> {
 pub struct Client {
     pub agent: AgentId,
     pub docs: DocSet,
-    socket: Socket,
+    sink: SplitSink<Socket, Frame>,
+    /// Frames as the reader task received them. The socket is read all the
+    /// time, also while the client sits idle between loads, so pings are
+    /// answered: the stock peer drops a socket that misses one pong (5 s).
+    frames: tokio::sync::mpsc::UnboundedReceiver<Incoming>,
+    _reader: Reader,
     pub bytes_in: u64,
     pub bytes_out: u64,
     /// Documents the server said it does not have.
@@ -117,10 +124,25 @@ impl Client {
             .await
             .with_context(|| format!("cannot open {}", url.split('?').next().unwrap_or(url)))?;
         let join = docs.join();
+        let (sink, mut stream) = socket.split();
+        let (tx, frames) = tokio::sync::mpsc::unbounded_channel();
+        let reader = tokio::spawn(async move {
+            loop {
+                let frame = stream.next().await;
+                let end = frame.is_none();
+                if tx.send(frame).is_err() || end {
+                    return;
+                }
+            }
+        })
+        .abort_handle();
+        let reader = Reader(reader);
         let mut client = Client {
             agent,
             docs,
-            socket,
+            sink,
+            frames,
+            _reader: reader,
             bytes_in: 0,
             bytes_out: 0,
             unavailable: 0,
@@ -139,9 +161,9 @@ impl Client {
         for message in messages {
             let bytes = message.encode();
             self.bytes_out += bytes.len() as u64;
-            self.socket.feed(Frame::Binary(bytes.into())).await?;
+            self.sink.feed(Frame::Binary(bytes.into())).await?;
         }
-        self.socket.flush().await?;
+        self.sink.flush().await?;
         Ok(())
     }
 
@@ -161,10 +183,8 @@ impl Client {
     }
 
     /// The next frame (cancel-safe, for `select!`).
-    pub async fn next_frame(
-        &mut self,
-    ) -> Option<Result<Frame, tokio_tungstenite::tungstenite::Error>> {
-        self.socket.next().await
+    pub async fn next_frame(&mut self) -> Incoming {
+        self.frames.recv().await.flatten()
     }
 
     /// Handles a frame from [`Client::next_frame`] and sends the answers;
@@ -276,7 +296,16 @@ impl Client {
 
     /// Closes the socket and hands back the documents.
     pub async fn disconnect(mut self) -> DocSet {
-        let _ = self.socket.close(None).await;
+        let _ = self.sink.close().await;
         self.docs
+    }
+}
+
+/// Stops the reader task with its client.
+struct Reader(tokio::task::AbortHandle);
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
