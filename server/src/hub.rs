@@ -371,14 +371,24 @@ impl Hub {
                 let Ok(latest) = hub.store.latest_seq().await else {
                     continue;
                 };
-                if latest <= seen || hub.live.count() == 0 {
-                    seen = latest;
+                if latest <= seen {
                     continue;
                 }
+                // Held copies catch up even with nobody connected: sync
+                // answers from them without asking the store.
                 if let Ok(changed) = hub.store.documents_since(seen).await {
                     for (id, seq, _) in changed {
                         // This process's own commits were announced as made.
-                        if hub.documents.caught_up(id, seq).await.unwrap_or(true) {
+                        let tell = match hub.documents.caught_up(id, seq).await {
+                            Ok(tell) => tell,
+                            Err(err) => {
+                                // Dropped, the copy reloads whole when next used.
+                                tracing::warn!(document = %id, error = %err, "catching up failed");
+                                hub.documents.forget(&id);
+                                true
+                            }
+                        };
+                        if tell && hub.live.count() > 0 {
                             hub.live.changed(id, None);
                         }
                     }

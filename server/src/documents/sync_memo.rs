@@ -13,7 +13,18 @@ use baton_shared::automerge::{AutoCommit, AutomergeError, ChangeHash};
 
 /// Answers remembered per kind while the heads stay put; peers in more
 /// distinct states than this are computed as before.
-const MAX_ANSWERS: usize = 32;
+const MAX_ANSWERS: usize = 8;
+/// Largest message remembered (its changes, bloom filters and needs): the
+/// memo is for the small, identical messages of a fan-out, and must not let
+/// a peer park large messages in memory for every held document.
+const MAX_REMEMBERED_BYTES: usize = 16 * 1024;
+
+/// Roughly what `message` holds in memory.
+fn weight(message: &sync::Message) -> usize {
+    let changes: usize = message.changes.iter().map(<[u8]>::len).sum();
+    let blooms: usize = message.have.iter().map(|h| h.bloom.to_bytes().len()).sum();
+    changes + blooms + 32 * (message.heads.len() + message.need.len())
+}
 
 /// What the server said to a peer in state `before`.
 struct Generated {
@@ -49,7 +60,10 @@ impl SyncMemo {
         }
         let before = state.clone();
         let message = doc.sync().generate_sync_message(state);
-        if self.generated.len() < MAX_ANSWERS {
+        let small = message
+            .as_ref()
+            .is_none_or(|m| weight(m) <= MAX_REMEMBERED_BYTES);
+        if small && self.generated.len() < MAX_ANSWERS {
             self.generated.push(Generated {
                 before,
                 after: state.clone(),
@@ -78,10 +92,15 @@ impl SyncMemo {
             return Ok(known.reply.clone());
         }
         let before = state.clone();
-        let kept = (self.acknowledged.len() < MAX_ANSWERS).then(|| message.clone());
+        let kept = (self.acknowledged.len() < MAX_ANSWERS
+            && weight(&message) <= MAX_REMEMBERED_BYTES)
+            .then(|| message.clone());
         doc.sync().receive_sync_message(state, message)?;
         let reply = doc.sync().generate_sync_message(state);
-        if let Some(message) = kept {
+        let small = reply
+            .as_ref()
+            .is_none_or(|m| weight(m) <= MAX_REMEMBERED_BYTES);
+        if let Some(message) = kept.filter(|_| small) {
             self.acknowledged.push(Acknowledged {
                 before,
                 message,

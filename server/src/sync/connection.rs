@@ -203,7 +203,11 @@ impl Peer {
                     }
                     self.handle(message).await
                 }
-                Err(flow) => flow,
+                Err(flow) => {
+                    // What came before the offending frame still counts.
+                    self.sync_many(std::mem::take(&mut syncs)).await;
+                    flow
+                }
             };
             if let Flow::Close(..) = flow {
                 return Some(flow);
@@ -363,11 +367,13 @@ impl Peer {
         let mut flow = Flow::Continue;
         for (document, state, outcomes) in futures_util::future::join_all(runs).await {
             self.states.insert(document, state);
+            // Every outcome is answered and announced (its change is
+            // committed); the first close wins.
             for outcome in outcomes {
-                if let Flow::Close(..) = flow {
-                    break;
+                let next = self.synced(document, outcome);
+                if let Flow::Continue = flow {
+                    flow = next;
                 }
-                flow = self.synced(document, outcome);
             }
         }
         flow
