@@ -14,7 +14,7 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use crate::store::{DocumentKind, Store, StoreError, Write};
 
 mod sync_memo;
-pub use sync_memo::SyncMemo;
+use sync_memo::SyncMemo;
 
 /// Chunks after which a document is compacted into a new snapshot.
 const COMPACT_AFTER: usize = 64;
@@ -350,16 +350,7 @@ mod tests {
         for _ in 0..30 {
             let id = DocumentId::random();
             let mut doc = baton_shared::workspace::create("x", 1).unwrap();
-            store
-                .commit(vec![Write::Document {
-                    id,
-                    kind: DocumentKind::Workspace,
-                    chunk: doc.save(),
-                    snapshot: None,
-                    heads: heads_hex(&doc.get_heads()),
-                }])
-                .await
-                .unwrap();
+            commit_elsewhere(&store, id, &mut doc, &[]).await;
             ids.push(id);
         }
         for id in &ids {
@@ -375,7 +366,7 @@ mod tests {
         assert!(baton_shared::workspace::read(&first.doc).is_ok());
     }
 
-    /// Commits `doc`'s changes since `since` as another process would.
+    /// Commits `doc`'s changes since `since`, as another process would.
     async fn commit_elsewhere(
         store: &Arc<dyn Store>,
         id: DocumentId,

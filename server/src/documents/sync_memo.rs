@@ -19,6 +19,11 @@ const MAX_ANSWERS: usize = 8;
 /// a peer park large messages in memory for every held document.
 const MAX_REMEMBERED_BYTES: usize = 16 * 1024;
 
+/// Whether `message` (or its absence) is small enough to remember.
+fn rememberable(message: Option<&sync::Message>) -> bool {
+    message.is_none_or(|m| weight(m) <= MAX_REMEMBERED_BYTES)
+}
+
 /// Roughly what `message` holds in memory.
 fn weight(message: &sync::Message) -> usize {
     let changes: usize = message.changes.iter().map(<[u8]>::len).sum();
@@ -60,10 +65,7 @@ impl SyncMemo {
         }
         let before = state.clone();
         let message = doc.sync().generate_sync_message(state);
-        let small = message
-            .as_ref()
-            .is_none_or(|m| weight(m) <= MAX_REMEMBERED_BYTES);
-        if small && self.generated.len() < MAX_ANSWERS {
+        if rememberable(message.as_ref()) && self.generated.len() < MAX_ANSWERS {
             self.generated.push(Generated {
                 before,
                 after: state.clone(),
@@ -92,15 +94,11 @@ impl SyncMemo {
             return Ok(known.reply.clone());
         }
         let before = state.clone();
-        let kept = (self.acknowledged.len() < MAX_ANSWERS
-            && weight(&message) <= MAX_REMEMBERED_BYTES)
+        let kept = (self.acknowledged.len() < MAX_ANSWERS && rememberable(Some(&message)))
             .then(|| message.clone());
         doc.sync().receive_sync_message(state, message)?;
         let reply = doc.sync().generate_sync_message(state);
-        let small = reply
-            .as_ref()
-            .is_none_or(|m| weight(m) <= MAX_REMEMBERED_BYTES);
-        if let Some(message) = kept.filter(|_| small) {
+        if let Some(message) = kept.filter(|_| rememberable(reply.as_ref())) {
             self.acknowledged.push(Acknowledged {
                 before,
                 message,

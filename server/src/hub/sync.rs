@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use baton_shared::automerge::sync::{self, ChunkList, SyncDoc};
 use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
-use baton_shared::operations::{Correction, correct};
+use baton_shared::operations::{Correction, OpError, correct};
 use baton_shared::validate::{self, Context, Principal, Violation, validate_change};
 use baton_shared::workflow::{EventKind, TriggerEvent, events_between};
+use baton_shared::workspace::Workspace;
 
 use super::{Hub, HubError, SERVER_PRINCIPAL, first_seq};
 use crate::projection;
@@ -25,6 +26,14 @@ pub struct Received {
     /// Whether the document changed (others must hear of it).
     pub changed: bool,
     pub notifications: Vec<NotificationRow>,
+}
+
+/// Deactivation may come from another process while the socket is open.
+fn ensure_active(principal: &Principal, workspace: &Workspace) -> Result<(), HubError> {
+    match principal.agent() {
+        Some(agent) if !workspace.is_active(agent) => Err(HubError::Deactivated),
+        _ => Ok(()),
+    }
 }
 
 /// How the actors table names a principal.
@@ -55,27 +64,17 @@ impl Hub {
             // An acknowledgement: every holder sends one after each change.
             // The copies held answer it (no store round trip), and the memo
             // answers all holders in the same state but the first.
-            let workspace_now = self.workspace_held().await?;
-            if let Some(agent) = principal.agent()
-                && !workspace_now.is_active(agent)
-            {
-                return Err(HubError::Deactivated);
-            }
+            ensure_active(principal, &*self.workspace_held().await?)?;
             let mut held = self.lock_held(id).await?;
             if !held.has_unsaved() {
-                received.reply = held.acknowledge_sync(state, message).map_err(|e| {
-                    HubError::Op(baton_shared::operations::OpError::Automerge(e.to_string()))
-                })?;
+                received.reply = held
+                    .acknowledge_sync(state, message)
+                    .map_err(OpError::from)?;
                 return Ok(received);
             }
         }
         let workspace_now = self.workspace().await?;
-        // Deactivation may come from another process while the socket is open.
-        if let Some(agent) = principal.agent()
-            && !workspace_now.is_active(agent)
-        {
-            return Err(HubError::Deactivated);
-        }
+        ensure_active(principal, &workspace_now)?;
         let mut held = self.lock(id).await?;
         let kind = held.kind;
         let mut bindings = Vec::new();
@@ -94,9 +93,7 @@ impl Hub {
         held.doc
             .sync()
             .receive_sync_message(state, message)
-            .map_err(|e| {
-                HubError::Op(baton_shared::operations::OpError::Automerge(e.to_string()))
-            })?;
+            .map_err(OpError::from)?;
         if !chunks.is_empty() {
             let mut scratch = held.doc.fork();
             let loaded = chunks
