@@ -155,11 +155,16 @@ pub struct Outcome {
 impl Outcome {
     /// Says so when the load generator, not the server, was the limit.
     pub fn saturation(&self) -> &'static str {
-        if self.client_cpu >= 0.9 {
-            "; the load generator was saturated (90% or more of its core), so this run measures it, not the server"
-        } else {
-            ""
-        }
+        saturation(self.client_cpu)
+    }
+}
+
+/// Says so when a load generator using `client_cpu` of its core was the limit.
+pub fn saturation(client_cpu: f64) -> &'static str {
+    if client_cpu >= 0.9 {
+        "; the load generator was saturated (90% or more of its core), so this run measures it, not the server"
+    } else {
+        ""
     }
 }
 
@@ -242,11 +247,14 @@ pub async fn run(
 pub async fn bulk(
     fleet: Fleet,
     fixture: &Fixture,
+    target: &Target,
     within: Duration,
-) -> anyhow::Result<(Fleet, BulkApplied, Option<Duration>)> {
+) -> anyhow::Result<(Fleet, BulkOutcome)> {
     let book = Book::shared();
     let holders = u32::try_from(fleet.clients.len().saturating_sub(1))?;
     let (senders, tasks, conversations) = start(fleet, fixture, &book);
+    let cpu_before = crate::cpu::process_cpu();
+    let server_before = target.cpu().unwrap_or_default();
     let begun = Instant::now();
     let to = fixture.agent(1);
     senders[0]
@@ -272,9 +280,30 @@ pub async fn bulk(
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    let applied = lock(&book).bulk;
+    let wall = begun.elapsed();
+    let outcome = BulkOutcome {
+        applied: lock(&book).bulk,
+        converged,
+        client_cpu: crate::cpu::share_of_core(cpu_before, crate::cpu::process_cpu(), wall),
+        server_cpu: crate::cpu::share_of_core(
+            server_before,
+            target.cpu().unwrap_or_default(),
+            wall,
+        ),
+    };
     let fleet = stop(senders, tasks, conversations).await?;
-    Ok((fleet, applied, converged))
+    Ok((fleet, outcome))
+}
+
+/// What a bulk reassign measured.
+pub struct BulkOutcome {
+    pub applied: BulkApplied,
+    /// Until every other agent applied every change; `None` if not in time.
+    pub converged: Option<Duration>,
+    /// Load generator CPU until converged, as a share of one core.
+    pub client_cpu: f64,
+    /// Server CPU until converged, as a share of one core.
+    pub server_cpu: f64,
 }
 
 type Tasks = Vec<tokio::task::JoinHandle<anyhow::Result<Client>>>;

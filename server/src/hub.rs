@@ -7,7 +7,7 @@ mod sync;
 
 pub use sync::Received;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use baton_shared::ReadError;
@@ -64,7 +64,14 @@ pub struct Hub {
     /// incoming change is judged against it, and reading a workspace of
     /// hundreds of agents from its document costs milliseconds.
     workspace_read: std::sync::Mutex<Option<(Vec<ChangeHash>, Arc<Workspace>)>>,
+    /// Actor → principal bindings already read from the store. A binding
+    /// never changes once stored, so a known one is never asked again; an
+    /// unknown actor always is (it may have been bound since).
+    actor_owners: std::sync::Mutex<HashMap<String, String>>,
 }
+
+/// How many actor bindings [`Hub::actor_owner`] remembers before starting over.
+const REMEMBERED_ACTORS: usize = 10_000;
 
 impl Hub {
     /// Opens the hub, creating the workspace document on first start.
@@ -111,6 +118,7 @@ impl Hub {
             actor,
             workflow_runs: tokio::sync::Mutex::new(()),
             workspace_read: std::sync::Mutex::new(None),
+            actor_owners: std::sync::Mutex::new(HashMap::new()),
         });
         // Workspaces made before workflows existed get their (empty) map now.
         hub.change_workspace(Vec::new(), |doc, _| {
@@ -126,6 +134,26 @@ impl Hub {
     }
 
     /// The workspace as stored now.
+    /// The principal an Automerge actor is bound to, if it is bound.
+    pub(crate) async fn actor_owner(&self, actor: &str) -> Result<Option<String>, StoreError> {
+        if let Some(owner) = self.owners().get(actor) {
+            return Ok(Some(owner.clone()));
+        }
+        let owner = self.store.actor_principal(actor).await?;
+        if let Some(owner) = &owner {
+            let mut owners = self.owners();
+            if owners.len() >= REMEMBERED_ACTORS {
+                owners.clear();
+            }
+            owners.insert(actor.to_owned(), owner.clone());
+        }
+        Ok(owner)
+    }
+
+    fn owners(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.actor_owners.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub async fn workspace(&self) -> Result<Arc<Workspace>, HubError> {
         let held = self.lock(self.workspace).await?;
         self.read_workspace(held)

@@ -6,10 +6,16 @@
 //! `activity` (list). `assignee` is only ever replaced whole and read with
 //! `get_all`, so concurrent writes stay visible as competing values.
 
-use automerge::transaction::Transactable;
-use automerge::{AutoCommit, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use std::collections::HashMap;
 
-use crate::doc_io::{self as io, ReadError};
+use automerge::hydrate;
+use automerge::transaction::Transactable;
+use automerge::{
+    AutoCommit, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, ScalarValueRef, Value,
+    ValueRef,
+};
+
+use crate::doc_io::{self as io, Entries, ReadError};
 use crate::ids::{AgentId, ChannelId, ConversationId, MessageId};
 use crate::model::{
     Activity, ActivityEvent, Assignment, AssignmentKind, Author, By, Conversation, Customer,
@@ -84,31 +90,32 @@ pub fn create(new: &NewConversation) -> Result<AutoCommit, AutomergeError> {
 
 /// Reads the whole conversation, every competing assignment included.
 pub fn read<D: ReadDoc>(doc: &D) -> Result<Conversation, ReadError> {
-    io::only_keys(doc, &ROOT, key::ROOT_KEYS)?;
-    let customer_obj = io::object(doc, &ROOT, key::CUSTOMER, ObjType::Map)?;
-    io::only_keys(doc, &customer_obj, key::CUSTOMER_KEYS)?;
+    let root = Entries::of(doc, &ROOT);
+    root.only_keys(key::ROOT_KEYS)?;
+    let customer = Entries::of(doc, &root.object(key::CUSTOMER, ObjType::Map)?);
+    customer.only_keys(key::CUSTOMER_KEYS)?;
     let customer = Customer {
-        id: io::string(doc, &customer_obj, "id")?,
-        name: io::string(doc, &customer_obj, "name")?,
-        email: io::string(doc, &customer_obj, "email")?,
+        id: customer.string("id")?,
+        name: customer.string("name")?,
+        email: customer.string("email")?,
     };
-    let messages_obj = io::object(doc, &ROOT, key::MESSAGES, ObjType::List)?;
+    let messages_obj = root.object(key::MESSAGES, ObjType::List)?;
     let messages = io::list_of_maps(doc, &messages_obj, key::MESSAGES)?
         .iter()
         .map(|obj| read_message(doc, obj))
         .collect::<Result<Vec<_>, _>>()?;
-    let activity_obj = io::object(doc, &ROOT, key::ACTIVITY, ObjType::List)?;
+    let activity_obj = root.object(key::ACTIVITY, ObjType::List)?;
     let activity = io::list_of_maps(doc, &activity_obj, key::ACTIVITY)?
         .iter()
         .map(|obj| read_activity(doc, obj))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Conversation {
-        id: io::parsed(doc, &ROOT, key::ID)?,
-        channel: io::parsed(doc, &ROOT, key::CHANNEL)?,
-        subject: io::string(doc, &ROOT, key::SUBJECT)?,
+        id: root.parsed(key::ID)?,
+        channel: root.parsed(key::CHANNEL)?,
+        subject: root.string(key::SUBJECT)?,
         customer,
-        created_at: io::int(doc, &ROOT, key::CREATED_AT)?,
-        status: io::parsed(doc, &ROOT, key::STATUS)?,
+        created_at: root.int(key::CREATED_AT)?,
+        status: root.parsed(key::STATUS)?,
         assignments: read_assignments(doc)?.into_iter().map(|(a, _)| a).collect(),
         messages,
         activity,
@@ -134,23 +141,25 @@ pub fn read_assignments<D: ReadDoc>(doc: &D) -> Result<Vec<(Assignment, ObjId)>,
 }
 
 fn read_assignment<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Assignment, ReadError> {
-    io::only_keys(doc, obj, key::ASSIGNMENT_KEYS)?;
+    let fields = Entries::of(doc, obj);
+    fields.only_keys(key::ASSIGNMENT_KEYS)?;
     Ok(Assignment {
-        agent: io::opt_parsed(doc, obj, "agent")?,
-        kind: io::parsed(doc, obj, "kind")?,
-        by: io::parsed(doc, obj, "by")?,
-        at: io::int(doc, obj, "at")?,
+        agent: fields.opt_parsed("agent")?,
+        kind: fields.parsed("kind")?,
+        by: fields.parsed("by")?,
+        at: fields.int("at")?,
     })
 }
 
 fn read_message<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Message, ReadError> {
-    io::only_keys(doc, obj, key::MESSAGE_KEYS)?;
-    let author_obj = io::object(doc, obj, "author", ObjType::Map)?;
-    io::only_keys(doc, &author_obj, key::AUTHOR_KEYS)?;
-    let author = match io::string(doc, &author_obj, "kind")?.as_str() {
+    let fields = Entries::of(doc, obj);
+    fields.only_keys(key::MESSAGE_KEYS)?;
+    let author_fields = Entries::of(doc, &fields.object("author", ObjType::Map)?);
+    author_fields.only_keys(key::AUTHOR_KEYS)?;
+    let author = match author_fields.string("kind")?.as_str() {
         "customer" => Author::Customer,
         "system" => Author::System,
-        "agent" => Author::Agent(io::parsed(doc, &author_obj, "id")?),
+        "agent" => Author::Agent(author_fields.parsed("id")?),
         other => {
             return Err(ReadError::Invalid {
                 field: "author.kind".to_owned(),
@@ -158,7 +167,7 @@ fn read_message<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Message, ReadError> 
             });
         }
     };
-    let kind = match io::string(doc, obj, "kind")?.as_str() {
+    let kind = match fields.string("kind")?.as_str() {
         "message" => MessageKind::Message,
         "note" => MessageKind::Note,
         other => {
@@ -169,21 +178,22 @@ fn read_message<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Message, ReadError> 
         }
     };
     Ok(Message {
-        id: io::parsed::<MessageId, _>(doc, obj, "id")?,
+        id: fields.parsed::<MessageId>("id")?,
         kind,
         author,
-        body: io::string(doc, obj, "body")?,
-        at: io::int(doc, obj, "at")?,
-        leave_unassigned: io::boolean(doc, obj, "leave_unassigned")?,
+        body: fields.string("body")?,
+        at: fields.int("at")?,
+        leave_unassigned: fields.boolean("leave_unassigned")?,
     })
 }
 
 fn read_activity<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Activity, ReadError> {
-    io::only_keys(doc, obj, key::ACTIVITY_KEYS)?;
-    let agent = || io::parsed::<AgentId, _>(doc, obj, "agent");
-    let previous = || io::opt_parsed::<AgentId, _>(doc, obj, "previous");
-    let batch = || io::opt_str(doc, obj, "batch");
-    let event = match io::string(doc, obj, "event")?.as_str() {
+    let fields = Entries::of(doc, obj);
+    fields.only_keys(key::ACTIVITY_KEYS)?;
+    let agent = || fields.parsed::<AgentId>("agent");
+    let previous = || fields.opt_parsed::<AgentId>("previous");
+    let batch = || fields.opt_str("batch");
+    let event = match fields.string("event")?.as_str() {
         "created" => ActivityEvent::Created,
         "assigned" => ActivityEvent::Assigned {
             agent: agent()?,
@@ -196,19 +206,16 @@ fn read_activity<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Activity, ReadError
             batch: batch()?,
         },
         "settled" => {
-            let losers_obj = io::object(doc, obj, "losers", ObjType::List)?;
-            let mut losers = Vec::new();
-            for index in 0..doc.length(&losers_obj) {
-                match doc.get(&losers_obj, index)? {
-                    Some((Value::Scalar(s), _)) => match s.as_ref() {
-                        ScalarValue::Str(text) => losers.push(io::parse("losers", text)?),
-                        _ => return Err(bad_losers()),
-                    },
-                    _ => return Err(bad_losers()),
-                }
-            }
+            let losers_obj = fields.object("losers", ObjType::List)?;
+            let losers = doc
+                .list_range(&losers_obj, ..)
+                .map(|item| match item.value {
+                    ValueRef::Scalar(ScalarValueRef::Str(text)) => io::parse("losers", &text),
+                    _ => Err(bad_losers()),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             ActivityEvent::Settled {
-                winner: io::opt_parsed(doc, obj, "winner")?,
+                winner: fields.opt_parsed("winner")?,
                 losers,
             }
         }
@@ -222,8 +229,8 @@ fn read_activity<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Activity, ReadError
         }
     };
     Ok(Activity {
-        at: io::int(doc, obj, "at")?,
-        by: io::parsed(doc, obj, "by")?,
+        at: fields.int("at")?,
+        by: fields.parsed("by")?,
         event,
     })
 }
@@ -235,41 +242,49 @@ fn bad_losers() -> ReadError {
     }
 }
 
+// New maps are written whole with `batch_create_object`: two splices of the
+// document's operations instead of one per field, which is most of the cost
+// of an assignment or a reply.
+
 /// Replaces `assignee` with a new map holding all four fields of one write.
 pub(crate) fn write_assignment(
     doc: &mut AutoCommit,
     assignment: &Assignment,
 ) -> Result<(), AutomergeError> {
-    let obj = doc.put_object(ROOT, key::ASSIGNEE, ObjType::Map)?;
-    io::put_opt_str(
-        doc,
-        &obj,
-        "agent",
-        assignment.agent.as_ref().map(AgentId::as_str),
-    )?;
-    doc.put(&obj, "kind", assignment.kind.as_str())?;
-    doc.put(&obj, "by", assignment.by.to_string())?;
-    doc.put(&obj, "at", assignment.at)?;
+    let value = map([
+        (
+            "agent",
+            opt_str(assignment.agent.as_ref().map(AgentId::as_str)),
+        ),
+        ("kind", assignment.kind.as_str().into()),
+        ("by", assignment.by.to_string().as_str().into()),
+        ("at", assignment.at.into()),
+    ]);
+    doc.batch_create_object(ROOT, key::ASSIGNEE, &value, false)?;
     Ok(())
 }
 
 /// Appends a message to the thread.
 pub(crate) fn push_message(doc: &mut AutoCommit, message: &Message) -> Result<(), AutomergeError> {
     let list = list_obj(doc, key::MESSAGES)?;
-    let obj = doc.insert_object(&list, doc.length(&list), ObjType::Map)?;
-    doc.put(&obj, "id", message.id.as_str())?;
-    doc.put(&obj, "kind", message.kind.as_str())?;
-    let author = doc.put_object(&obj, "author", ObjType::Map)?;
     let (kind, id) = match &message.author {
         Author::Customer => ("customer", None),
         Author::System => ("system", None),
         Author::Agent(agent) => ("agent", Some(agent.as_str())),
     };
-    doc.put(&author, "kind", kind)?;
-    io::put_opt_str(doc, &author, "id", id)?;
-    doc.put(&obj, "body", message.body.as_str())?;
-    doc.put(&obj, "at", message.at)?;
-    doc.put(&obj, "leave_unassigned", message.leave_unassigned)?;
+    let value = map([
+        ("id", message.id.as_str().into()),
+        ("kind", message.kind.as_str().into()),
+        ("author", map([("kind", kind.into()), ("id", opt_str(id))])),
+        ("body", message.body.as_str().into()),
+        ("at", message.at.into()),
+        (
+            "leave_unassigned",
+            hydrate::Value::scalar(message.leave_unassigned),
+        ),
+    ]);
+    let end = doc.length(&list);
+    doc.batch_create_object(&list, end, &value, true)?;
     Ok(())
 }
 
@@ -279,45 +294,61 @@ pub(crate) fn push_activity(
     activity: &Activity,
 ) -> Result<(), AutomergeError> {
     let list = list_obj(doc, key::ACTIVITY)?;
-    let obj = doc.insert_object(&list, doc.length(&list), ObjType::Map)?;
-    doc.put(&obj, "at", activity.at)?;
-    doc.put(&obj, "by", activity.by.to_string())?;
-    doc.put(&obj, "event", activity.event.name())?;
+    let mut fields = vec![
+        ("at", activity.at.into()),
+        ("by", activity.by.to_string().as_str().into()),
+        ("event", activity.event.name().into()),
+    ];
+    let previous = |previous: &Option<AgentId>| opt_str(previous.as_ref().map(AgentId::as_str));
     match &activity.event {
         ActivityEvent::Created | ActivityEvent::Resolved | ActivityEvent::Reopened => {}
         ActivityEvent::Assigned {
             agent,
-            previous,
+            previous: before,
             batch,
-        } => {
-            doc.put(&obj, "agent", agent.as_str())?;
-            io::put_opt_str(
-                doc,
-                &obj,
-                "previous",
-                previous.as_ref().map(AgentId::as_str),
-            )?;
-            io::put_opt_str(doc, &obj, "batch", batch.as_deref())?;
-        }
-        ActivityEvent::Claimed { agent } => doc.put(&obj, "agent", agent.as_str())?,
-        ActivityEvent::Unassigned { previous, batch } => {
-            io::put_opt_str(
-                doc,
-                &obj,
-                "previous",
-                previous.as_ref().map(AgentId::as_str),
-            )?;
-            io::put_opt_str(doc, &obj, "batch", batch.as_deref())?;
-        }
-        ActivityEvent::Settled { winner, losers } => {
-            io::put_opt_str(doc, &obj, "winner", winner.as_ref().map(AgentId::as_str))?;
-            let list = doc.put_object(&obj, "losers", ObjType::List)?;
-            for (index, loser) in losers.iter().enumerate() {
-                doc.insert(&list, index, loser.as_str())?;
-            }
-        }
+        } => fields.extend([
+            ("agent", agent.as_str().into()),
+            ("previous", previous(before)),
+            ("batch", opt_str(batch.as_deref())),
+        ]),
+        ActivityEvent::Claimed { agent } => fields.push(("agent", agent.as_str().into())),
+        ActivityEvent::Unassigned {
+            previous: before,
+            batch,
+        } => fields.extend([
+            ("previous", previous(before)),
+            ("batch", opt_str(batch.as_deref())),
+        ]),
+        ActivityEvent::Settled { winner, losers } => fields.extend([
+            ("winner", previous(winner)),
+            (
+                "losers",
+                hydrate::List::from(
+                    losers
+                        .iter()
+                        .map(|loser| loser.as_str().into())
+                        .collect::<Vec<hydrate::Value>>(),
+                )
+                .into(),
+            ),
+        ]),
     }
+    let end = doc.length(&list);
+    doc.batch_create_object(&list, end, &map(fields), true)?;
     Ok(())
+}
+
+/// A map value to write whole.
+fn map<'a>(fields: impl IntoIterator<Item = (&'a str, hydrate::Value)>) -> hydrate::Value {
+    hydrate::Map::from(fields.into_iter().collect::<HashMap<_, _>>()).into()
+}
+
+/// Text, or null for `None`.
+fn opt_str(text: Option<&str>) -> hydrate::Value {
+    match text {
+        Some(text) => text.into(),
+        None => hydrate::Value::scalar(ScalarValue::Null),
+    }
 }
 
 /// Sets the status (open or resolved).

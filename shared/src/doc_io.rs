@@ -4,8 +4,10 @@
 
 use std::str::FromStr;
 
-use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef};
+
+mod entries;
+pub(crate) use entries::Entries;
 
 /// Why a document does not read as a Baton document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,7 +33,7 @@ impl From<automerge::AutomergeError> for ReadError {
     }
 }
 
-/// Read access to a document; implemented for `AutoCommit` and anything that reads.
+/// The value at `key` of the map `obj`, with the id of the write that made it.
 pub(crate) fn value<'a, D: ReadDoc>(
     doc: &'a D,
     obj: &ObjId,
@@ -45,14 +47,7 @@ pub(crate) fn scalar<D: ReadDoc>(
     obj: &ObjId,
     key: &str,
 ) -> Result<Option<ScalarValue>, ReadError> {
-    match value(doc, obj, key)? {
-        None => Ok(None),
-        Some((Value::Scalar(s), _)) => Ok(Some(s.into_owned())),
-        Some((Value::Object(_), _)) => Err(ReadError::WrongType {
-            field: key.to_owned(),
-            expected: "a plain value",
-        }),
-    }
+    as_scalar(key, value(doc, obj, key)?.as_ref().map(|(v, _)| v))
 }
 
 pub(crate) fn opt_str<D: ReadDoc>(
@@ -60,18 +55,11 @@ pub(crate) fn opt_str<D: ReadDoc>(
     obj: &ObjId,
     key: &str,
 ) -> Result<Option<String>, ReadError> {
-    match scalar(doc, obj, key)? {
-        None | Some(ScalarValue::Null) => Ok(None),
-        Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
-        Some(_) => Err(ReadError::WrongType {
-            field: key.to_owned(),
-            expected: "text",
-        }),
-    }
+    as_opt_str(key, scalar(doc, obj, key)?)
 }
 
 pub(crate) fn string<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Result<String, ReadError> {
-    opt_str(doc, obj, key)?.ok_or_else(|| ReadError::Missing(key.to_owned()))
+    required(key, opt_str(doc, obj, key)?)
 }
 
 pub(crate) fn parsed<T: FromStr, D: ReadDoc>(
@@ -82,21 +70,7 @@ pub(crate) fn parsed<T: FromStr, D: ReadDoc>(
 where
     T::Err: std::fmt::Display,
 {
-    let text = string(doc, obj, key)?;
-    parse(key, &text)
-}
-
-pub(crate) fn opt_parsed<T: FromStr, D: ReadDoc>(
-    doc: &D,
-    obj: &ObjId,
-    key: &str,
-) -> Result<Option<T>, ReadError>
-where
-    T::Err: std::fmt::Display,
-{
-    opt_str(doc, obj, key)?
-        .map(|text| parse(key, &text))
-        .transpose()
+    parse(key, &string(doc, obj, key)?)
 }
 
 pub(crate) fn parse<T: FromStr>(key: &str, text: &str) -> Result<T, ReadError>
@@ -110,18 +84,7 @@ where
 }
 
 pub(crate) fn int<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Result<i64, ReadError> {
-    match scalar(doc, obj, key)? {
-        Some(ScalarValue::Int(i)) | Some(ScalarValue::Timestamp(i)) => Ok(i),
-        Some(ScalarValue::Uint(u)) => i64::try_from(u).map_err(|_| ReadError::WrongType {
-            field: key.to_owned(),
-            expected: "a number",
-        }),
-        None => Err(ReadError::Missing(key.to_owned())),
-        Some(_) => Err(ReadError::WrongType {
-            field: key.to_owned(),
-            expected: "a number",
-        }),
-    }
+    as_int(key, scalar(doc, obj, key)?)
 }
 
 pub(crate) fn opt_int<D: ReadDoc>(
@@ -129,21 +92,11 @@ pub(crate) fn opt_int<D: ReadDoc>(
     obj: &ObjId,
     key: &str,
 ) -> Result<Option<i64>, ReadError> {
-    match scalar(doc, obj, key)? {
-        None | Some(ScalarValue::Null) => Ok(None),
-        Some(_) => int(doc, obj, key).map(Some),
-    }
+    as_opt_int(key, scalar(doc, obj, key)?)
 }
 
 pub(crate) fn boolean<D: ReadDoc>(doc: &D, obj: &ObjId, key: &str) -> Result<bool, ReadError> {
-    match scalar(doc, obj, key)? {
-        Some(ScalarValue::Boolean(b)) => Ok(b),
-        None => Err(ReadError::Missing(key.to_owned())),
-        Some(_) => Err(ReadError::WrongType {
-            field: key.to_owned(),
-            expected: "true or false",
-        }),
-    }
+    as_boolean(key, scalar(doc, obj, key)?)
 }
 
 /// The object at `key`, which must be of type `kind`.
@@ -153,7 +106,76 @@ pub(crate) fn object<D: ReadDoc>(
     key: &str,
     kind: ObjType,
 ) -> Result<ObjId, ReadError> {
-    match value(doc, obj, key)? {
+    as_object(key, value(doc, obj, key)?, kind)
+}
+
+// The checks behind the accessors, shared with [`Entries`].
+
+pub(super) fn as_scalar(
+    key: &str,
+    found: Option<&Value<'_>>,
+) -> Result<Option<ScalarValue>, ReadError> {
+    match found {
+        None => Ok(None),
+        Some(Value::Scalar(s)) => Ok(Some(s.clone().into_owned())),
+        Some(Value::Object(_)) => Err(ReadError::WrongType {
+            field: key.to_owned(),
+            expected: "a plain value",
+        }),
+    }
+}
+
+pub(super) fn as_opt_str(
+    key: &str,
+    found: Option<ScalarValue>,
+) -> Result<Option<String>, ReadError> {
+    match found {
+        None | Some(ScalarValue::Null) => Ok(None),
+        Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+        Some(_) => Err(ReadError::WrongType {
+            field: key.to_owned(),
+            expected: "text",
+        }),
+    }
+}
+
+pub(super) fn as_int(key: &str, found: Option<ScalarValue>) -> Result<i64, ReadError> {
+    let wrong = || ReadError::WrongType {
+        field: key.to_owned(),
+        expected: "a number",
+    };
+    match found {
+        Some(ScalarValue::Int(i)) | Some(ScalarValue::Timestamp(i)) => Ok(i),
+        Some(ScalarValue::Uint(u)) => i64::try_from(u).map_err(|_| wrong()),
+        None => Err(ReadError::Missing(key.to_owned())),
+        Some(_) => Err(wrong()),
+    }
+}
+
+pub(super) fn as_opt_int(key: &str, found: Option<ScalarValue>) -> Result<Option<i64>, ReadError> {
+    match found {
+        None | Some(ScalarValue::Null) => Ok(None),
+        found => as_int(key, found).map(Some),
+    }
+}
+
+pub(super) fn as_boolean(key: &str, found: Option<ScalarValue>) -> Result<bool, ReadError> {
+    match found {
+        Some(ScalarValue::Boolean(b)) => Ok(b),
+        None => Err(ReadError::Missing(key.to_owned())),
+        Some(_) => Err(ReadError::WrongType {
+            field: key.to_owned(),
+            expected: "true or false",
+        }),
+    }
+}
+
+pub(super) fn as_object(
+    key: &str,
+    found: Option<(Value<'_>, ObjId)>,
+    kind: ObjType,
+) -> Result<ObjId, ReadError> {
+    match found {
         Some((Value::Object(found), id)) if same_kind(found, kind) => Ok(id),
         Some(_) => Err(ReadError::WrongType {
             field: key.to_owned(),
@@ -163,25 +185,26 @@ pub(crate) fn object<D: ReadDoc>(
     }
 }
 
-/// The objects of a list, each of which must be a map.
+pub(super) fn required<T>(key: &str, found: Option<T>) -> Result<T, ReadError> {
+    found.ok_or_else(|| ReadError::Missing(key.to_owned()))
+}
+
+/// The objects of a list, each of which must be a map (read in one pass: a
+/// lookup per index would cost a seek through the list each time).
 pub(crate) fn list_of_maps<D: ReadDoc>(
     doc: &D,
     list: &ObjId,
     field: &str,
 ) -> Result<Vec<ObjId>, ReadError> {
-    let mut maps = Vec::with_capacity(doc.length(list));
-    for index in 0..doc.length(list) {
-        match doc.get(list, index)? {
-            Some((Value::Object(ObjType::Map), id)) => maps.push(id),
-            _ => {
-                return Err(ReadError::WrongType {
-                    field: format!("{field}[{index}]"),
-                    expected: "a map",
-                });
-            }
-        }
-    }
-    Ok(maps)
+    doc.list_range(list, ..)
+        .map(|item| match item.value {
+            ValueRef::Object(ObjType::Map) => Ok(item.id()),
+            _ => Err(ReadError::WrongType {
+                field: format!("{field}[{}]", item.index),
+                expected: "a map",
+            }),
+        })
+        .collect()
 }
 
 /// Refuses keys outside `allowed`: an honest client never writes them.
@@ -213,18 +236,5 @@ fn kind_name(kind: ObjType) -> &'static str {
         ObjType::Map | ObjType::Table => "a map",
         ObjType::List => "a list",
         ObjType::Text => "text",
-    }
-}
-
-/// Writes an optional string as text or null.
-pub(crate) fn put_opt_str(
-    doc: &mut AutoCommit,
-    obj: &ObjId,
-    key: &str,
-    text: Option<&str>,
-) -> Result<(), automerge::AutomergeError> {
-    match text {
-        Some(text) => doc.put(obj, key, text),
-        None => doc.put(obj, key, ScalarValue::Null),
     }
 }

@@ -523,6 +523,39 @@ fn unknown_fields_make_a_change_malformed() {
         d.put(ROOT, "priority", "urgent").unwrap();
     });
     assert!(matches!(err, Violation::Malformed { .. }), "{err}");
+    // Inside nested maps and lists too, whatever the field's position.
+    let writes: [(&str, Box<dyn FnOnce(&mut AutoCommit)>); 4] = [
+        (
+            "an unknown key in an activity entry",
+            Box::new(|d: &mut AutoCommit| {
+                let activity = list(d, "activity");
+                let entry = d.get(&activity, 0).unwrap().unwrap().1;
+                d.put(&entry, "zz_extra", 1).unwrap();
+            }),
+        ),
+        (
+            "an unknown key in the customer",
+            Box::new(|d: &mut AutoCommit| {
+                let customer = list(d, "customer");
+                d.put(&customer, "aa_extra", "x").unwrap();
+            }),
+        ),
+        (
+            "a number where the subject's text belongs",
+            Box::new(|d: &mut AutoCommit| d.put(ROOT, "subject", 7).unwrap()),
+        ),
+        (
+            "a plain value among the activity entries",
+            Box::new(|d: &mut AutoCommit| {
+                let activity = list(d, "activity");
+                d.insert(&activity, 0, "not a map").unwrap();
+            }),
+        ),
+    ];
+    for (what, write) in writes {
+        let err = refused(&t, &mut server, &agent(&t, &t.ana), write);
+        assert!(matches!(err, Violation::Malformed { .. }), "{what}: {err}");
+    }
 }
 
 #[test]

@@ -25,19 +25,30 @@ pub async fn bulk(options: &Options) -> anyhow::Result<Fragment> {
         )
         .await?;
         for run in 0..runs {
-            let (back, applied, converged) =
-                load::bulk(fleet, &setup.fixture, Duration::from_secs(60)).await?;
+            let (back, outcome) = load::bulk(
+                fleet,
+                &setup.fixture,
+                &setup.target,
+                Duration::from_secs(60),
+            )
+            .await?;
             fleet = back;
-            say(format!(
-                "bulk {} run {run}: {} changed, applied in {:.1} ms, converged in {}",
+            let (applied, converged) = (outcome.applied, outcome.converged);
+            let line = format!(
+                "bulk {} run {run}: {} changed, applied in {:.1} ms, converged in {}, load generator CPU {:.0}% of a core, server CPU {:.0}%{}",
                 system.name(),
                 applied.changed,
                 applied.apply.as_secs_f64() * 1000.0,
                 converged.map_or("never (60 s)".to_owned(), |c| format!(
                     "{:.0} ms",
                     c.as_secs_f64() * 1000.0
-                ))
-            ));
+                )),
+                outcome.client_cpu * 100.0,
+                outcome.server_cpu * 100.0,
+                load::saturation(outcome.client_cpu)
+            );
+            say(line.clone());
+            fragment.notes.push(line);
             let figure = fragment.figure("bulk.apply", || {
                 Figure::new(
                     GROUP,

@@ -126,7 +126,7 @@ impl Hub {
                 let owned_by_me = match seen.get(&actor) {
                     Some(mine) => *mine,
                     None => {
-                        let owner = self.store.actor_principal(&actor).await?;
+                        let owner = self.actor_owner(&actor).await?;
                         let mine = owner.as_deref().is_none_or(|owner| owner == me);
                         if owner.is_none()
                             && !bindings.iter().any(

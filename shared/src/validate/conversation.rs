@@ -12,7 +12,7 @@ use crate::model::{ActivityEvent, AssignmentKind, Author, By, Conversation, Mess
 pub(super) fn check(
     before_doc: &AutoCommit,
     after_doc: &AutoCommit,
-    at_deps_doc: &AutoCommit,
+    at_deps_doc: Option<&AutoCommit>,
     ctx: &Context<'_>,
 ) -> Result<(), Violation> {
     let after = read(after_doc).map_err(Violation::malformed)?;
@@ -21,7 +21,15 @@ pub(super) fn check(
         return Ok(());
     }
     let before = read(before_doc).map_err(Violation::malformed)?;
-    let at_deps = read(at_deps_doc).map_err(Violation::malformed)?;
+    // The document as the change saw it; `None` when that is `before`.
+    let forked;
+    let at_deps = match at_deps_doc {
+        Some(doc) => {
+            forked = read(doc).map_err(Violation::malformed)?;
+            &forked
+        }
+        None => &before,
+    };
     check_immutable(&before, &after)?;
     let latest_seen = at_deps.latest_at();
     let at = |at| check_at(at, latest_seen, ctx.now);
