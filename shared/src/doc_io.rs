@@ -111,10 +111,7 @@ pub(crate) fn object<D: ReadDoc>(
 
 // The checks behind the accessors, shared with [`Entries`].
 
-pub(super) fn as_scalar(
-    key: &str,
-    found: Option<&Value<'_>>,
-) -> Result<Option<ScalarValue>, ReadError> {
+fn as_scalar(key: &str, found: Option<&Value<'_>>) -> Result<Option<ScalarValue>, ReadError> {
     match found {
         None => Ok(None),
         Some(Value::Scalar(s)) => Ok(Some(s.clone().into_owned())),
@@ -125,10 +122,7 @@ pub(super) fn as_scalar(
     }
 }
 
-pub(super) fn as_opt_str(
-    key: &str,
-    found: Option<ScalarValue>,
-) -> Result<Option<String>, ReadError> {
+fn as_opt_str(key: &str, found: Option<ScalarValue>) -> Result<Option<String>, ReadError> {
     match found {
         None | Some(ScalarValue::Null) => Ok(None),
         Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
@@ -139,7 +133,7 @@ pub(super) fn as_opt_str(
     }
 }
 
-pub(super) fn as_int(key: &str, found: Option<ScalarValue>) -> Result<i64, ReadError> {
+fn as_int(key: &str, found: Option<ScalarValue>) -> Result<i64, ReadError> {
     let wrong = || ReadError::WrongType {
         field: key.to_owned(),
         expected: "a number",
@@ -152,14 +146,14 @@ pub(super) fn as_int(key: &str, found: Option<ScalarValue>) -> Result<i64, ReadE
     }
 }
 
-pub(super) fn as_opt_int(key: &str, found: Option<ScalarValue>) -> Result<Option<i64>, ReadError> {
+fn as_opt_int(key: &str, found: Option<ScalarValue>) -> Result<Option<i64>, ReadError> {
     match found {
         None | Some(ScalarValue::Null) => Ok(None),
         found => as_int(key, found).map(Some),
     }
 }
 
-pub(super) fn as_boolean(key: &str, found: Option<ScalarValue>) -> Result<bool, ReadError> {
+fn as_boolean(key: &str, found: Option<ScalarValue>) -> Result<bool, ReadError> {
     match found {
         Some(ScalarValue::Boolean(b)) => Ok(b),
         None => Err(ReadError::Missing(key.to_owned())),
@@ -170,7 +164,7 @@ pub(super) fn as_boolean(key: &str, found: Option<ScalarValue>) -> Result<bool, 
     }
 }
 
-pub(super) fn as_object(
+fn as_object(
     key: &str,
     found: Option<(Value<'_>, ObjId)>,
     kind: ObjType,
@@ -185,7 +179,7 @@ pub(super) fn as_object(
     }
 }
 
-pub(super) fn required<T>(key: &str, found: Option<T>) -> Result<T, ReadError> {
+fn required<T>(key: &str, found: Option<T>) -> Result<T, ReadError> {
     found.ok_or_else(|| ReadError::Missing(key.to_owned()))
 }
 

@@ -524,7 +524,8 @@ fn unknown_fields_make_a_change_malformed() {
     });
     assert!(matches!(err, Violation::Malformed { .. }), "{err}");
     // Inside nested maps and lists too, whatever the field's position.
-    let writes: [(&str, Box<dyn FnOnce(&mut AutoCommit)>); 4] = [
+    type Write = Box<dyn FnOnce(&mut AutoCommit)>;
+    let writes: [(&str, Write); 4] = [
         (
             "an unknown key in an activity entry",
             Box::new(|d: &mut AutoCommit| {
