@@ -11,7 +11,7 @@ use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::ids::DocumentId;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::store::{DocumentKind, Store, StoreError, Write};
+use crate::store::{DocumentKind, Receipt, Store, StoreError, Write};
 
 mod sync_memo;
 use sync_memo::SyncMemo;
@@ -72,6 +72,7 @@ impl Held {
         let write = Write::Document {
             id: self.id,
             kind: self.kind,
+            after: Some(self.seq),
             heads: heads_hex(&heads),
             chunk: if compact {
                 Vec::new()
@@ -84,8 +85,10 @@ impl Held {
         Some(write)
     }
 
-    /// Records that the pending write was committed with sequence `seq`.
-    pub fn committed(&mut self, seq: u64) {
+    /// Records that the pending write was committed (the receipt's first
+    /// document write).
+    pub fn committed(&mut self, receipt: &Receipt) {
+        let seq = receipt.seqs.first().copied().unwrap_or_default();
         if let Some(heads) = self.pending.take() {
             self.saved = heads;
             self.chunks = if self.chunks + 1 >= COMPACT_AFTER {
@@ -93,7 +96,12 @@ impl Held {
             } else {
                 self.chunks + 1
             };
-            self.seq = self.seq.max(seq);
+            // Overtaken by another process's commit: the sequence stays
+            // behind it, so the next lock or catch-up loads it (and this
+            // write's own chunk again, which changes nothing).
+            if !receipt.overtaken.contains(&seq) {
+                self.seq = self.seq.max(seq);
+            }
         }
     }
 
@@ -366,6 +374,50 @@ mod tests {
         assert!(baton_shared::workspace::read(&first.doc).is_ok());
     }
 
+    #[tokio::test]
+    async fn a_commit_from_another_process_before_ours_is_kept_even_by_a_compaction() {
+        use baton_shared::automerge::ROOT;
+        use baton_shared::automerge::ReadDoc;
+        use baton_shared::automerge::transaction::Transactable;
+
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+        let documents = Documents::new(store.clone(), ActorId::random());
+        let id = DocumentId::random();
+        let mut elsewhere = baton_shared::workspace::create("x", 1).unwrap();
+        commit_elsewhere(&store, id, &mut elsewhere, &[]).await;
+        let mut held = documents.lock(id).await.unwrap().unwrap();
+        // The command line commits after this copy's look at the store...
+        let before = elsewhere.get_heads();
+        elsewhere.put(ROOT, "cli", "from the CLI").unwrap();
+        let theirs = commit_elsewhere(&store, id, &mut elsewhere, &before).await;
+        // ...and this copy's next write is due to compact the document.
+        held.doc.put(ROOT, "server", "from the server").unwrap();
+        held.chunks = COMPACT_AFTER;
+        let write = held.pending_write().unwrap();
+        assert!(matches!(
+            &write,
+            Write::Document {
+                snapshot: Some(_),
+                ..
+            }
+        ));
+        let receipt = store.commit(vec![write]).await.unwrap();
+        assert_eq!(receipt.overtaken, receipt.seqs, "the write was overtaken");
+        held.committed(&receipt);
+        drop(held);
+
+        // The held copy stays behind their commit, so catching up brings it in.
+        assert!(documents.caught_up(id, theirs).await.unwrap());
+        let both = |doc: &AutoCommit| {
+            doc.get(ROOT, "cli").unwrap().is_some() && doc.get(ROOT, "server").unwrap().is_some()
+        };
+        assert!(both(&documents.lock_held(id).await.unwrap().unwrap().doc));
+        // The store kept their chunk: a fresh load has both changes.
+        documents.forget(&id);
+        assert!(both(&documents.lock(id).await.unwrap().unwrap().doc));
+    }
+
     /// Commits `doc`'s changes since `since`, as another process would.
     async fn commit_elsewhere(
         store: &Arc<dyn Store>,
@@ -380,6 +432,7 @@ mod tests {
                 chunk: doc.save_after(since),
                 snapshot: None,
                 heads: heads_hex(&doc.get_heads()),
+                after: None,
             }])
             .await
             .unwrap();

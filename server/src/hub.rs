@@ -98,6 +98,7 @@ impl Hub {
                     heads: heads_hex(&doc.get_heads()),
                     chunk: doc.save(),
                     snapshot: None,
+                    after: None,
                 });
                 writes.push(Write::Meta {
                     key: WORKSPACE_KEY.to_owned(),
@@ -214,7 +215,7 @@ impl Hub {
         writes.extend(extra);
         match self.store.commit(writes).await {
             Ok(receipt) => {
-                held.committed(first_seq(&receipt));
+                held.committed(&receipt);
                 drop(held);
                 self.live.changed(self.workspace, None);
                 Ok(value)
@@ -328,6 +329,7 @@ impl Hub {
             heads: heads_hex(&doc.get_heads()),
             chunk: doc.save(),
             snapshot: None,
+            after: None,
         });
         let mut notifications = outcome_writes(&mut writes, None, &after, id, &workspace);
         if !notify {
@@ -374,7 +376,7 @@ impl Hub {
         let notifications = outcome_writes(&mut writes, before, &after, held.id, workspace);
         let receipt = self.store.commit(writes).await?;
         let seq = first_seq(&receipt);
-        held.committed(seq);
+        held.committed(&receipt);
         Ok(Committed {
             seq,
             conversation: after,

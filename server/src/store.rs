@@ -158,6 +158,11 @@ pub enum Write {
         snapshot: Option<Vec<u8>>,
         /// The document's heads after this write (hex), for catch-up.
         heads: Vec<String>,
+        /// The stored commit the writer's copy was last in step with; `None`
+        /// for a new document. If another process committed since, the
+        /// receipt says so and a snapshot is kept as a chunk instead of
+        /// replacing chunks the writer never saw.
+        after: Option<u64>,
     },
     Conversation(ConversationRow),
     Notification(NotificationRow),
@@ -227,6 +232,9 @@ pub enum Write {
 pub struct Receipt {
     /// The commit sequence of each `Document` write, in order.
     pub seqs: Vec<u64>,
+    /// The sequences (of `seqs`) whose document had a commit from elsewhere
+    /// after the one the write was `after`.
+    pub overtaken: Vec<u64>,
 }
 
 /// Which conversations a list shows.

@@ -12,7 +12,7 @@ use baton_shared::validate::{self, Context, Principal, Violation, validate_chang
 use baton_shared::workflow::{EventKind, TriggerEvent, events_between};
 use baton_shared::workspace::Workspace;
 
-use super::{Hub, HubError, SERVER_PRINCIPAL, first_seq};
+use super::{Hub, HubError, SERVER_PRINCIPAL};
 use crate::projection;
 use crate::store::{DocumentKind, NotificationRow, Write};
 
@@ -208,7 +208,7 @@ impl Hub {
                     let mut writes = bindings;
                     writes.extend(held.pending_write());
                     let receipt = self.store.commit(writes).await?;
-                    held.committed(first_seq(&receipt));
+                    held.committed(&receipt);
                 }
             }
             received.changed = true;

@@ -115,6 +115,7 @@ async fn apply(
             chunk,
             snapshot,
             heads,
+            after,
         } => {
             let id = id.to_string();
             sqlx::query(
@@ -124,6 +125,24 @@ async fn apply(
             .bind(kind.as_str())
             .execute(&mut *c)
             .await?;
+            let overtaken = match after {
+                Some(after) => {
+                    let last: i64 =
+                        sqlx::query_scalar("SELECT last_seq FROM documents WHERE id = ?")
+                            .bind(&id)
+                            .fetch_one(&mut *c)
+                            .await?;
+                    u64::try_from(last).unwrap_or_default() != *after
+                }
+                None => false,
+            };
+            // A snapshot from a copy that missed another process's commit
+            // would drop that commit with the chunks it replaces: it is
+            // kept as one more chunk instead (a whole save loads as one).
+            let (chunk, snapshot) = match snapshot {
+                Some(snapshot) if overtaken => (snapshot, None),
+                other => (chunk, other.as_ref()),
+            };
             if let Some(snapshot) = snapshot {
                 sqlx::query("DELETE FROM chunks WHERE document = ?")
                     .bind(&id)
@@ -147,7 +166,11 @@ async fn apply(
                 .bind(&id)
                 .execute(&mut *c)
                 .await?;
-            receipt.seqs.push(u64::try_from(seq).unwrap_or_default());
+            let seq = u64::try_from(seq).unwrap_or_default();
+            receipt.seqs.push(seq);
+            if overtaken {
+                receipt.overtaken.push(seq);
+            }
         }
         Write::Conversation(row) => {
             sqlx::query(
