@@ -85,6 +85,9 @@ pub async fn grow(
     Ok(())
 }
 
+/// Documents uploaded to the peer before waiting for it to hold them.
+const UPLOAD_WINDOW: usize = 250;
+
 /// Uploads documents the load generator made to the peer (only the server
 /// creates documents in Baton; in automerge-repo any client may).
 pub async fn upload(
@@ -100,25 +103,33 @@ pub async fn upload(
     let mut seeder = Client::connect(&target.sync_url(None), fixture.agent(0), set)
         .await
         .context("the seeding client")?;
-    seeder.docs.sync_all();
-    let ids = fixture.conversations.clone();
-    seeder
-        .wait(
-            Duration::from_secs(300),
-            move |c| {
-                ids.iter().all(|id| {
-                    let heads = c
-                        .docs
-                        .doc_mut(id)
-                        .map(|d| d.get_heads())
-                        .unwrap_or_default();
-                    heads.iter().all(|h| c.docs.server_has(id, h))
-                })
-            },
-            None,
-        )
-        .await
-        .context("uploading documents to the peer")?;
+    // In windows: the stock peer pings every 5 s and cuts a socket whose
+    // pong has not come back by the next ping. A pong sent while thousands
+    // of documents are still queued ahead of it on the same socket reaches
+    // the peer only after all of them, later than that on this machine.
+    for window in fixture.conversations.chunks(UPLOAD_WINDOW) {
+        for id in window {
+            seeder.docs.sync(*id);
+        }
+        let ids = window.to_vec();
+        seeder
+            .wait(
+                Duration::from_secs(120),
+                move |c| {
+                    ids.iter().all(|id| {
+                        let heads = c
+                            .docs
+                            .doc_mut(id)
+                            .map(|d| d.get_heads())
+                            .unwrap_or_default();
+                        heads.iter().all(|h| c.docs.server_has(id, h))
+                    })
+                },
+                None,
+            )
+            .await
+            .context("uploading documents to the peer")?;
+    }
     Ok(seeder)
 }
 

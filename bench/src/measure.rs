@@ -58,7 +58,12 @@ pub struct Scale {
     pub throughput_step: Duration,
     pub bulk_agents: usize,
     pub bulk_conversations: usize,
-    pub reconnect_held: usize,
+    /// Documents the reconnecting client holds, one load per size.
+    pub reconnect_held: Vec<usize>,
+    /// The largest size the peer is asked to hold: beyond it the stock peer
+    /// takes minutes to take the documents and then cuts the reconnecting
+    /// client (docs/benchmarks.md).
+    pub peer_reconnect_held: usize,
     pub reconnect_changed: usize,
     pub memory_connections: usize,
     pub memory_documents: usize,
@@ -84,7 +89,8 @@ impl Scale {
             throughput_step: Duration::from_secs(3),
             bulk_agents: 10,
             bulk_conversations: 1000,
-            reconnect_held: 10_000,
+            reconnect_held: vec![2_000, 10_000],
+            peer_reconnect_held: 2_000,
             reconnect_changed: 100,
             memory_connections: 1000,
             memory_documents: 5000,
@@ -107,7 +113,8 @@ impl Scale {
             throughput_step: Duration::from_millis(500),
             bulk_agents: 3,
             bulk_conversations: 20,
-            reconnect_held: 50,
+            reconnect_held: vec![50],
+            peer_reconnect_held: 50,
             reconnect_changed: 5,
             memory_connections: 10,
             memory_documents: 20,
