@@ -229,8 +229,13 @@ impl Client {
                     if let (Some(book), Some(before)) = (book, &before) {
                         let now = Instant::now();
                         if let Some(doc) = self.docs.doc_mut(&id) {
-                            let changes: Vec<ChangeHash> =
-                                doc.get_changes(before).iter().map(|c| c.hash()).collect();
+                            // Metadata only: whole changes would be rebuilt
+                            // from the document's columns just for their hashes.
+                            let changes: Vec<ChangeHash> = doc
+                                .get_changes_meta(before)
+                                .iter()
+                                .map(|c| c.hash)
+                                .collect();
                             lock(book).applied(&changes, now);
                         }
                     }

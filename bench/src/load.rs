@@ -158,6 +158,8 @@ pub struct Outcome {
     pub client_cpu: f64,
     /// Server CPU over the run, as a share of one core.
     pub server_cpu: f64,
+    /// The run's length, from the first scheduled change to the last delivery.
+    pub wall: Duration,
     /// The worst delay between a change's scheduled time and its making (a
     /// busy load generator shows here).
     pub worst_schedule_lag: Duration,
@@ -167,6 +169,12 @@ impl Outcome {
     /// Says so when the load generator, not the server, was the limit.
     pub fn saturation(&self) -> &'static str {
         saturation(self.client_cpu)
+    }
+
+    /// Server CPU per delivery in µs: what the server spends to bring one
+    /// change to one other holder, whoever was the limit of the run.
+    pub fn server_cpu_per_delivery_us(&self) -> f64 {
+        self.server_cpu * self.wall.as_secs_f64() * 1e6 / self.delivered.max(1) as f64
     }
 }
 
@@ -247,6 +255,7 @@ pub async fn run(
             delivered_per_s: book.deliveries as f64 / scheduled.as_secs_f64().max(1e-3),
             client_cpu,
             server_cpu,
+            wall,
             worst_schedule_lag: worst_lag,
         },
     ))

@@ -86,6 +86,15 @@ pub async fn latency(options: &Options) -> anyhow::Result<Fragment> {
                     system,
                     100.0 * outcome.delivered as f64 / outcome.expected.max(1) as f64,
                 );
+                let figure = fragment.figure(&format!("latency.{agents}.server_cpu"), || {
+                    Figure::new(
+                        GROUP,
+                        &format!("server CPU per delivery, {load}"),
+                        "µs",
+                        true,
+                    )
+                });
+                push(figure, system, outcome.server_cpu_per_delivery_us());
                 fragment.notes.push(format!(
                     "latency {} at {agents} agents, run {run}: {} changes, {}/{} deliveries, load generator CPU {:.0}% of a core, server CPU {:.0}%, worst schedule lag {:.1} ms{}",
                     system.name(),

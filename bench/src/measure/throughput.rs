@@ -30,6 +30,7 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
         .await?;
         for run in 0..runs {
             let mut best = 0.0f64;
+            let mut cost = None;
             for &rate in &scale.throughput_rates {
                 let spec = Spec {
                     rate,
@@ -66,12 +67,26 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
                 if !kept {
                     break;
                 }
-                best = best.max(outcome.offered_per_s);
+                if outcome.offered_per_s > best {
+                    best = outcome.offered_per_s;
+                    cost = Some(outcome.server_cpu_per_delivery_us());
+                }
             }
             let figure = fragment.figure("throughput.deliveries", || {
                 Figure::new(GROUP, &label, "deliveries/s", false).with_goal(Goal::above(50_000.0))
             });
             push(figure, system, best);
+            if let Some(cost) = cost {
+                let figure = fragment.figure("throughput.server_cpu", || {
+                    Figure::new(
+                        GROUP,
+                        "server CPU per delivery at the highest rate kept",
+                        "µs",
+                        true,
+                    )
+                });
+                push(figure, system, cost);
+            }
         }
         for client in fleet.clients {
             client.disconnect().await;
