@@ -32,6 +32,8 @@ pub struct Book {
     pub handled: u64,
     /// What the last bulk reassign cost its author.
     pub bulk: BulkApplied,
+    /// When a client last applied a change, expected or not.
+    pub heard: Option<Instant>,
 }
 
 /// A bulk reassign as its author saw it.
@@ -53,6 +55,7 @@ impl Book {
             deliveries: 0,
             handled: 0,
             bulk: BulkApplied::default(),
+            heard: None,
         }))
     }
 
@@ -65,6 +68,7 @@ impl Book {
 
     /// A client applied `changes` at `now`.
     pub fn applied(&mut self, changes: &[ChangeHash], now: Instant) {
+        self.heard = Some(now);
         for change in changes {
             let Some((made, left)) = self.waiting.get_mut(change) else {
                 continue;

@@ -241,15 +241,12 @@ pub async fn run(
     let client_cpu = crate::cpu::share_of_core(cpu_before, crate::cpu::process_cpu(), wall);
     let server_cpu =
         crate::cpu::share_of_core(server_before, target.cpu().unwrap_or_default(), wall);
-    let fleet = stop(senders, tasks, conversations).await?;
-    let book = lock(&book);
-    let expected = total * u64::from(holders);
-    Ok((
-        fleet,
+    let outcome = {
+        let book = lock(&book);
         Outcome {
             latency: Latency::of(&book.latency),
             changes: total,
-            expected,
+            expected: total * u64::from(holders),
             delivered: book.deliveries,
             offered_per_s: spec.rate * f64::from(holders),
             delivered_per_s: book.deliveries as f64 / scheduled.as_secs_f64().max(1e-3),
@@ -257,8 +254,25 @@ pub async fn run(
             server_cpu,
             wall,
             worst_schedule_lag: worst_lag,
-        },
-    ))
+        }
+    };
+    settle(&book).await;
+    let fleet = stop(senders, tasks, conversations).await?;
+    Ok((fleet, outcome))
+}
+
+/// Lets the clients apply what is still on its way after a load's figures
+/// are taken, so an overloaded run's backlog does not fall into the next.
+async fn settle(book: &SharedBook) {
+    let quiet = Duration::from_millis(500);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let heard = lock(book).heard;
+        if heard.is_none_or(|at| at.elapsed() >= quiet) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// One agent (client 0) reassigns every held conversation to another agent
