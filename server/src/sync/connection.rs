@@ -106,21 +106,14 @@ pub async fn serve(socket: WebSocket, state: AppState, agent: AgentId, principal
                 }
             }
         };
-        // Queued whole, written with one flush: a fan-out of many messages
-        // costs one system call, not one each.
-        let mut written = true;
         for message in peer.out.drain(..) {
             if sink
-                .feed(Frame::Binary(message.encode().into()))
+                .send(Frame::Binary(message.encode().into()))
                 .await
                 .is_err()
             {
-                written = false;
                 break;
             }
-        }
-        if written {
-            let _ = sink.flush().await;
         }
         if let Flow::Close(code, reason) = flow {
             break Some((code, reason));
