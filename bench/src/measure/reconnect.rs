@@ -130,13 +130,18 @@ async fn load(options: &Options, held: usize, fragment: &mut Fragment) -> anyhow
             });
             push(figure, system, took.as_secs_f64() * 1000.0);
             let figure = fragment.figure(&format!("reconnect.{held}.bytes"), || {
-                Figure::new(GROUP, "bytes both ways until in sync", "KiB", true)
+                Figure::new(
+                    GROUP,
+                    &format!("bytes both ways until in sync, holding {held}"),
+                    "KiB",
+                    true,
+                )
             });
             push(figure, system, bytes as f64 / 1024.0);
             let figure = fragment.figure(&format!("reconnect.{held}.bytes_ratio"), || {
                 Figure::new(
                     GROUP,
-                    "bytes until in sync ÷ bytes of the changed changes",
+                    &format!("bytes until in sync ÷ bytes of the changed changes, holding {held}"),
                     "×",
                     true,
                 )
