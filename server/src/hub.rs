@@ -5,7 +5,7 @@
 
 mod sync;
 
-pub use sync::Received;
+pub use sync::{PeerDoc, Received};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

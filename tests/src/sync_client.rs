@@ -1,6 +1,7 @@
 //! A native sync client: the shared `DocSet` over a tokio-tungstenite socket.
 //! Tests (and benchmarks) use it as an agent's browser would.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -34,6 +35,8 @@ pub struct SyncClient {
     pub bytes_out: usize,
     /// The close frame's code, once the server closed the socket.
     pub closed: Option<u16>,
+    /// The latest sync message the server sent for each document.
+    pub last_sync: HashMap<DocumentId, Vec<u8>>,
 }
 
 /// The websocket URL for `server_url` (http://…).
@@ -136,6 +139,7 @@ impl SyncClient {
             bytes_in: 0,
             bytes_out: 0,
             closed: None,
+            last_sync: HashMap::new(),
         };
         client.send(&join).await?;
         client
@@ -200,6 +204,12 @@ impl SyncClient {
             Frame::Binary(bytes) => {
                 self.bytes_in += bytes.len();
                 let message = Message::decode(&bytes)?;
+                if let Message::Sync {
+                    document_id, data, ..
+                } = &message
+                {
+                    self.last_sync.insert(*document_id, data.clone());
+                }
                 let events = self.docs.receive(message);
                 self.events.extend(events);
             }

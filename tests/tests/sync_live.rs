@@ -4,11 +4,16 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
+use baton_shared::automerge::sync;
+use baton_shared::automerge::transaction::Transactable;
+use baton_shared::automerge::{Change, ChangeHash, ROOT};
 use baton_shared::conversation::read;
 use baton_shared::docset::Event;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::model::By;
-use baton_shared::operations::{ReplyMode, assign, bulk_assign, new_batch_id, reply};
+use baton_shared::operations::{ReplyMode, assign, bulk_assign, new_batch_id, note, reply};
+use baton_shared::protocol::Message;
 use baton_shared::workspace;
 use baton_tests::sync_client::{Auth, SyncClient};
 use baton_tests::{PASSWORD, Server, Team, ingest, session_token};
@@ -421,5 +426,125 @@ async fn changes_made_by_the_command_line_reach_connected_agents() -> anyhow::Re
             .any(|a| a.email == "cy@acme.test")
     })
     .await?;
+    Ok(())
+}
+
+/// A sync message carrying `changes`, as a peer whose heads are `heads`
+/// would send it.
+fn raw_sync(doc: DocumentId, heads: Vec<ChangeHash>, changes: &[&Change]) -> Message {
+    let message = sync::Message {
+        heads,
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: changes
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect::<Vec<_>>()
+            .into(),
+        flags: None,
+        version: sync::MessageVersion::V1,
+    };
+    Message::Sync {
+        sender_id: "raw".to_owned(),
+        target_id: "baton-server".to_owned(),
+        document_id: doc,
+        data: message.encode(),
+    }
+}
+
+fn message_count(client: &SyncClient, doc: DocumentId) -> usize {
+    read(client.docs.doc(&doc).unwrap()).unwrap().messages.len()
+}
+
+/// A peer skips a change the server's bloom filter wrongly claims it has and
+/// sends the next one, which then arrives before its parent. The server keeps
+/// it, asks for the parent, and applies both once the parent comes (a peer
+/// never resends what it counts as sent, so dropping it would stall the
+/// document for good).
+#[tokio::test]
+async fn a_change_sent_before_its_parent_waits_for_it() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let doc = s.conversation("dana").await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    let mut ben = s.agent("ben@acme.test").await?;
+    ana.open_all(&[doc]).await?;
+    ben.open_all(&[doc]).await?;
+    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
+    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
+    let before = message_count(&ben, doc);
+
+    let mut copy = ana.docs.doc_mut(&doc).unwrap().fork();
+    note(&mut copy, &ws, &ana_id, "first", baton_shared::clock::now())?;
+    let parent = copy.get_last_local_change().unwrap();
+    note(
+        &mut copy,
+        &ws,
+        &ana_id,
+        "second",
+        baton_shared::clock::now(),
+    )?;
+    let child = copy.get_last_local_change().unwrap();
+
+    ana.send(&raw_sync(doc, vec![child.hash()], &[&child]))
+        .await?;
+    ana.wait(WAIT, |c| {
+        c.last_sync.get(&doc).is_some_and(|data| {
+            sync::Message::decode(data).is_ok_and(|m| m.need.contains(&parent.hash()))
+        })
+    })
+    .await
+    .context("the server did not ask for the missing parent")?;
+    ben.idle(Duration::from_millis(200)).await?;
+    assert_eq!(message_count(&ben, doc), before, "nothing applies early");
+
+    ana.send(&raw_sync(doc, vec![child.hash()], &[&parent]))
+        .await?;
+    ben.wait(WAIT, |c| message_count(c, doc) == before + 2)
+        .await?;
+    assert!(ana.refusals().is_empty(), "{:?}", ana.refusals());
+    Ok(())
+}
+
+/// Changes waiting for a parent are held in memory, so a peer may park only
+/// so many of them (1 MiB) before the server closes its socket.
+#[tokio::test]
+async fn changes_parked_beyond_the_limit_close_the_socket() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let doc = s.conversation("dana").await?;
+    let mut ana = s.agent("ana@acme.test").await?;
+    ana.open_all(&[doc]).await?;
+    let mut copy = ana.docs.doc_mut(&doc).unwrap().fork();
+    copy.put(ROOT, "gap", "never sent")?;
+    copy.commit();
+    // Hex of a pseudo-random stream: it does not compress below half.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut noise = |len: usize| -> String {
+        (0..len)
+            .map(|_| {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                char::from_digit(((seed >> 33) % 16) as u32, 16).unwrap()
+            })
+            .collect()
+    };
+    for i in 0..4 {
+        copy.put(ROOT, format!("junk{i}"), noise(800_000))?;
+        copy.commit();
+        let change = copy.get_last_local_change().unwrap();
+        if ana
+            .send(&raw_sync(doc, vec![change.hash()], &[&change]))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        let _ = ana
+            .wait(Duration::from_millis(500), |c| c.closed.is_some())
+            .await;
+        if ana.closed.is_some() {
+            break;
+        }
+    }
+    let _ = ana.wait(WAIT, |c| c.closed.is_some()).await;
+    assert_eq!(ana.closed, Some(1008));
     Ok(())
 }

@@ -2,9 +2,10 @@
 //! principal, validated on its own, committed durably, and only then
 //! answered and fanned out. A refused change leaves nothing behind.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use baton_shared::automerge::sync::{self, ChunkList, SyncDoc};
+use baton_shared::automerge::{AutoCommit, Change, ChangeHash};
 use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
 use baton_shared::operations::{Correction, OpError, correct};
@@ -26,6 +27,45 @@ pub struct Received {
     /// Whether the document changed (others must hear of it).
     pub changed: bool,
     pub notifications: Vec<NotificationRow>,
+}
+
+/// What the server keeps for one peer and one document between messages.
+#[derive(Debug, Default)]
+pub struct PeerDoc {
+    /// Automerge's sync state with the peer.
+    pub state: sync::State,
+    /// Changes that came before a change they depend on. A peer skips a
+    /// change our bloom filter wrongly says we have and sends its successors;
+    /// it counts those as sent and never sends them again, so they wait here
+    /// (as in automerge's own queue) until the gap is filled.
+    early: Vec<Change>,
+}
+
+impl PeerDoc {
+    /// Bytes of changes waiting for a change they depend on.
+    pub fn waiting_bytes(&self) -> usize {
+        self.early.iter().map(|c| c.raw_bytes().len()).sum()
+    }
+}
+
+/// Asks the peer, in `reply`, for the changes the early ones wait for.
+fn ask_for_gaps(doc: &mut AutoCommit, early: &[Change], reply: &mut Option<sync::Message>) {
+    let (Some(reply), false) = (reply.as_mut(), early.is_empty()) else {
+        return;
+    };
+    let waiting: HashSet<ChangeHash> = early.iter().map(Change::hash).collect();
+    for change in early {
+        for dep in change.deps() {
+            if !waiting.contains(dep)
+                && !reply.need.contains(dep)
+                && doc.get_change_by_hash(dep).is_none()
+            {
+                reply.need.push(*dep);
+            }
+        }
+    }
+    // The encoding requires sorted hashes.
+    reply.need.sort_unstable();
 }
 
 /// Deactivation may come from another process while the socket is open.
@@ -55,9 +95,10 @@ impl Hub {
         &self,
         id: DocumentId,
         principal: &Principal,
-        state: &mut sync::State,
+        peer: &mut PeerDoc,
         mut message: sync::Message,
     ) -> Result<Received, HubError> {
+        let state = &mut peer.state;
         let chunks = std::mem::replace(&mut message.changes, ChunkList::empty());
         let mut received = Received::default();
         if chunks.is_empty() {
@@ -70,6 +111,7 @@ impl Hub {
                 received.reply = held
                     .acknowledge_sync(state, message)
                     .map_err(OpError::from)?;
+                ask_for_gaps(&mut held.doc, &peer.early, &mut received.reply);
                 return Ok(received);
             }
         }
@@ -94,11 +136,21 @@ impl Hub {
             .sync()
             .receive_sync_message(state, message)
             .map_err(OpError::from)?;
+        let mut arrived = Vec::new();
         if !chunks.is_empty() {
             let mut scratch = held.doc.fork();
             let loaded = chunks
                 .iter()
                 .all(|chunk| scratch.load_incremental(chunk).is_ok());
+            // Early changes may apply now that their gap came (already
+            // parsed: a peer's waiting changes are not decoded again).
+            if !peer.early.is_empty() {
+                let _ = scratch.apply_changes(peer.early.clone());
+            }
+            arrived = chunks
+                .iter()
+                .filter_map(|chunk| Change::from_bytes(chunk.to_vec()).ok())
+                .collect();
             let heads = held.doc.get_heads();
             let incoming = if loaded {
                 scratch.get_changes(&heads)
@@ -226,8 +278,17 @@ impl Hub {
         if received.refused.is_some() {
             // Forget what the peer claimed to have; it reloads the document.
             *state = sync::State::new();
+            peer.early.clear();
         } else {
             received.reply = held.generate_sync(state);
+            let mut early = std::mem::take(&mut peer.early);
+            early.extend(arrived);
+            let mut seen = HashSet::new();
+            early.retain(|c| {
+                seen.insert(c.hash()) && held.doc.get_change_by_hash(&c.hash()).is_none()
+            });
+            ask_for_gaps(&mut held.doc, &early, &mut received.reply);
+            peer.early = early;
         }
         drop(held);
         if !reopened.is_empty()

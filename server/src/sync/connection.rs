@@ -15,6 +15,7 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 
 use super::limits::Bucket;
 use crate::AppState;
+use crate::hub::PeerDoc;
 use crate::live::{Connection, Ending, Push};
 use crate::projection::render;
 use crate::store::Write;
@@ -49,7 +50,9 @@ struct Peer {
     peer_id: String,
     baton: bool,
     joined: bool,
-    states: HashMap<DocumentId, sync::State>,
+    states: HashMap<DocumentId, PeerDoc>,
+    /// Bytes of changes waiting, across documents, for changes they depend on.
+    waiting: usize,
     out: Vec<Message>,
 }
 
@@ -66,6 +69,7 @@ pub async fn serve(socket: WebSocket, state: AppState, agent: AgentId, principal
         baton: false,
         joined: false,
         states: HashMap::new(),
+        waiting: 0,
         out: Vec::new(),
     };
     let (mut sink, mut stream) = socket.split();
@@ -325,7 +329,7 @@ impl Peer {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(document);
-        self.states.insert(document, sync::State::default());
+        self.states.insert(document, PeerDoc::default());
         Ok(true)
     }
 
@@ -347,6 +351,7 @@ impl Peer {
                 Err(flow) => return flow,
             }
             let mut state = self.states.remove(&document).unwrap_or_default();
+            self.waiting -= state.waiting_bytes();
             let hub = self.state.hub.clone();
             let principal = self.principal.clone();
             runs.push(async move {
@@ -366,6 +371,7 @@ impl Peer {
         }
         let mut flow = Flow::Continue;
         for (document, state, outcomes) in futures_util::future::join_all(runs).await {
+            self.waiting += state.waiting_bytes();
             self.states.insert(document, state);
             // Every outcome is answered and announced (its change is
             // committed); the first close wins.
@@ -375,6 +381,9 @@ impl Peer {
                     flow = next;
                 }
             }
+        }
+        if self.waiting > self.state.limits.max_waiting {
+            return Flow::Close(POLICY, "too many changes wait for changes never sent");
         }
         flow
     }
@@ -490,7 +499,7 @@ impl Peer {
             let Some(state) = self.states.get_mut(&document) else {
                 continue;
             };
-            if let Ok(Some(message)) = hub.generate_sync(document, state).await {
+            if let Ok(Some(message)) = hub.generate_sync(document, &mut state.state).await {
                 self.out.push(Message::Sync {
                     sender_id: SERVER_PEER.to_owned(),
                     target_id: self.peer_id.clone(),

@@ -15,6 +15,9 @@ pub struct Limits {
     pub heartbeat: Duration,
     /// A peer silent this long (not even a pong) is disconnected.
     pub idle: Duration,
+    /// Bytes of a peer's changes that may wait, across its documents, for a
+    /// change they depend on (an honest peer's gap is a change or two).
+    pub max_waiting: usize,
 }
 
 impl Default for Limits {
@@ -27,6 +30,7 @@ impl Default for Limits {
             burst: 30_000.0,
             heartbeat: Duration::from_secs(20),
             idle: Duration::from_secs(60),
+            max_waiting: 1024 * 1024,
         }
     }
 }
