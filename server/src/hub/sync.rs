@@ -48,6 +48,12 @@ impl PeerDoc {
     }
 }
 
+/// Whether `doc` holds the change `hash` (by its graph; `get_change_by_hash`
+/// would rebuild the whole change).
+fn holds(doc: &mut AutoCommit, hash: &ChangeHash) -> bool {
+    doc.get_missing_deps(std::slice::from_ref(hash)).is_empty()
+}
+
 /// Asks the peer, in `reply`, for the changes the early ones wait for.
 fn ask_for_gaps(doc: &mut AutoCommit, early: &[Change], reply: &mut Option<sync::Message>) {
     let (Some(reply), false) = (reply.as_mut(), early.is_empty()) else {
@@ -56,10 +62,7 @@ fn ask_for_gaps(doc: &mut AutoCommit, early: &[Change], reply: &mut Option<sync:
     let waiting: HashSet<ChangeHash> = early.iter().map(Change::hash).collect();
     for change in early {
         for dep in change.deps() {
-            if !waiting.contains(dep)
-                && !reply.need.contains(dep)
-                && doc.get_change_by_hash(dep).is_none()
-            {
+            if !waiting.contains(dep) && !reply.need.contains(dep) && !holds(doc, dep) {
                 reply.need.push(*dep);
             }
         }
@@ -147,10 +150,14 @@ impl Hub {
             if !peer.early.is_empty() {
                 let _ = scratch.apply_changes(peer.early.clone());
             }
-            arrived = chunks
-                .iter()
-                .filter_map(|chunk| Change::from_bytes(chunk.to_vec()).ok())
-                .collect();
+            // Only when something waits for a parent are the message's
+            // changes decoded again, to keep the early ones.
+            if !scratch.get_missing_deps(&[]).is_empty() {
+                arrived = chunks
+                    .iter()
+                    .filter_map(|chunk| Change::from_bytes(chunk.to_vec()).ok())
+                    .collect();
+            }
             let heads = held.doc.get_heads();
             let incoming = if loaded {
                 scratch.get_changes(&heads)
@@ -284,9 +291,7 @@ impl Hub {
             let mut early = std::mem::take(&mut peer.early);
             early.extend(arrived);
             let mut seen = HashSet::new();
-            early.retain(|c| {
-                seen.insert(c.hash()) && held.doc.get_change_by_hash(&c.hash()).is_none()
-            });
+            early.retain(|c| seen.insert(c.hash()) && !holds(&mut held.doc, &c.hash()));
             ask_for_gaps(&mut held.doc, &early, &mut received.reply);
             peer.early = early;
         }
