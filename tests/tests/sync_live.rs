@@ -46,6 +46,18 @@ impl Setup {
         Ok(client)
     }
 
+    /// Ana and Ben, connected, each holding `doc`.
+    async fn ana_and_ben_holding(
+        &self,
+        doc: DocumentId,
+    ) -> anyhow::Result<(SyncClient, SyncClient)> {
+        let mut ana = self.agent("ana@acme.test").await?;
+        let mut ben = self.agent("ben@acme.test").await?;
+        ana.open_all(&[doc]).await?;
+        ben.open_all(&[doc]).await?;
+        Ok((ana, ben))
+    }
+
     async fn conversation(&self, customer: &str) -> anyhow::Result<DocumentId> {
         baton_tests::new_conversation(&self.server, &self.team, customer).await
     }
@@ -79,10 +91,7 @@ fn notifications(client: &SyncClient) -> Vec<String> {
 async fn a_reassign_by_one_agent_reaches_the_other() -> anyhow::Result<()> {
     let s = setup().await?;
     let doc = s.conversation("dana").await?;
-    let mut ana = s.agent("ana@acme.test").await?;
-    let mut ben = s.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (mut ana, mut ben) = s.ana_and_ben_holding(doc).await?;
     let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
     let (ana_id, ben_id) = (
         agent_id(&ana, s.workspace, "ana@acme.test"),
@@ -120,10 +129,7 @@ async fn a_reassign_by_one_agent_reaches_the_other() -> anyhow::Result<()> {
 async fn offline_work_converges_and_the_loser_is_told() -> anyhow::Result<()> {
     let s = setup().await?;
     let doc = s.conversation("dana").await?;
-    let mut ana = s.agent("ana@acme.test").await?;
-    let mut ben = s.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (ana, mut ben) = s.ana_and_ben_holding(doc).await?;
     let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
     let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
     let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
@@ -340,10 +346,7 @@ async fn a_bulk_reassign_of_fifty_is_one_notification() -> anyhow::Result<()> {
 async fn presence_is_shared_and_speaks_for_the_signed_in_agent() -> anyhow::Result<()> {
     let s = setup().await?;
     let doc = s.conversation("dana").await?;
-    let mut ana = s.agent("ana@acme.test").await?;
-    let mut ben = s.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (mut ana, mut ben) = s.ana_and_ben_holding(doc).await?;
     let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
     let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
     // Ben says he is typing, and even claims to be Ana: the server corrects it.
@@ -465,10 +468,7 @@ fn message_count(client: &SyncClient, doc: DocumentId) -> usize {
 async fn a_change_sent_before_its_parent_waits_for_it() -> anyhow::Result<()> {
     let s = setup().await?;
     let doc = s.conversation("dana").await?;
-    let mut ana = s.agent("ana@acme.test").await?;
-    let mut ben = s.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (mut ana, mut ben) = s.ana_and_ben_holding(doc).await?;
     let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
     let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
     let before = message_count(&ben, doc);
