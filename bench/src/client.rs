@@ -1,14 +1,16 @@
 //! One load-generator client: an agent's `DocSet` (documents and sync
-//! states, as in the app) over a tokio-tungstenite socket. It counts its
-//! bytes and, when it applies a change the [`Book`] is waiting for, records
-//! the delivery's latency.
+//! states, as in the app) over a tokio-tungstenite socket. A fleet's client
+//! hands its documents to the fleet's [`Replicas`] once they have arrived,
+//! and from then on keeps only its views of them. It counts its bytes and,
+//! when it applies a change the [`Book`] is waiting for, records the
+//! delivery's latency.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use baton_shared::automerge::ChangeHash;
+use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::docset::{DocSet, Event};
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::protocol::Message;
@@ -17,7 +19,13 @@ use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::replica::{self, Replicas, SharedReplicas, View};
+
+/// Read and write buffer of each socket (frames larger than this still pass).
+const SOCKET_BUFFER: usize = 8 * 1024;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Incoming = Option<Result<Frame, tokio_tungstenite::tungstenite::Error>>;
@@ -107,6 +115,8 @@ pub fn lock(book: &SharedBook) -> MutexGuard<'_, Book> {
 pub struct Client {
     pub agent: AgentId,
     pub docs: DocSet,
+    /// Documents handed to the fleet's replicas (then no longer in `docs`).
+    shared: Option<Shared>,
     sink: SplitSink<Socket, Frame>,
     /// Frames as the reader task received them. The socket is read all the
     /// time, also while the client sits idle between loads, so pings are
@@ -124,7 +134,13 @@ pub struct Client {
 impl Client {
     /// Connects to `url` and joins with `docs` (fresh, or from an earlier connection).
     pub async fn connect(url: &str, agent: AgentId, mut docs: DocSet) -> anyhow::Result<Client> {
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        // Small socket buffers, as the server's: tungstenite zeroes its whole
+        // read buffer (128 KiB by default) before each read, and with 500
+        // sockets that memset was the generator's largest cost.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(SOCKET_BUFFER)
+            .write_buffer_size(SOCKET_BUFFER);
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false)
             .await
             .with_context(|| format!("cannot open {}", url.split('?').next().unwrap_or(url)))?;
         let join = docs.join();
@@ -144,6 +160,7 @@ impl Client {
         let mut client = Client {
             agent,
             docs,
+            shared: None,
             sink,
             frames,
             _reader: reader,
@@ -206,7 +223,7 @@ impl Client {
                 self.bytes_in += bytes.len() as u64;
                 // The peer may speak messages this client does not need.
                 if let Ok(message) = Message::decode(&bytes) {
-                    self.handle(message, book);
+                    self.handle(message, book)?;
                 }
                 self.flush().await?;
                 Ok(true)
@@ -216,7 +233,10 @@ impl Client {
         }
     }
 
-    fn handle(&mut self, message: Message, book: Option<&SharedBook>) {
+    fn handle(&mut self, message: Message, book: Option<&SharedBook>) -> anyhow::Result<()> {
+        let Some(message) = self.receive_shared(message, book)? else {
+            return Ok(());
+        };
         let document = match &message {
             Message::Sync { document_id, .. } | Message::Request { document_id, .. } => {
                 Some(*document_id)
@@ -249,6 +269,81 @@ impl Client {
                 _ => {}
             }
         }
+        Ok(())
+    }
+
+    /// Hands every document this client holds to `replicas`; it keeps its
+    /// own view of each (version and sync state).
+    pub fn share(&mut self, replicas: &SharedReplicas) {
+        let ids: Vec<DocumentId> = self.docs.ids().copied().collect();
+        let mut fleet = replica::lock(replicas);
+        let shared = self.shared.get_or_insert_with(|| Shared {
+            replicas: replicas.clone(),
+            views: HashMap::new(),
+            actor: ActorId::random(),
+        });
+        for id in ids {
+            if let Some((doc, state)) = self.docs.take(&id) {
+                shared.views.insert(id, fleet.adopt(id, doc, state));
+            }
+        }
+    }
+
+    /// A private copy of shared document `id` to change, with this agent's
+    /// own actor; [`Client::commit`] hands it back.
+    pub fn checkout(&self, id: &DocumentId) -> Option<AutoCommit> {
+        let shared = self.shared.as_ref()?;
+        let mut doc = Replicas::checkout(shared.views.get(id)?);
+        doc.set_actor(shared.actor.clone());
+        Some(doc)
+    }
+
+    /// Moves this agent to `doc`, its checkout of `id` changed, and queues
+    /// the sync message that tells the server.
+    pub fn commit(&mut self, id: DocumentId, doc: AutoCommit) {
+        let Some(shared) = self.shared.as_mut() else {
+            return;
+        };
+        let Some(view) = shared.views.get_mut(&id) else {
+            return;
+        };
+        if let Some(message) = replica::lock(&shared.replicas).commit(id, view, doc) {
+            self.docs.send_sync(id, message);
+        }
+    }
+
+    /// Handles a sync message for a shared document; hands back any other
+    /// message. A sync message that does not decode or apply ends the load.
+    fn receive_shared(
+        &mut self,
+        message: Message,
+        book: Option<&SharedBook>,
+    ) -> anyhow::Result<Option<Message>> {
+        let (id, data) = match &message {
+            Message::Sync {
+                document_id, data, ..
+            }
+            | Message::Request {
+                document_id, data, ..
+            } => (*document_id, data),
+            _ => return Ok(Some(message)),
+        };
+        let Some(shared) = self.shared.as_mut() else {
+            return Ok(Some(message));
+        };
+        let Some(view) = shared.views.get_mut(&id) else {
+            return Ok(Some(message));
+        };
+        let received = replica::lock(&shared.replicas).receive(id, view, data)?;
+        if let Some(book) = book
+            && !received.applied.is_empty()
+        {
+            lock(book).applied(&received.applied, Instant::now());
+        }
+        if let Some(reply) = received.reply {
+            self.docs.send_sync(id, reply);
+        }
+        Ok(None)
     }
 
     /// Receives until `done` holds, failing at the deadline.
@@ -308,6 +403,14 @@ impl Client {
         let _ = self.sink.close().await;
         self.docs
     }
+}
+
+/// A client's views of the documents it handed to the fleet.
+struct Shared {
+    replicas: SharedReplicas,
+    views: HashMap<DocumentId, View>,
+    /// The agent's actor in its changes (the shared copies carry another's).
+    actor: ActorId,
 }
 
 /// Stops the reader task with its client.

@@ -8,6 +8,7 @@ pub mod cpu;
 pub mod fragment;
 pub mod load;
 pub mod measure;
+pub mod replica;
 pub mod seed;
 pub mod stats;
 pub mod target;

@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::client::{Book, BulkApplied, Client, SharedBook, lock};
+use crate::replica::{Replicas, SharedReplicas};
 use crate::seed::Fixture;
 use crate::stats::Latency;
 use crate::target::{System, Target};
@@ -22,10 +23,23 @@ use crate::target::{System, Target};
 /// How many clients connect and open documents at once.
 const SETUP_CONCURRENCY: usize = 16;
 
-/// Connected agents holding the fixture's conversations.
+/// Connected agents holding the fixture's conversations, each copy of a
+/// conversation shared by the agents standing at the same version.
 pub struct Fleet {
     pub clients: Vec<Client>,
     pub conversations: Vec<DocumentId>,
+    pub replicas: SharedReplicas,
+}
+
+impl Fleet {
+    /// A fleet of no agents yet, to hold `conversations`.
+    pub fn new(conversations: Vec<DocumentId>) -> Fleet {
+        Fleet {
+            clients: Vec::new(),
+            conversations,
+            replicas: Replicas::shared(),
+        }
+    }
 }
 
 /// Connects `count` agents to `target`, each opening `conversations`.
@@ -35,10 +49,7 @@ pub async fn connect(
     count: usize,
     conversations: &[DocumentId],
 ) -> anyhow::Result<Fleet> {
-    let mut fleet = Fleet {
-        clients: Vec::new(),
-        conversations: conversations.to_vec(),
-    };
+    let mut fleet = Fleet::new(conversations.to_vec());
     grow(&mut fleet, target, fixture, count).await?;
     Ok(fleet)
 }
@@ -71,7 +82,7 @@ pub async fn grow(
                 }
             })
             .buffered(SETUP_CONCURRENCY);
-        let added: Vec<Client> = connecting
+        let mut added: Vec<Client> = connecting
             .collect::<Vec<_>>()
             .await
             .into_iter()
@@ -79,6 +90,9 @@ pub async fn grow(
             .context("connecting the fleet")?;
         for client in &mut fleet.clients {
             client.idle(Duration::from_micros(200)).await?;
+        }
+        for client in &mut added {
+            client.share(&fleet.replicas);
         }
         fleet.clients.extend(added);
     }
@@ -210,7 +224,8 @@ pub async fn run(
     let book = Book::shared();
     let count = fleet.clients.len();
     let holders = u32::try_from(count.saturating_sub(1))?;
-    let (senders, tasks, conversations) = start(fleet, fixture, &book);
+    let running = start(fleet, fixture, &book);
+    let (senders, conversations) = (&running.senders, &running.conversations);
     let cpu_before = crate::cpu::process_cpu();
     let server_before = target.cpu().unwrap_or_default();
     let begun = tokio::time::Instant::now() + Duration::from_millis(50);
@@ -257,7 +272,7 @@ pub async fn run(
         }
     };
     settle(&book).await;
-    let fleet = stop(senders, tasks, conversations).await?;
+    let fleet = stop(running).await?;
     Ok((fleet, outcome))
 }
 
@@ -286,14 +301,14 @@ pub async fn bulk(
 ) -> anyhow::Result<(Fleet, BulkOutcome)> {
     let book = Book::shared();
     let holders = u32::try_from(fleet.clients.len().saturating_sub(1))?;
-    let (senders, tasks, conversations) = start(fleet, fixture, &book);
+    let running = start(fleet, fixture, &book);
     let cpu_before = crate::cpu::process_cpu();
     let server_before = target.cpu().unwrap_or_default();
     let begun = Instant::now();
     let to = fixture.agent(1);
-    senders[0]
+    running.senders[0]
         .send(Command::Bulk {
-            documents: conversations.clone(),
+            documents: running.conversations.clone(),
             to,
             holders,
         })
@@ -325,7 +340,7 @@ pub async fn bulk(
             wall,
         ),
     };
-    let fleet = stop(senders, tasks, conversations).await?;
+    let fleet = stop(running).await?;
     Ok((fleet, outcome))
 }
 
@@ -342,11 +357,15 @@ pub struct BulkOutcome {
 
 type Tasks = Vec<tokio::task::JoinHandle<anyhow::Result<Client>>>;
 
-fn start(
-    fleet: Fleet,
-    fixture: &Fixture,
-    book: &SharedBook,
-) -> (Vec<mpsc::UnboundedSender<Command>>, Tasks, Vec<DocumentId>) {
+/// A fleet while its clients run as tasks.
+struct Running {
+    senders: Vec<mpsc::UnboundedSender<Command>>,
+    tasks: Tasks,
+    conversations: Vec<DocumentId>,
+    replicas: SharedReplicas,
+}
+
+fn start(fleet: Fleet, fixture: &Fixture, book: &SharedBook) -> Running {
     let mut senders = Vec::new();
     let mut tasks = Vec::new();
     for client in fleet.clients {
@@ -359,22 +378,24 @@ fn start(
             fixture.workspace.clone(),
         )));
     }
-    (senders, tasks, fleet.conversations)
+    Running {
+        senders,
+        tasks,
+        conversations: fleet.conversations,
+        replicas: fleet.replicas,
+    }
 }
 
-async fn stop(
-    senders: Vec<mpsc::UnboundedSender<Command>>,
-    tasks: Tasks,
-    conversations: Vec<DocumentId>,
-) -> anyhow::Result<Fleet> {
-    drop(senders);
+async fn stop(running: Running) -> anyhow::Result<Fleet> {
+    drop(running.senders);
     let mut clients = Vec::new();
-    for task in tasks {
+    for task in running.tasks {
         clients.push(task.await??);
     }
     Ok(Fleet {
         clients,
-        conversations,
+        conversations: running.conversations,
+        replicas: running.replicas,
     })
 }
 
@@ -395,23 +416,40 @@ async fn drive(
             command = commands.recv() => match command {
                 None => return Ok(client),
                 Some(Command::Change { document, to, holders }) => {
-                    change(&mut client, &workspace, document, &to, holders, &book, Instant::now());
+                    let made = Instant::now();
+                    if let Some(mut doc) = client.checkout(&document) {
+                        if let Some(hash) = reassign_doc(&mut doc, &client.agent, &workspace, &to) {
+                            lock(&book).expect(hash, made, holders);
+                        }
+                        client.commit(document, doc);
+                    }
                     lock(&book).handled += 1;
-                    client.docs.sync(document);
                     client.flush().await?;
                 }
                 Some(Command::Bulk { documents, to, holders }) => {
+                    // The copies are taken first: an agent of its own would
+                    // change its documents in place.
+                    let mut docs: Vec<_> = documents
+                        .iter()
+                        .filter_map(|id| Some((*id, client.checkout(id)?)))
+                        .collect();
                     let made = Instant::now();
-                    let mut changed = 0;
-                    for document in &documents {
-                        if change(&mut client, &workspace, *document, &to, holders, &book, made) {
-                            changed += 1;
+                    let mut changed = Vec::new();
+                    for (_, doc) in &mut docs {
+                        if let Some(hash) = reassign_doc(doc, &client.agent, &workspace, &to) {
+                            changed.push(hash);
                         }
                     }
                     let apply = made.elapsed();
-                    lock(&book).bulk = BulkApplied { apply, changed };
-                    for document in &documents {
-                        client.docs.sync(*document);
+                    {
+                        let mut book = lock(&book);
+                        for hash in &changed {
+                            book.expect(*hash, made, holders);
+                        }
+                        book.bulk = BulkApplied { apply, changed: changed.len() };
+                    }
+                    for (id, doc) in docs {
+                        client.commit(id, doc);
                     }
                     client.flush().await?;
                 }
@@ -428,36 +466,29 @@ pub fn reassign(
     document: DocumentId,
     to: &AgentId,
 ) -> Option<(baton_shared::automerge::ChangeHash, usize)> {
-    let by = By::Agent(client.agent.clone());
-    let me = client.agent.clone();
+    let agent = client.agent.clone();
     let doc = client.docs.doc_mut(&document)?;
+    let hash = reassign_doc(doc, &agent, workspace, to)?;
+    let size = doc.get_last_local_change()?.raw_bytes().len();
+    Some((hash, size))
+}
+
+/// `agent` reassigns `doc` to `to` (or, if it is theirs already, to
+/// themself); the change's hash, if anything changed.
+fn reassign_doc(
+    doc: &mut AutoCommit,
+    agent: &AgentId,
+    workspace: &baton_shared::workspace::Workspace,
+    to: &AgentId,
+) -> Option<baton_shared::automerge::ChangeHash> {
+    let by = By::Agent(agent.clone());
     let now = baton_shared::clock::now();
-    for target in [to, &me] {
+    for target in [to, agent] {
         if let Ok(outcome) = assign(doc, workspace, &by, Some(target), None, now)
             && outcome.changed
         {
-            let change = doc.get_last_local_change()?;
-            return Some((change.hash(), change.raw_bytes().len()));
+            return Some(doc.get_last_local_change()?.hash());
         }
     }
     None
-}
-
-/// [`reassign`], telling the book; `false` if nothing changed.
-fn change(
-    client: &mut Client,
-    workspace: &baton_shared::workspace::Workspace,
-    document: DocumentId,
-    to: &AgentId,
-    holders: u32,
-    book: &SharedBook,
-    made: Instant,
-) -> bool {
-    match reassign(client, workspace, document, to) {
-        Some((hash, _)) => {
-            lock(book).expect(hash, made, holders);
-            true
-        }
-        None => false,
-    }
 }

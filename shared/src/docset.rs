@@ -195,6 +195,30 @@ impl DocSet {
         }
     }
 
+    /// Queues a sync message for `id` that the caller generated itself (a
+    /// client that keeps some documents outside this set).
+    pub fn send_sync(&mut self, id: DocumentId, data: Vec<u8>) {
+        if self.is_joined() {
+            self.synced.insert(id);
+            self.outgoing.push(Message::Sync {
+                sender_id: self.peer_id.clone(),
+                target_id: self.server.clone(),
+                document_id: id,
+                data,
+            });
+        }
+    }
+
+    /// Hands over a held document with its sync state; the set no longer
+    /// holds it.
+    pub fn take(&mut self, id: &DocumentId) -> Option<(AutoCommit, sync::State)> {
+        match self.docs.get(id) {
+            Some(entry) if !entry.pending => {}
+            _ => return None,
+        }
+        self.docs.remove(id).map(|e| (e.doc, e.state))
+    }
+
     /// Syncs every document held (a reconnect without catch-up).
     pub fn sync_all(&mut self) {
         let ids: Vec<_> = self.docs.keys().copied().collect();

@@ -16,10 +16,7 @@ pub async fn latency(options: &Options) -> anyhow::Result<Fragment> {
     let most = scale.latency_agents.iter().copied().max().unwrap_or(2);
     for (system, runs) in systems(options) {
         let setup = setup(system, options, most, scale.latency_conversations).await?;
-        let mut fleet = load::Fleet {
-            clients: Vec::new(),
-            conversations: setup.fixture.conversations.clone(),
-        };
+        let mut fleet = load::Fleet::new(setup.fixture.conversations.clone());
         for &agents in &scale.latency_agents {
             // Grow the fleet to `agents`: clients connected so far stay.
             let more = agents.saturating_sub(fleet.clients.len());

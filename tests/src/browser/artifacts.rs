@@ -76,11 +76,43 @@ pub async fn step<T>(
     }
 }
 
-/// Saves each browser's screenshot and console; says where they went.
+/// Characters of a failed page's text, and console lines, printed with the
+/// error: CI keeps the test output but not `target/e2e/`.
+const PAGE_TEXT_SHOWN: usize = 1_500;
+const CONSOLE_LINES_SHOWN: usize = 20;
+
+/// Prints where `browser` is, what its page says and its latest console lines.
+async fn print_state(browser: &Browser) {
+    let page = browser
+        .script(
+            "return location.href + '\\n' + (document.body ? document.body.innerText : '(no body)')",
+            vec![],
+        )
+        .await
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .unwrap_or_else(|err| format!("(page unreadable: {err:#})"));
+    let page: String = page.chars().take(PAGE_TEXT_SHOWN).collect();
+    eprintln!("--- {} at failure:\n{page}", browser.label());
+    if let Ok(console) = browser.console().await {
+        let from = console.len().saturating_sub(CONSOLE_LINES_SHOWN);
+        eprintln!(
+            "--- {} console (last {}):",
+            browser.label(),
+            console.len() - from
+        );
+        for line in &console[from..] {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Saves each browser's screenshot and console, and prints its page;
+/// says where the files went.
 async fn save_failure(name: &str, browsers: &[&Browser]) -> String {
     let stem = format!("failed-{}", slug(name));
     let mut notes = Vec::new();
     for browser in browsers {
+        print_state(browser).await;
         match browser.screenshot(&stem).await {
             Ok(path) => notes.push(format!("screenshot {}", path.display())),
             Err(err) => notes.push(format!("no screenshot of {} ({err:#})", browser.label())),
