@@ -233,37 +233,14 @@ impl Client {
         }
     }
 
+    /// Handles one message. Deliveries are recorded for shared documents
+    /// only: every fleet under load has shared its documents.
     fn handle(&mut self, message: Message, book: Option<&SharedBook>) -> anyhow::Result<()> {
         let Some(message) = self.receive_shared(message, book)? else {
             return Ok(());
         };
-        let document = match &message {
-            Message::Sync { document_id, .. } | Message::Request { document_id, .. } => {
-                Some(*document_id)
-            }
-            _ => None,
-        };
-        let before = match (book, document) {
-            (Some(_), Some(id)) => self.docs.doc_mut(&id).map(|d| d.get_heads()),
-            _ => None,
-        };
         for event in self.docs.receive(message) {
             match event {
-                Event::Changed(id) => {
-                    if let (Some(book), Some(before)) = (book, &before) {
-                        let now = Instant::now();
-                        if let Some(doc) = self.docs.doc_mut(&id) {
-                            // Metadata only: whole changes would be rebuilt
-                            // from the document's columns just for their hashes.
-                            let changes: Vec<ChangeHash> = doc
-                                .get_changes_meta(before)
-                                .iter()
-                                .map(|c| c.hash)
-                                .collect();
-                            lock(book).applied(&changes, now);
-                        }
-                    }
-                }
                 Event::Unavailable(_) => self.unavailable += 1,
                 Event::Refused { .. } => self.refused += 1,
                 _ => {}

@@ -184,19 +184,14 @@ impl DocSet {
         let Some(entry) = self.docs.get_mut(&id) else {
             return;
         };
-        if let Some(message) = entry.doc.sync().generate_sync_message(&mut entry.state) {
-            self.synced.insert(id);
-            self.outgoing.push(Message::Sync {
-                sender_id: self.peer_id.clone(),
-                target_id: self.server.clone(),
-                document_id: id,
-                data: message.encode(),
-            });
+        let message = entry.doc.sync().generate_sync_message(&mut entry.state);
+        if let Some(message) = message {
+            self.send_sync(id, message.encode());
         }
     }
 
-    /// Queues a sync message for `id` that the caller generated itself (a
-    /// client that keeps some documents outside this set).
+    /// Queues a sync message for `id` (generated here, or by a client that
+    /// keeps some documents outside this set).
     pub fn send_sync(&mut self, id: DocumentId, data: Vec<u8>) {
         if self.is_joined() {
             self.synced.insert(id);
