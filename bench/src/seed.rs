@@ -63,7 +63,7 @@ pub async fn baton(data: &Path, agents: usize, conversations: usize) -> anyhow::
             None,
         )
         .await?;
-        let (_, token) = team::create_token(&hub, &email).await?;
+        let token = team::create_token(&hub, &email, None).await?.token;
         ids.push(added.id);
         tokens.push(token);
     }

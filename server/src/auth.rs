@@ -1,23 +1,28 @@
 //! Who is calling: a session cookie (the app) or an API token (integrations),
 //! and the login rate limit.
 
+mod client_ip;
 mod rate_limit;
 
-pub use rate_limit::RateLimiter;
+pub use client_ip::{ClientIp, TrustedProxies};
+pub use rate_limit::LoginLimiter;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use baton_shared::model::Role;
-use std::net::{IpAddr, SocketAddr};
+use baton_shared::model::{Millis, Role};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::secrets::token_hash;
 use crate::store::AgentRow;
 
-/// The session cookie's name.
+/// The session cookie's name over plain http.
 pub const SESSION_COOKIE: &str = "baton_session";
+/// Its name over https: the prefix makes browsers refuse it unless it is
+/// `Secure`, has no `Domain` and is for `/`, so a sibling subdomain cannot
+/// plant one.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-baton_session";
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +36,22 @@ pub enum Credential {
 pub struct Caller {
     pub agent: AgentRow,
     pub credential: Credential,
+    /// When a session ends (API tokens are checked again instead).
+    pub expires_at: Option<baton_shared::model::Millis>,
+}
+
+impl Credential {
+    /// The hash the store keeps of it (names it in `Live`, never in logs).
+    pub fn hash(&self) -> String {
+        match self {
+            Credential::Session(token) | Credential::ApiToken(token) => token_hash(token),
+        }
+    }
+}
+
+/// The session token a request carries, whichever cookie holds it.
+pub fn session_cookie(parts: &Parts) -> Option<String> {
+    cookie(parts, SECURE_SESSION_COOKIE).or_else(|| cookie(parts, SESSION_COOKIE))
 }
 
 /// The value of cookie `name` in the request, if any.
@@ -58,21 +79,25 @@ pub fn bearer(parts: &Parts) -> Option<String> {
 /// Resolves a credential to an active agent.
 pub async fn authenticate(state: &AppState, credential: Credential) -> Result<Caller, ApiError> {
     let store = &state.hub.store;
-    let agent_id = match &credential {
-        Credential::Session(token) => {
-            store
-                .session_agent(&token_hash(token), baton_shared::clock::now())
-                .await?
-        }
-        Credential::ApiToken(token) => store.api_token_agent(&token_hash(token)).await?,
+    let now = baton_shared::clock::now();
+    let found = match &credential {
+        Credential::Session(token) => store.session_agent(&token_hash(token), now).await?,
+        Credential::ApiToken(token) => store
+            .api_token_agent(&token_hash(token), now)
+            .await?
+            .map(|agent| (agent, Millis::MAX)),
     };
     let expired = || ApiError::unauthorized("sign in again: your session has ended");
-    let agent_id = agent_id.ok_or_else(expired)?;
+    let (agent_id, expires_at) = found.ok_or_else(expired)?;
     let agent = store.agent(&agent_id).await?.ok_or_else(expired)?;
     if !agent.active {
         return Err(ApiError::unauthorized("this account has been deactivated"));
     }
-    Ok(Caller { agent, credential })
+    Ok(Caller {
+        agent,
+        credential,
+        expires_at: (expires_at != Millis::MAX).then_some(expires_at),
+    })
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -81,7 +106,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let credential = if let Some(token) = bearer(parts) {
             Credential::ApiToken(token)
-        } else if let Some(token) = cookie(parts, SESSION_COOKIE) {
+        } else if let Some(token) = session_cookie(parts) {
             Credential::Session(token)
         } else {
             return Err(ApiError::unauthorized(
@@ -112,20 +137,5 @@ impl FromRequestParts<AppState> for Admin {
             ));
         }
         Ok(Admin(caller))
-    }
-}
-
-/// The client's IP address (for rate limits).
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::from([0, 0, 0, 0]), |info| info.0.ip());
-        Ok(ClientIp(ip))
     }
 }

@@ -52,9 +52,14 @@ pub struct Serve {
     /// The built app to serve (trunk's dist/).
     #[arg(long, value_name = "DIR")]
     pub dist: Option<PathBuf>,
-    /// Another origin allowed to open the live sync socket (repeatable).
+    /// Another origin whose pages may use the API and open the live sync
+    /// socket (repeatable).
     #[arg(long, value_name = "URL")]
     pub origin: Vec<String>,
+    /// A reverse proxy (address or CIDR network) whose `X-Forwarded-For`
+    /// names the client, for sign-in rate limits (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    pub trusted_proxy: Vec<String>,
     /// Seed a demo workspace (first start only) and simulate customers.
     #[arg(long)]
     pub demo: bool,
@@ -80,7 +85,8 @@ pub enum AgentCommand {
         /// Make the agent an admin.
         #[arg(long)]
         admin: bool,
-        /// At least 8 characters.
+        /// At least 8 characters; `-` reads it from standard input, which
+        /// keeps it out of the process list.
         #[arg(long)]
         password: Option<String>,
     },
@@ -110,5 +116,18 @@ pub enum TokenCommand {
     Create {
         #[arg(long)]
         email: String,
+        /// Days until the token expires; without it, it lasts until revoked.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
+    /// List the API tokens of the agent with this email (ids, not tokens).
+    List {
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke one API token by the id `create` and `list` print.
+    Revoke {
+        #[arg(long)]
+        id: String,
     },
 }

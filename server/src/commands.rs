@@ -52,6 +52,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
         }) => {
             let role = if admin { Role::Admin } else { Role::Agent };
+            let password = match password.as_deref() {
+                Some("-") => Some(read_password()?),
+                other => other.map(str::to_owned),
+            };
             let agent =
                 team::add_agent(&hub, &email, &name, role, password.as_deref(), None).await?;
             let human = format!(
@@ -80,17 +84,48 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             print(json, serde_json::to_value(&channel)?, human);
         }
-        Command::Token(TokenCommand::Create { email }) => {
-            let (agent, token) = team::create_token(&hub, &email).await?;
-            let human = format!("API token for {email} (shown once): {token}");
+        Command::Token(TokenCommand::Create {
+            email,
+            expires_in_days,
+        }) => {
+            let created = team::create_token(&hub, &email, expires_in_days).await?;
+            let human = format!(
+                "API token for {} (shown once): {}\nIts id (to revoke it): {}",
+                created.email, created.token, created.id
+            );
+            print(json, serde_json::to_value(&created)?, human);
+        }
+        Command::Token(TokenCommand::List { email }) => {
+            let tokens = team::list_tokens(&hub, &email).await?;
+            let human = tokens
+                .iter()
+                .map(|t| {
+                    let state = if t.revoked { "revoked" } else { "active" };
+                    format!("{} {state} created {}", t.id, t.created_at)
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json, json!({ "tokens": tokens }), human);
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            team::revoke_token(&hub, &id).await?;
             print(
                 json,
-                json!({ "agent": agent, "email": email, "token": token }),
-                human,
+                json!({ "revoked": id }),
+                format!("Revoked token {id}"),
             );
         }
     }
     Ok(())
+}
+
+/// A password from the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
@@ -112,6 +147,9 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
         Duration::from_secs(serve.session_ttl),
     );
     state.origins = Arc::new(serve.origin.clone());
+    state.trusted_proxies = Arc::new(
+        crate::auth::TrustedProxies::parse(&serve.trusted_proxy).map_err(anyhow::Error::msg)?,
+    );
     let shutdown = state.shutdown.clone();
     let demo_logins = if serve.demo {
         Some(demo::seed(&hub, serve.demo_conversations as usize).await?)
@@ -128,6 +166,7 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
     }
     hub.watch_store(shutdown.clone());
     hub.watch_unassigned(shutdown.clone());
+    hub.watch_online(shutdown.clone());
     if serve.demo && serve.demo_rate > 0 {
         demo::simulate(hub.clone(), serve.demo_rate, shutdown.clone());
     }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use baton_shared::automerge::sync;
 use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::ids::DocumentId;
+use baton_shared::validate::{Totals, count_ops};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use crate::store::{DocumentKind, Receipt, Store, StoreError, Write};
@@ -30,6 +31,18 @@ pub struct Held {
     pending: Option<Vec<ChangeHash>>,
     seq: u64,
     chunks: usize,
+    /// Operations and stored bytes, for the document's total limits.
+    totals: Totals,
+}
+
+/// Strips a sync message's capability flags: the server speaks as a v1
+/// peer, so honest clients send it changes, never whole documents (which
+/// could not be checked before they are applied).
+fn as_v1_peer(message: Option<sync::Message>) -> Option<sync::Message> {
+    message.map(|mut m| {
+        m.flags = None;
+        m
+    })
 }
 
 impl Held {
@@ -44,6 +57,8 @@ impl Held {
         for chunk in stored.chunks.iter().filter(|c| !c.is_empty()) {
             doc.load_incremental(chunk).map_err(corrupt)?;
         }
+        let bytes = stored.snapshot.as_ref().map_or(0, Vec::len)
+            + stored.chunks.iter().map(Vec::len).sum::<usize>();
         Ok(Held {
             id,
             kind: stored.kind,
@@ -51,9 +66,18 @@ impl Held {
             pending: None,
             seq: stored.last_seq,
             chunks: stored.chunks.len(),
+            totals: Totals {
+                ops: count_ops(&mut doc),
+                bytes,
+            },
             doc,
             sync_memo: SyncMemo::default(),
         })
+    }
+
+    /// What the document holds, for its total limits.
+    pub fn totals(&self) -> Totals {
+        self.totals
     }
 
     /// Whether the document holds changes not yet written to the store.
@@ -81,6 +105,13 @@ impl Held {
             },
             snapshot: compact.then(|| self.doc.save()),
         };
+        if let Write::Document {
+            snapshot: Some(snapshot),
+            ..
+        } = &write
+        {
+            self.totals.bytes = snapshot.len();
+        }
         self.pending = Some(heads);
         Some(write)
     }
@@ -105,15 +136,18 @@ impl Held {
         }
     }
 
-    /// Replaces the document with `doc` (a validated fork), keeping the actor.
-    pub fn replace(&mut self, mut doc: AutoCommit) {
+    /// Replaces the document with `doc`, a validated fork holding `change`
+    /// besides what this copy held; keeps the actor.
+    pub fn accept(&mut self, mut doc: AutoCommit, change: &baton_shared::automerge::Change) {
         doc.set_actor(self.doc.get_actor().clone());
         self.doc = doc;
+        self.totals.ops += change.len();
+        self.totals.bytes += change.raw_bytes().len();
     }
 
     /// The next sync message for a peer in `state`.
     pub fn generate_sync(&mut self, state: &mut sync::State) -> Option<sync::Message> {
-        self.sync_memo.generate(&mut self.doc, state)
+        as_v1_peer(self.sync_memo.generate(&mut self.doc, state))
     }
 
     /// Receives a sync message without changes and returns the reply.
@@ -122,7 +156,11 @@ impl Held {
         state: &mut sync::State,
         message: sync::Message,
     ) -> Result<Option<sync::Message>, baton_shared::automerge::AutomergeError> {
-        self.sync_memo.acknowledge(&mut self.doc, state, message)
+        Ok(as_v1_peer(self.sync_memo.acknowledge(
+            &mut self.doc,
+            state,
+            message,
+        )?))
     }
 
     /// The sequence of the latest commit this copy has.
@@ -244,8 +282,10 @@ impl Documents {
                             .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?;
                         held.seq = seq;
                         held.chunks += 1;
+                        held.totals.bytes += chunk.len();
                     }
                     held.saved = held.doc.get_heads();
+                    held.totals.ops = count_ops(&mut held.doc);
                 }
                 _ => {
                     let stored = self.store.document(&id).await?.ok_or_else(|| {
@@ -297,10 +337,22 @@ impl Documents {
         }
     }
 
-    /// Holds a newly created document (already committed with `seq`).
-    pub async fn insert(&self, id: DocumentId, kind: DocumentKind, mut doc: AutoCommit, seq: u64) {
+    /// Holds a newly created document (already committed with `seq`, as
+    /// a chunk of `bytes`).
+    pub async fn insert(
+        &self,
+        id: DocumentId,
+        kind: DocumentKind,
+        mut doc: AutoCommit,
+        seq: u64,
+        bytes: usize,
+    ) {
         let saved = doc.get_heads();
         doc.set_actor(self.actor.clone());
+        let totals = Totals {
+            ops: count_ops(&mut doc),
+            bytes,
+        };
         let mut guard = self.slot(id).lock_owned().await;
         *guard = Some(Held {
             id,
@@ -310,6 +362,7 @@ impl Documents {
             pending: None,
             seq,
             chunks: 1,
+            totals,
             sync_memo: SyncMemo::default(),
         });
     }
@@ -325,6 +378,14 @@ impl Documents {
 /// A document locked for exclusive use.
 pub struct Locked {
     guard: OwnedMutexGuard<Option<Held>>,
+}
+
+impl Locked {
+    /// Drops this copy, changes not yet committed and all: whoever waits
+    /// for the document next (or uses it next) loads what is durable.
+    pub fn discard(mut self) {
+        *self.guard = None;
+    }
 }
 
 impl std::ops::Deref for Locked {

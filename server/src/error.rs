@@ -80,6 +80,9 @@ impl From<StoreError> for ApiError {
 impl From<HubError> for ApiError {
     fn from(err: HubError) -> Self {
         match err {
+            HubError::Op(op @ baton_shared::operations::OpError::ConversationFull { .. }) => {
+                Self::new(StatusCode::CONFLICT, "conversation_full", op.to_string())
+            }
             HubError::Op(op) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", op.to_string())
             }

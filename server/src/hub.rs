@@ -3,9 +3,11 @@
 //! implies (projection, replies to deliver, notifications, fan-out). The HTTP
 //! API, live sync, the command line and the demo all go through here.
 
-mod sync;
+mod online;
+mod receive;
 
-pub use sync::{PeerDoc, Received};
+pub use online::ONLINE_RETENTION_MS;
+pub use receive::{PeerDoc, Received, Sender, admit, principal_key};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -70,6 +72,9 @@ pub struct Hub {
     actor_owners: std::sync::Mutex<HashMap<String, String>>,
 }
 
+/// Documents the store watcher reads per query.
+const WATCH_PAGE: u32 = 5_000;
+
 /// How many actor bindings [`Hub::actor_owner`] remembers before starting over.
 const REMEMBERED_ACTORS: usize = 10_000;
 
@@ -104,9 +109,10 @@ impl Hub {
                     key: WORKSPACE_KEY.to_owned(),
                     value: id.to_string(),
                 });
+                let bytes = doc.save().len();
                 let receipt = store.commit(writes).await?;
                 documents
-                    .insert(id, DocumentKind::Workspace, doc, first_seq(&receipt))
+                    .insert(id, DocumentKind::Workspace, doc, first_seq(&receipt), bytes)
                     .await;
                 id
             }
@@ -206,8 +212,7 @@ impl Hub {
         let value = match change(&mut held.doc, &before) {
             Ok(value) => value,
             Err(err) => {
-                drop(held);
-                self.documents.forget(&self.workspace);
+                held.discard();
                 return Err(err.into());
             }
         };
@@ -221,8 +226,7 @@ impl Hub {
                 Ok(value)
             }
             Err(err) => {
-                drop(held);
-                self.documents.forget(&self.workspace);
+                held.discard();
                 Err(err.into())
             }
         }
@@ -256,22 +260,21 @@ impl Hub {
         let (value, extra) = match change(&mut held.doc, &workspace) {
             Ok(value) => value,
             Err(err) => {
-                drop(held);
-                self.documents.forget(&id);
+                held.discard();
                 return Err(err.into());
             }
         };
         let committed = self
             .commit_conversation(&mut held, Some(&before), &workspace, extra)
             .await;
-        drop(held);
         match committed {
             Ok(committed) => {
+                drop(held);
                 self.announce(id, None, &committed.notifications);
                 Ok((value, committed))
             }
             Err(err) => {
-                self.documents.forget(&id);
+                held.discard();
                 Err(err)
             }
         }
@@ -336,10 +339,17 @@ impl Hub {
             writes.retain(|w| !matches!(w, Write::Notification(_)));
             notifications.clear();
         }
+        let bytes = writes
+            .iter()
+            .map(|w| match w {
+                Write::Document { chunk, .. } => chunk.len(),
+                _ => 0,
+            })
+            .sum();
         let receipt = self.store.commit(writes).await?;
         let seq = first_seq(&receipt);
         self.documents
-            .insert(id, DocumentKind::Conversation, doc, seq)
+            .insert(id, DocumentKind::Conversation, doc, seq, bytes)
             .await;
         self.announce(id, None, &notifications);
         Ok((
@@ -406,7 +416,9 @@ impl Hub {
                 }
                 // Held copies catch up even with nobody connected: sync
                 // answers from them without asking the store.
-                if let Ok(changed) = hub.store.documents_since(seen).await {
+                while let Ok(changed) = hub.store.documents_since(seen, WATCH_PAGE).await {
+                    let last = changed.last().map(|(_, seq, _)| *seq);
+                    let full = changed.len() >= WATCH_PAGE as usize;
                     for (id, seq, _) in changed {
                         // This process's own commits were announced as made.
                         let tell = match hub.documents.caught_up(id, seq).await {
@@ -422,10 +434,35 @@ impl Hub {
                             hub.live.changed(id, None);
                         }
                     }
-                    seen = latest;
+                    match last {
+                        Some(last) if full => seen = last,
+                        _ => {
+                            seen = seen.max(latest);
+                            break;
+                        }
+                    }
                 }
             }
         });
+    }
+
+    /// Marks `agent`'s notifications `ids` read, and tells their other
+    /// connections (all but `except`). The one way to mark them, from the
+    /// API or a socket.
+    pub async fn mark_read(
+        &self,
+        agent: &baton_shared::ids::AgentId,
+        ids: Vec<String>,
+        except: Option<u64>,
+    ) -> Result<(), HubError> {
+        self.store
+            .commit(vec![Write::MarkNotificationsRead {
+                agent: agent.clone(),
+                ids: ids.clone(),
+            }])
+            .await?;
+        self.live.read(agent, &ids, except.unwrap_or(0));
+        Ok(())
     }
 
     /// Tells connected peers that `id` changed (all but `except`) and pushes

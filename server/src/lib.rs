@@ -11,6 +11,8 @@ pub mod error;
 pub mod hub;
 pub mod ingest;
 pub mod live;
+pub mod notify;
+pub mod origin;
 pub mod projection;
 pub mod secrets;
 mod static_files;
@@ -30,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::auth::RateLimiter;
+use crate::auth::{LoginLimiter, TrustedProxies};
 use crate::hub::Hub;
 
 /// What every request handler shares; a cheap clone of `Arc`s.
@@ -40,8 +42,10 @@ pub struct AppState {
     /// The built app (trunk's `dist/`), if this server serves it.
     pub dist: Option<PathBuf>,
     pub session_ttl: Duration,
-    pub logins_by_account: Arc<RateLimiter>,
-    pub logins_by_ip: Arc<RateLimiter>,
+    /// Failed sign-ins per account and address, and per address.
+    pub logins: Arc<LoginLimiter>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// Origins besides the server's own that may open `/sync`.
     pub origins: Arc<Vec<String>>,
     pub limits: sync::Limits,
@@ -58,8 +62,8 @@ impl AppState {
             hub,
             dist,
             session_ttl,
-            logins_by_account: Arc::new(RateLimiter::new(10, window)),
-            logins_by_ip: Arc::new(RateLimiter::new(50, window)),
+            logins: Arc::new(LoginLimiter::new(10, 50, window, 100_000)),
+            trusted_proxies: Arc::new(TrustedProxies::default()),
             origins: Arc::new(Vec::new()),
             limits: sync::Limits::default(),
             shutdown: CancellationToken::new(),
@@ -74,6 +78,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/sync", get(sync::upgrade))
         .nest("/api", api::router())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin::refuse_cross_origin,
+        ))
         .with_state(state.clone());
     match &state.dist {
         Some(dist) => router.merge(static_files::router(dist)),

@@ -38,12 +38,19 @@ pub enum Ending {
     /// The agent's role changed: their rights on the socket must be
     /// re-established, so the client reconnects.
     RoleChanged,
+    /// The session or API token the connection signed in with ended
+    /// (signed out, expired or revoked).
+    SignedOut,
 }
 
 /// One connected peer.
 pub struct Connection {
     pub id: u64,
     pub agent: AgentId,
+    /// The hash of the session or API token it signed in with.
+    pub credential: String,
+    /// The span recording when it was open (see `hub::online`).
+    pub span: String,
     /// Documents this peer syncs.
     pub documents: Mutex<HashSet<DocumentId>>,
     dirty: Mutex<BTreeSet<DocumentId>>,
@@ -133,12 +140,15 @@ pub struct Live {
 }
 
 impl Live {
-    /// Registers a new connection for `agent`.
-    pub fn connect(&self, agent: AgentId) -> Arc<Connection> {
+    /// Registers a new connection for `agent`, signed in with the session
+    /// or token whose hash is `credential`.
+    pub fn connect(&self, agent: AgentId, credential: String, span: String) -> Arc<Connection> {
         let id = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let connection = Arc::new(Connection {
             id,
             agent,
+            credential,
+            span,
             documents: Mutex::default(),
             dirty: Mutex::default(),
             unheld: Mutex::default(),
@@ -159,6 +169,22 @@ impl Live {
     /// How many peers are connected.
     pub fn count(&self) -> usize {
         lock(&self.connections).len()
+    }
+
+    /// How many connections `agent` has open.
+    pub fn count_of(&self, agent: &AgentId) -> usize {
+        lock(&self.connections)
+            .values()
+            .filter(|c| &c.agent == agent)
+            .count()
+    }
+
+    /// The spans of every open connection.
+    pub fn spans(&self) -> Vec<String> {
+        lock(&self.connections)
+            .values()
+            .map(|c| c.span.clone())
+            .collect()
     }
 
     fn each(&self, mut f: impl FnMut(&Arc<Connection>)) {
@@ -210,8 +236,23 @@ impl Live {
 
     /// Ends every connection of `agent`; each closes on its next wake.
     pub fn end(&self, agent: &AgentId, why: Ending) {
+        self.end_where(|c| &c.agent == agent, why);
+    }
+
+    /// Ends the connections signed in with the credential of this hash.
+    pub fn end_credential(&self, hash: &str) {
+        self.end_where(|c| c.credential == hash, Ending::SignedOut);
+    }
+
+    /// Ends the connections whose credential's hash starts with `prefix`
+    /// (an API token's id).
+    pub fn end_credential_prefix(&self, prefix: &str) {
+        self.end_where(|c| c.credential.starts_with(prefix), Ending::SignedOut);
+    }
+
+    fn end_where(&self, matches: impl Fn(&Connection) -> bool, why: Ending) {
         self.each(|c| {
-            if &c.agent == agent {
+            if matches(c) {
                 *lock(&c.ending) = Some(why);
                 c.wake.notify_one();
             }
@@ -256,7 +297,7 @@ mod tests {
     fn a_batch_pushed_from_many_threads_ends_on_its_full_count() {
         let live = Live::default();
         let agent = AgentId::random();
-        let connection = live.connect(agent.clone());
+        let connection = live.connect(agent.clone(), "hash".to_owned(), "span".to_owned());
         let mut seen = Vec::new();
         // Pushes race on both locks; a stale count must never be queued after
         // a newer one, whether or not the peer drained in between.

@@ -94,7 +94,9 @@ pub fn notifications(
             .effective_assignment()
             .map(|a| a.by.clone())
             .unwrap_or(By::Server);
-        let batch = new_batch(before, after);
+        // A batch is named per author: reusing someone else's batch id
+        // can neither join their notification nor mark it unread again.
+        let batch = new_batch(before, after).map(|batch| format!("{by}/{batch}"));
         let actor = Some(actor_name(&by, workspace));
         let event = Event::AssignmentChanged { previous, by };
         for r in recipients(&event, after, workspace) {
@@ -183,7 +185,10 @@ fn notification_id(agent: &baton_shared::ids::AgentId, batch: Option<&str>) -> S
 }
 
 /// The batch id of the assignment entries this change added, if any.
-fn new_batch(before: Option<&Conversation>, after: &Conversation) -> Option<String> {
+fn new_batch(
+    before: Option<&Conversation>,
+    after: &Conversation,
+) -> Option<baton_shared::ids::BatchId> {
     let seen = before.map_or(0, |b| b.activity.len());
     after
         .activity

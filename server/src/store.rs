@@ -32,6 +32,10 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How often an open connection's `seen` is refreshed; a connection not
+/// seen for longer than a few of these belongs to a process that died.
+pub const ONLINE_TOUCH_MS: Millis = 30_000;
+
 /// Which kind of document a stored document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocumentKind {
@@ -128,6 +132,17 @@ pub struct ReplyRow {
     pub customer_email: String,
 }
 
+/// An API token as its owner sees it (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiTokenRow {
+    /// The first 16 hex digits of the token's hash: enough to name it.
+    pub id: String,
+    pub agent: AgentId,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub revoked: bool,
+}
+
 /// One workflow run, for the run log and for exactly-once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkflowRunRow {
@@ -200,9 +215,40 @@ pub enum Write {
         token_hash: String,
         agent: AgentId,
         created_at: Millis,
+        /// `None` for a token that never expires.
+        expires_at: Option<Millis>,
     },
     RevokeApiTokensOf {
         agent: AgentId,
+    },
+    /// Revokes the one token whose id ([`ApiTokenRow::id`]) this is.
+    RevokeApiToken {
+        id: String,
+    },
+    /// A connection of `agent` opened (`id` names it).
+    OnlineStarted {
+        id: String,
+        agent: AgentId,
+        at: Millis,
+    },
+    /// These open connections were alive at `at`.
+    OnlineSeen {
+        ids: Vec<String>,
+        at: Millis,
+    },
+    OnlineEnded {
+        id: String,
+        at: Millis,
+    },
+    /// Connections of a process that died without closing them: they
+    /// ended at most `grace` after they were last seen.
+    CloseStaleOnline {
+        seen_before: Millis,
+        grace: Millis,
+    },
+    /// Forgets connections that ended before `ended_before`.
+    PruneOnline {
+        ended_before: Millis,
     },
     MarkNotificationsRead {
         agent: AgentId,
@@ -279,8 +325,13 @@ pub trait Store: Send + Sync + 'static {
     async fn document_seq(&self, id: &DocumentId) -> Result<Option<u64>>;
     /// Chunks committed after `seq`, in order, with their sequence.
     async fn chunks_after(&self, id: &DocumentId, seq: u64) -> Result<Vec<(u64, Vec<u8>)>>;
-    /// Documents committed after `seq`, with their latest sequence and heads.
-    async fn documents_since(&self, seq: u64) -> Result<Vec<(DocumentId, u64, Vec<String>)>>;
+    /// Documents committed after `seq`, oldest commit first, at most
+    /// `limit` of them, with their latest sequence and heads.
+    async fn documents_since(
+        &self,
+        seq: u64,
+        limit: u32,
+    ) -> Result<Vec<(DocumentId, u64, Vec<String>)>>;
     /// The highest commit sequence so far.
     async fn latest_seq(&self) -> Result<u64>;
 
@@ -290,10 +341,26 @@ pub trait Store: Send + Sync + 'static {
     async fn channel(&self, id: &ChannelId) -> Result<Option<ChannelRow>>;
     async fn channels(&self) -> Result<Vec<ChannelRow>>;
 
-    /// The agent whose unexpired session has this token hash.
-    async fn session_agent(&self, token_hash: &str, now: Millis) -> Result<Option<AgentId>>;
-    /// The agent whose unrevoked API token has this hash.
-    async fn api_token_agent(&self, token_hash: &str) -> Result<Option<AgentId>>;
+    /// The agent whose unexpired session has this token hash, and when the
+    /// session expires.
+    async fn session_agent(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<Option<(AgentId, Millis)>>;
+    /// The agent whose unrevoked, unexpired API token has this hash.
+    async fn api_token_agent(&self, token_hash: &str, now: Millis) -> Result<Option<AgentId>>;
+    /// Every API token of `agent`, newest first.
+    async fn api_tokens(&self, agent: &AgentId) -> Result<Vec<ApiTokenRow>>;
+    /// When `agent` was connected since `since` (open connections last
+    /// seen before `stale` count as ended shortly after that), and when
+    /// they first connected at all.
+    async fn online_history(
+        &self,
+        agent: &AgentId,
+        since: Millis,
+        stale: Millis,
+    ) -> Result<baton_shared::validate::OnlineHistory>;
 
     async fn conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>>;
     async fn conversations(&self, query: &ConversationQuery) -> Result<Vec<ConversationRow>>;

@@ -18,26 +18,12 @@ use baton_shared::model::Role;
 use baton_shared::validate::Principal;
 
 use crate::AppState;
-use crate::auth::{Caller, Credential, SESSION_COOKIE, authenticate, bearer, cookie};
+use crate::auth::{Caller, Credential, authenticate, bearer, session_cookie};
 use crate::error::ApiError;
+use crate::origin::origin_allowed;
 
 /// Read and write buffer of each socket.
 const SOCKET_BUFFER: usize = 8 * 1024;
-
-/// Whether a browser page from `origin` may open the socket: the server's
-/// own origin (the request's Host) or one given with `--origin`.
-pub fn origin_allowed(origin: Option<&str>, host: Option<&str>, extra: &[String]) -> bool {
-    let Some(origin) = origin else {
-        // Not a browser: cross-site pages always send Origin.
-        return true;
-    };
-    let own = host.is_some_and(|host| {
-        origin == format!("http://{host}") || origin == format!("https://{host}")
-    });
-    own || extra
-        .iter()
-        .any(|allowed| allowed.trim_end_matches('/') == origin)
-}
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -56,7 +42,7 @@ pub async fn upgrade(
         Credential::ApiToken(token.clone())
     } else if let Some(token) = bearer(&parts) {
         Credential::ApiToken(token)
-    } else if let Some(token) = cookie(&parts, SESSION_COOKIE) {
+    } else if let Some(token) = session_cookie(&parts) {
         Credential::Session(token)
     } else {
         return Err(ApiError::unauthorized(
@@ -64,6 +50,16 @@ pub async fn upgrade(
         ));
     };
     let caller: Caller = authenticate(&state, credential).await?;
+    if state.hub.live.count_of(&caller.agent.id) >= state.limits.max_connections_per_agent {
+        return Err(ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            format!(
+                "this account already has {} live connections; close a tab and reload",
+                state.limits.max_connections_per_agent
+            ),
+        ));
+    }
     let principal = match (&caller.credential, caller.agent.role) {
         (Credential::ApiToken(_), _) => Principal::Integration(caller.agent.id.clone()),
         (Credential::Session(_), Role::Admin) => Principal::Admin(caller.agent.id.clone()),
@@ -81,30 +77,7 @@ pub async fn upgrade(
         .max_frame_size(limits.max_frame)
         .on_upgrade(move |socket| async move {
             tracker
-                .track_future(connection::serve(socket, state, caller.agent.id, principal))
+                .track_future(connection::serve(socket, state, caller, principal))
                 .await;
         }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::origin_allowed;
-
-    #[test]
-    fn only_the_own_origin_and_listed_ones_may_connect() {
-        let host = Some("127.0.0.1:8080");
-        assert!(origin_allowed(Some("http://127.0.0.1:8080"), host, &[]));
-        assert!(!origin_allowed(Some("http://evil.example"), host, &[]));
-        assert!(!origin_allowed(Some("http://127.0.0.1:9999"), host, &[]));
-        let extra = ["https://support.example.com/".to_owned()];
-        assert!(origin_allowed(
-            Some("https://support.example.com"),
-            host,
-            &extra
-        ));
-        assert!(
-            origin_allowed(None, host, &[]),
-            "non-browser clients send no Origin"
-        );
-    }
 }

@@ -372,19 +372,73 @@ pub async fn rotate_channel_secret(hub: &Hub, id: &ChannelId) -> Result<String, 
     Ok(secret)
 }
 
-/// Creates an API token that acts as the agent with `email`.
-pub async fn create_token(hub: &Hub, email: &str) -> Result<(AgentId, String), TeamError> {
+/// A new API token: the token itself (shown once) and the id that names it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NewToken {
+    pub agent: AgentId,
+    pub email: String,
+    pub id: String,
+    pub token: String,
+    pub expires_at: Option<baton_shared::model::Millis>,
+}
+
+/// Creates an API token that acts as the agent with `email`, valid for
+/// `days` days (or until revoked when `None`).
+pub async fn create_token(
+    hub: &Hub,
+    email: &str,
+    days: Option<u32>,
+) -> Result<NewToken, TeamError> {
     let (email, row) = find_agent(hub, email).await?;
     if !row.active {
         return Err(TeamError::Invalid(format!("{email} is deactivated")));
     }
     let token = secrets::new_token("btok_");
+    let hash = secrets::token_hash(&token);
+    let now = baton_shared::clock::now();
+    let expires_at = days.map(|days| now + i64::from(days) * 24 * 3600 * 1000);
     hub.store
         .commit(vec![Write::ApiToken {
-            token_hash: secrets::token_hash(&token),
+            token_hash: hash.clone(),
             agent: row.id.clone(),
-            created_at: baton_shared::clock::now(),
+            created_at: now,
+            expires_at,
         }])
         .await?;
-    Ok((row.id, token))
+    Ok(NewToken {
+        agent: row.id,
+        email,
+        id: hash.chars().take(16).collect(),
+        token,
+        expires_at,
+    })
+}
+
+/// The API tokens of the agent with `email` (never the tokens themselves).
+pub async fn list_tokens(
+    hub: &Hub,
+    email: &str,
+) -> Result<Vec<crate::store::ApiTokenRow>, TeamError> {
+    let (_, row) = find_agent(hub, email).await?;
+    Ok(hub.store.api_tokens(&row.id).await?)
+}
+
+/// Revokes one API token by its id; sockets using it close at their next
+/// heartbeat (at once when this process serves them).
+pub async fn revoke_token(hub: &Hub, id: &str) -> Result<(), TeamError> {
+    let id = id.trim().to_lowercase();
+    if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(TeamError::Invalid(
+            "a token id is 16 hex digits (see `baton token list`)".to_owned(),
+        ));
+    }
+    hub.store
+        .commit(vec![Write::RevokeApiToken { id: id.clone() }])
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(message) => TeamError::NotFound(message),
+            other => other.into(),
+        })?;
+    hub.live.end_credential_prefix(&id);
+    Ok(())
 }

@@ -42,9 +42,12 @@ fn precedence(a: &Assignment, b: &Assignment) -> Ordering {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     pub winner: Assignment,
-    /// Agents whose competing assignment lost, without the winner and without
-    /// duplicates; these are the agents to tell.
+    /// Agents a losing value named, without the winner and without
+    /// duplicates (the activity trail lists them).
     pub losers: Vec<AgentId>,
+    /// Agents whose own decision lost (who wrote a losing value), without
+    /// the winner's author: these are the people to tell.
+    pub overruled: Vec<AgentId>,
 }
 
 /// The conflict among `values`, if more than one value competes.
@@ -60,7 +63,18 @@ pub fn conflict(values: &[Assignment]) -> Option<Conflict> {
         .collect();
     losers.sort();
     losers.dedup();
-    Some(Conflict { winner, losers })
+    let mut overruled: Vec<AgentId> = values
+        .iter()
+        .filter(|value| value.by != winner.by && value.agent != winner.agent)
+        .filter_map(|value| value.by.agent().cloned())
+        .collect();
+    overruled.sort();
+    overruled.dedup();
+    Some(Conflict {
+        winner,
+        losers,
+        overruled,
+    })
 }
 
 /// The server ends a conflict by writing the winner again as `settled`, with an
@@ -182,6 +196,18 @@ mod tests {
     }
 
     #[test]
+    fn whoever_decided_a_losing_reassign_is_overruled_not_whom_it_named() {
+        // Agent 3 moved it to 1 while agent 4 moved it to 2, later: 4 wins.
+        let values = [
+            value(Manual, Some(1), 3, 100),
+            value(Manual, Some(2), 4, 200),
+        ];
+        let found = conflict(&values).unwrap();
+        assert_eq!(found.losers, vec![agent(1)]);
+        assert_eq!(found.overruled, vec![agent(3)]);
+    }
+
+    #[test]
     fn conflict_names_the_winner_and_the_distinct_losers() {
         let values = [
             value(Reply, Some(1), 1, 100),
@@ -191,6 +217,7 @@ mod tests {
         let found = conflict(&values).unwrap();
         assert_eq!(found.winner.agent, Some(agent(1)));
         assert_eq!(found.losers, vec![agent(2)]);
+        assert_eq!(found.overruled, vec![agent(2)]);
         assert_eq!(conflict(&values[..1]), None);
     }
 }

@@ -16,7 +16,7 @@ use automerge::{
 };
 
 use crate::doc_io::{self as io, Entries, ReadError};
-use crate::ids::{AgentId, ChannelId, ConversationId, MessageId};
+use crate::ids::{AgentId, BatchId, ChannelId, ConversationId, MessageId};
 use crate::model::{
     Activity, ActivityEvent, Assignment, AssignmentKind, Author, By, Conversation, Customer,
     Message, MessageKind, Millis, Status,
@@ -192,7 +192,7 @@ fn read_activity<D: ReadDoc>(doc: &D, obj: &ObjId) -> Result<Activity, ReadError
     fields.only_keys(key::ACTIVITY_KEYS)?;
     let agent = || fields.parsed::<AgentId>("agent");
     let previous = || fields.opt_parsed::<AgentId>("previous");
-    let batch = || fields.opt_str("batch");
+    let batch = || fields.opt_parsed::<BatchId>("batch");
     let event = match fields.string("event")?.as_str() {
         "created" => ActivityEvent::Created,
         "assigned" => ActivityEvent::Assigned {
@@ -309,7 +309,7 @@ pub(crate) fn push_activity(
         } => fields.extend([
             ("agent", agent.as_str().into()),
             ("previous", previous(before)),
-            ("batch", opt_str(batch.as_deref())),
+            ("batch", opt_str(batch.as_ref().map(BatchId::as_str))),
         ]),
         ActivityEvent::Claimed { agent } => fields.push(("agent", agent.as_str().into())),
         ActivityEvent::Unassigned {
@@ -317,7 +317,7 @@ pub(crate) fn push_activity(
             batch,
         } => fields.extend([
             ("previous", previous(before)),
-            ("batch", opt_str(batch.as_deref())),
+            ("batch", opt_str(batch.as_ref().map(BatchId::as_str))),
         ]),
         ActivityEvent::Settled { winner, losers } => fields.extend([
             ("winner", previous(winner)),

@@ -320,7 +320,12 @@ impl DocSet {
                 document: document_id,
                 presence,
             }],
-            Message::BatonHeads { seq, documents, .. } => {
+            Message::BatonHeads {
+                seq,
+                documents,
+                more,
+                ..
+            } => {
                 let ids: Vec<DocumentId> = documents.iter().map(|d| d.document_id).collect();
                 for id in &ids {
                     if self.docs.contains_key(id) {
@@ -330,6 +335,9 @@ impl DocSet {
                     }
                 }
                 self.last_seq = self.last_seq.max(seq);
+                if more {
+                    self.catch_up();
+                }
                 vec![Event::CaughtUp {
                     seq,
                     documents: ids,

@@ -141,6 +141,10 @@ prefixed_id!(
     /// A message inside a conversation.
     MessageId, "message", "msg_"
 );
+prefixed_id!(
+    /// A bulk action or a workflow run: each recipient is told of it once.
+    BatchId, "batch", "bat_"
+);
 
 /// An automerge-repo document id: bs58check of a 16-byte UUID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AgentId, ChannelId, ConversationId, MessageId, WorkflowId};
+use crate::ids::{AgentId, BatchId, ChannelId, ConversationId, MessageId, WorkflowId};
 
 /// Milliseconds since the Unix epoch, as a hybrid logical timestamp (see `clock`).
 pub type Millis = i64;
@@ -213,7 +213,7 @@ pub enum ActivityEvent {
     Assigned {
         agent: AgentId,
         previous: Option<AgentId>,
-        batch: Option<String>,
+        batch: Option<BatchId>,
     },
     /// `agent` became the assignee by replying first.
     Claimed {
@@ -222,7 +222,7 @@ pub enum ActivityEvent {
     /// Left without an assignee.
     Unassigned {
         previous: Option<AgentId>,
-        batch: Option<String>,
+        batch: Option<BatchId>,
     },
     /// The server ended a conflict between concurrent assignments.
     Settled {

@@ -14,7 +14,7 @@ use automerge::transaction::CommitOptions;
 use crate::clock::next_at;
 use crate::conversation::{self, push_activity, push_message, write_assignment, write_status};
 use crate::doc_io::ReadError;
-use crate::ids::{AgentId, MessageId};
+use crate::ids::{AgentId, BatchId, MessageId};
 use crate::limits;
 use crate::model::{
     Activity, ActivityEvent, Assignment, AssignmentKind, Author, By, Conversation, Message,
@@ -39,6 +39,8 @@ pub enum OpError {
     TooLarge { size: usize, limit: usize },
     #[error("only the assignee may reply to this conversation")]
     NotAssignee,
+    #[error("this conversation has reached its limit of {limit} {what}; start a new conversation")]
+    ConversationFull { what: &'static str, limit: usize },
     #[error("this conversation is unreadable: {0}")]
     Read(#[from] ReadError),
     #[error(transparent)]
@@ -99,6 +101,30 @@ fn check_body(body: &str) -> Result<(), OpError> {
     Ok(())
 }
 
+/// Whether `current` has room for one more message of `body` (if any) and
+/// one more activity entry (if `activity`): a full conversation takes
+/// nothing more from anyone, the server included.
+pub(crate) fn check_room(
+    current: &Conversation,
+    body: Option<&str>,
+    activity: bool,
+) -> Result<(), OpError> {
+    let full = |what, limit| Err(OpError::ConversationFull { what, limit });
+    if let Some(body) = body {
+        if current.messages.len() >= limits::MAX_MESSAGES {
+            return full("messages", limits::MAX_MESSAGES);
+        }
+        let total: usize = current.messages.iter().map(|m| m.body.len()).sum();
+        if total + body.len() > limits::MAX_CONVERSATION_BYTES {
+            return full("bytes of messages", limits::MAX_CONVERSATION_BYTES);
+        }
+    }
+    if activity && current.activity.len() >= limits::MAX_ACTIVITY {
+        return full("activity entries", limits::MAX_ACTIVITY);
+    }
+    Ok(())
+}
+
 fn check_agent(workspace: &Workspace, agent: &AgentId) -> Result<(), OpError> {
     if workspace.is_active(agent) {
         Ok(())
@@ -117,6 +143,7 @@ pub fn customer_message(
 ) -> Result<MessageId, OpError> {
     check_body(body)?;
     let current = conversation::read(doc)?;
+    check_room(&current, Some(body), current.status == Status::Resolved)?;
     let at = next_at(now, current.latest_at());
     let id = MessageId::random();
     push_message(
@@ -160,6 +187,8 @@ pub fn reply(
     if workspace.settings.only_assignee_replies && assignee.is_some_and(|a| a != agent) {
         return Err(OpError::NotAssignee);
     }
+    let claims = assignee.is_none() && mode == ReplyMode::Claim;
+    check_room(&current, Some(body), claims)?;
     let at = next_at(now, current.latest_at());
     let id = MessageId::random();
     push_message(
@@ -173,7 +202,7 @@ pub fn reply(
             leave_unassigned: mode == ReplyMode::LeaveUnassigned,
         },
     )?;
-    let claimed = assignee.is_none() && mode == ReplyMode::Claim;
+    let claimed = claims;
     if claimed {
         write_assignment(
             doc,
@@ -213,6 +242,7 @@ pub fn note(
     check_body(body)?;
     check_agent(workspace, agent)?;
     let current = conversation::read(doc)?;
+    check_room(&current, Some(body), false)?;
     let at = next_at(now, current.latest_at());
     let id = MessageId::random();
     push_message(
@@ -238,7 +268,7 @@ pub fn assign(
     workspace: &Workspace,
     by: &By,
     to: Option<&AgentId>,
-    batch: Option<&str>,
+    batch: Option<&BatchId>,
     now: Millis,
 ) -> Result<AssignOutcome, OpError> {
     if let Some(agent) = to {
@@ -255,6 +285,7 @@ pub fn assign(
             changed: false,
         });
     }
+    check_room(&current, None, true)?;
     let kind = match by {
         By::Agent(_) => AssignmentKind::Manual,
         By::Workflow(_) => AssignmentKind::Workflow,
@@ -270,7 +301,7 @@ pub fn assign(
             at,
         },
     )?;
-    let batch = batch.map(str::to_owned);
+    let batch = batch.cloned();
     let event = match to {
         Some(agent) => ActivityEvent::Assigned {
             agent: agent.clone(),
@@ -306,7 +337,7 @@ pub fn unassign(
     doc: &mut AutoCommit,
     workspace: &Workspace,
     by: &By,
-    batch: Option<&str>,
+    batch: Option<&BatchId>,
     now: Millis,
 ) -> Result<AssignOutcome, OpError> {
     assign(doc, workspace, by, None, batch, now)
@@ -330,6 +361,7 @@ fn set_status(doc: &mut AutoCommit, by: &By, status: Status, now: Millis) -> Res
             Status::Resolved => OpError::AlreadyResolved,
         });
     }
+    check_room(&current, None, true)?;
     let at = next_at(now, current.latest_at());
     write_status(doc, status)?;
     let event = match status {
@@ -412,10 +444,18 @@ pub fn correct(
     now: Millis,
 ) -> Result<Vec<Correction>, OpError> {
     let mut done = Vec::new();
+    // A full conversation takes no more entries; every replica still
+    // agrees on its assignee by the rule, settled or not.
+    if check_room(&conversation::read(doc)?, None, true).is_err() {
+        return Ok(done);
+    }
     if let Some(conflict) = crate::assignment::settle(doc, now)? {
         done.push(Correction::Settled(conflict));
     }
     let current = conversation::read(doc)?;
+    if check_room(&current, None, true).is_err() {
+        return Ok(done);
+    }
     if let Some(gone) = current.assignee().filter(|a| !workspace.is_active(a)) {
         let at = next_at(now, current.latest_at());
         unassign_by_server(doc, gone.clone(), at)?;

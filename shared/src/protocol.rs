@@ -5,6 +5,8 @@
 //! Decoding never panics on untrusted bytes: anything that is not one of
 //! these messages is a [`ProtocolError`].
 
+mod scan;
+
 use ciborium::Value;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +18,12 @@ use crate::notify::Reason;
 pub const PROTOCOL_V1: &str = "1";
 /// Baton's extension version, announced in `join`.
 pub const BATON_V1: u32 = 1;
+/// Most CBOR items a frame may hold: a catch-up page of a few thousand
+/// documents is far below it.
+pub const MAX_FRAME_ITEMS: usize = 100_000;
+/// Most CBOR items a frame from a peer may hold: its largest message (marking
+/// a thousand notifications read) has about a thousand.
+pub const MAX_PEER_FRAME_ITEMS: usize = 4_096;
 
 /// What a peer says about itself in `join` and `peer`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +179,9 @@ pub enum Message {
         target_id: String,
         seq: u64,
         documents: Vec<ChangedDocument>,
+        /// More documents changed than one answer lists: ask again from `seq`.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        more: bool,
     },
     /// Server → client: a notification for the signed-in agent.
     #[serde(rename = "baton/notification")]
@@ -278,6 +289,19 @@ impl Message {
 
     /// Decodes one message from untrusted bytes.
     pub fn decode(bytes: &[u8]) -> Result<Message, ProtocolError> {
+        Self::decode_limited(bytes, MAX_FRAME_ITEMS)
+    }
+
+    /// Decodes one message of at most `max_items` CBOR items, counted
+    /// before anything is built.
+    pub fn decode_limited(bytes: &[u8], max_items: usize) -> Result<Message, ProtocolError> {
+        scan::count_items(bytes, max_items).map_err(|e| {
+            ProtocolError::Cbor(match e {
+                scan::ScanError::TooManyItems => format!("more than {max_items} items"),
+                scan::ScanError::TooDeep => "nested too deeply".to_owned(),
+                scan::ScanError::Truncated => "truncated or malformed".to_owned(),
+            })
+        })?;
         let value: Value =
             ciborium::from_reader(bytes).map_err(|e| ProtocolError::Cbor(e.to_string()))?;
         let value = untag_bytes(value);

@@ -1,14 +1,31 @@
 //! Validation of one incoming change (DESIGN §5 "Trust" and "Refusal").
 //!
-//! The server applies each change to a fork of its document, reads the
-//! document before and after, and asks this module whether the principal
-//! bound to the change's actor could honestly have produced it. Only what an
-//! honest client cannot produce is refused; rules that depend on state are
-//! judged against the document at the change's own dependencies, and what
-//! concurrency made wrong later is fixed by [`crate::operations::correct`].
+//! A change is judged in three steps, each cheaper than the next and each
+//! before the next may run:
+//! 1. its shape ([`shape`]): a single change chunk within the limits on
+//!    bytes, operations and columns, read without expanding it;
+//! 2. its structure (here and [`ops`]): dependencies the document has, the
+//!    operation counter automerge itself would write, room left in the
+//!    document, and operations that only add or overwrite what a client
+//!    may — all before the change touches any copy;
+//! 3. its meaning ([`conversation`], [`workspace`]): applied to a fork, the
+//!    document before and after is read and the principal bound to the
+//!    change's actor must honestly have been able to make it.
+//!
+//! Only what an honest client cannot produce is refused; rules that depend
+//! on state are judged at the change's own dependencies (and, for a change
+//! made while its author was online, against the server's state as well:
+//! [`online`]), and what concurrency made wrong later is fixed by
+//! [`crate::operations::correct`].
 
 mod conversation;
+pub mod online;
+mod ops;
+pub mod shape;
 mod workspace;
+
+pub use online::{Made, OnlineHistory, Span};
+pub use shape::{ChangeShape, change_shape, split_changes};
 
 use std::fmt;
 
@@ -97,8 +114,37 @@ pub enum Violation {
     AdminOnly { what: String },
     #[error("timestamp {at} is earlier than {latest}, the latest the change had seen")]
     TimeBeforeDependencies { at: Millis, latest: Millis },
-    #[error("timestamp {at} is more than 60 s ahead of the server's clock ({now})")]
+    #[error(
+        "timestamp {at} is more than {} s ahead of the server's clock ({now}); check this device's clock",
+        limits::MAX_CLOCK_SKEW_MS / 1000
+    )]
     TimeInFuture { at: Millis, now: Millis },
+    #[error(
+        "timestamp {at} falls in a time the server saw you online, but the change arrived only at {now}; \
+         it was not accepted (if this device's clock is wrong, set it right)"
+    )]
+    Backdated { at: Millis, now: Millis },
+    #[error(
+        "the change's operation counter starts at {start_op}, but its dependencies end at {}; \
+         automerge never writes that",
+        expected - 1
+    )]
+    BadCounter { start_op: u64, expected: u64 },
+    #[error(
+        "the change deletes or replaces {what}, which already exists; changes may only add to it"
+    )]
+    Replaces { what: String },
+    #[error("{what} are managed in Settings → Team (the team API), not by editing the workspace")]
+    ApiOnly { what: String },
+    #[error("{document} is full ({what} would pass {limit}); {advice}")]
+    DocumentFull {
+        document: String,
+        what: String,
+        limit: usize,
+        advice: String,
+    },
+    #[error("the change is inconsistent: {reason}")]
+    Inconsistent { reason: String },
     #[error("{what} is {size}, over the limit of {limit}")]
     TooLarge {
         what: String,
@@ -134,11 +180,23 @@ impl Violation {
             Violation::InactiveAssignee { .. } => "inactive_assignee",
             Violation::ConversationResolved => "conversation_resolved",
             Violation::NotAssignee => "not_assignee",
+            Violation::Backdated { .. } => "backdated",
+            Violation::BadCounter { .. } => "bad_counter",
+            Violation::Replaces { .. } => "replaces_existing",
+            Violation::ApiOnly { .. } => "api_only",
+            Violation::DocumentFull { .. } => "document_full",
+            Violation::Inconsistent { .. } => "inconsistent",
         }
     }
 
     pub(crate) fn malformed(reason: impl fmt::Display) -> Self {
         Violation::Malformed {
+            reason: reason.to_string(),
+        }
+    }
+
+    pub(crate) fn inconsistent(reason: impl fmt::Display) -> Self {
+        Violation::Inconsistent {
             reason: reason.to_string(),
         }
     }
@@ -151,6 +209,15 @@ pub enum DocumentKind {
     Workspace,
 }
 
+/// How much a stored document already holds, for its total limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Operations in every change of the document.
+    pub ops: usize,
+    /// Bytes of the document as stored.
+    pub bytes: usize,
+}
+
 /// What a change is judged against.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
@@ -159,11 +226,16 @@ pub struct Context<'a> {
     pub workspace: &'a Workspace,
     /// The server's clock, in ms since the epoch.
     pub now: Millis,
+    /// When the server saw the principal's agent online.
+    pub online: &'a OnlineHistory,
+    /// What the document holds before this change.
+    pub stored: Totals,
 }
 
 /// Validates one incoming change against `current` (the server's document).
 /// On success returns the document with the change applied; `current` is
-/// never modified, so a refused change leaves nothing behind.
+/// never modified, so a refused change leaves nothing behind. The caller
+/// has read the chunk with [`change_shape`] before parsing it.
 pub fn validate_change(
     current: &mut AutoCommit,
     change: &Change,
@@ -171,16 +243,14 @@ pub fn validate_change(
     ctx: &Context<'_>,
 ) -> Result<AutoCommit, Violation> {
     let size = change.raw_bytes().len();
-    if size > limits::MAX_CHANGE_BYTES {
-        return Err(Violation::TooLarge {
-            what: "the change".to_owned(),
-            size,
-            limit: limits::MAX_CHANGE_BYTES,
-        });
-    }
-    let mut after = current.fork();
+    check_size("the change", size, limits::MAX_CHANGE_BYTES)?;
+    check_size(
+        "the change's operations",
+        change.len(),
+        limits::MAX_CHANGE_OPS,
+    )?;
     if holds(current, &change.hash()) {
-        return Ok(after);
+        return Ok(current.fork());
     }
     if change.deps().is_empty() && *ctx.principal != Principal::Server {
         return Err(Violation::CreatesDocument);
@@ -188,6 +258,12 @@ pub fn validate_change(
     if change.deps().iter().any(|dep| !holds(current, dep)) {
         return Err(Violation::MissingDependencies);
     }
+    check_counter(current, change)?;
+    check_totals(kind, ctx.stored, change)?;
+    if *ctx.principal != Principal::Server {
+        ops::check(current, change, kind, ctx.principal)?;
+    }
+    let mut after = current.fork();
     after
         .apply_changes([change.clone()])
         .map_err(Violation::malformed)?;
@@ -215,6 +291,64 @@ pub fn validate_change(
         DocumentKind::Workspace => workspace::check(current, &after, ctx)?,
     }
     Ok(after)
+}
+
+/// Automerge numbers a change's operations on from the largest counter
+/// among its dependencies; a change that starts anywhere else was forged,
+/// and one near the end of the counter's range breaks the document for
+/// good (every later change overflows it).
+fn check_counter(doc: &mut AutoCommit, change: &Change) -> Result<(), Violation> {
+    let mut largest = 0;
+    for dep in change.deps() {
+        let meta = doc
+            .get_change_meta_by_hash(dep)
+            .ok_or(Violation::MissingDependencies)?;
+        largest = largest.max(meta.max_op);
+    }
+    let expected = largest + 1;
+    let start_op = change.start_op().get();
+    if start_op != expected {
+        return Err(Violation::BadCounter { start_op, expected });
+    }
+    Ok(())
+}
+
+/// A document's total operations and bytes stay within its limits.
+fn check_totals(kind: DocumentKind, stored: Totals, change: &Change) -> Result<(), Violation> {
+    let (document, ops_limit, advice) = match kind {
+        DocumentKind::Conversation => (
+            "this conversation",
+            limits::MAX_CONVERSATION_OPS,
+            "start a new conversation with the customer",
+        ),
+        DocumentKind::Workspace => (
+            "the workspace",
+            limits::MAX_WORKSPACE_OPS,
+            "ask an admin to move the team to a new workspace",
+        ),
+    };
+    let full = |what: &str, limit: usize| Violation::DocumentFull {
+        document: document.to_owned(),
+        what: what.to_owned(),
+        limit,
+        advice: advice.to_owned(),
+    };
+    if stored.ops.saturating_add(change.len()) > ops_limit {
+        return Err(full("its operations", ops_limit));
+    }
+    if stored.bytes.saturating_add(change.raw_bytes().len()) > limits::MAX_DOCUMENT_BYTES {
+        return Err(full("its stored bytes", limits::MAX_DOCUMENT_BYTES));
+    }
+    Ok(())
+}
+
+/// The total operations of `doc`, for [`Totals`] (from change metadata;
+/// no change is rebuilt).
+pub fn count_ops(doc: &mut AutoCommit) -> usize {
+    doc.get_changes_meta(&[])
+        .iter()
+        .map(|c| (c.max_op + 1).saturating_sub(c.start_op) as usize)
+        .sum()
 }
 
 /// Whether `doc` has the change `hash`. Asks the change graph; looking the

@@ -113,6 +113,8 @@ pub enum WorkflowError {
     NoDomains,
     #[error("{0:?} is not an email domain (like example.com)")]
     Domain(String),
+    #[error("a condition or step names at most {max} channels, agents or domains")]
+    LongList { max: usize },
     #[error("an internal note needs 1 to {max} bytes of text")]
     NoteBody { max: usize },
     #[error("{0} is not an agent of this workspace")]
@@ -191,6 +193,21 @@ impl Workflow {
         {
             return Err(WorkflowError::Minutes {
                 max: limits::MAX_UNASSIGNED_MINUTES,
+            });
+        }
+        let long = |n: usize| n > limits::MAX_WORKFLOW_LIST;
+        let lists = self.conditions.iter().map(|c| match c {
+            Condition::ChannelIn { channels } => channels.len(),
+            Condition::EmailDomain { domains } => domains.len(),
+            _ => 0,
+        });
+        let named = self.steps.iter().map(|s| match s {
+            Step::RoundRobin { agents } | Step::LeastBusy { agents } => agents.len(),
+            _ => 0,
+        });
+        if lists.chain(named).any(long) {
+            return Err(WorkflowError::LongList {
+                max: limits::MAX_WORKFLOW_LIST,
             });
         }
         for condition in &self.conditions {

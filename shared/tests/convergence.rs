@@ -105,7 +105,15 @@ fn apply(t: &Team, doc: &mut AutoCommit, op: &Op, now: i64) -> Option<Assignment
         }
         Op::Workflow { to } => {
             let by = By::Workflow("wf_triage".parse().unwrap());
-            assign(doc, ws, &by, Some(&who[*to]), Some("bat_wf"), now).map(|_| ())
+            assign(
+                doc,
+                ws,
+                &by,
+                Some(&who[*to]),
+                Some(&"bat_wf".parse().unwrap()),
+                now,
+            )
+            .map(|_| ())
         }
         Op::Resolve { by } => resolve(doc, &By::Agent(who[*by].clone()), now),
         Op::Reopen { by } => reopen(doc, &By::Agent(who[*by].clone()), now),
@@ -280,7 +288,7 @@ fn manual_beats_a_concurrent_workflow() {
         &t.workspace,
         &workflow,
         Some(&t.ben),
-        Some("bat_1"),
+        Some(&"bat_1".parse().unwrap()),
         NOW + 900,
     )
     .unwrap();

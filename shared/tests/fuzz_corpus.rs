@@ -141,8 +141,9 @@ fn write_seed_corpus() {
         let mut client = base.fork().with_actor(ActorId::random());
         write(&mut client);
         client.commit();
-        let mut change = client.get_last_local_change().unwrap();
-        fs::write(root.join("corpus/validate").join(name), change.bytes()).unwrap();
+        // Uncompressed, as sync sends changes.
+        let change = client.get_last_local_change().unwrap();
+        fs::write(root.join("corpus/validate").join(name), change.raw_bytes()).unwrap();
     }
     let messages = [
         r#"{"type":"join","senderId":"a","supportedProtocolVersions":["1"]}"#,

@@ -248,7 +248,7 @@ fn bulk_assign_reports_each_conversation_and_shares_one_batch() {
             else {
                 panic!("expected an assigned entry");
             };
-            assert_eq!(got.as_deref(), Some(batch.as_str()));
+            assert_eq!(got.as_ref(), Some(&batch));
         }
     }
 }

@@ -103,6 +103,7 @@ fn every_message() -> Vec<Message> {
                 heads: vec!["cd".repeat(32)],
                 seq: 98,
             }],
+            more: true,
         },
         Message::BatonNotification {
             sender_id: s(),

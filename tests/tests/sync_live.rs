@@ -526,8 +526,9 @@ async fn changes_parked_beyond_the_limit_close_the_socket() -> anyhow::Result<()
             })
             .collect()
     };
-    for i in 0..4 {
-        copy.put(ROOT, format!("junk{i}"), noise(800_000))?;
+    // Each change stays under the size limit of one change (256 KiB).
+    for i in 0..8 {
+        copy.put(ROOT, format!("junk{i}"), noise(200_000))?;
         copy.commit();
         let change = copy.get_last_local_change().unwrap();
         if ana

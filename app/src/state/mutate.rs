@@ -80,7 +80,7 @@ impl AppState {
         let batch = (docs.len() > 1).then(operations::new_batch_id);
         let op = |d: &mut AutoCommit, w: &Workspace, me: &AgentId, now: Millis| {
             let by = By::Agent(me.clone());
-            let outcome = operations::assign(d, w, &by, to.as_ref(), batch.as_deref(), now)?;
+            let outcome = operations::assign(d, w, &by, to.as_ref(), batch.as_ref(), now)?;
             Ok((outcome.changed, Intent::Assign(to.clone())))
         };
         let patch = |row: &mut Summary| {

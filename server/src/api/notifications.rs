@@ -11,7 +11,6 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::projection::render;
-use crate::store::Write;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -53,18 +52,17 @@ pub async fn mark_read(
     caller: Caller,
     ApiJson(body): ApiJson<MarkRead>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if body.ids.len() > 1000 {
-        return Err(ApiError::bad_request(
-            "mark at most 1000 notifications at once",
-        ));
+    if let Err(why) = crate::notify::check_read_ids(&body.ids) {
+        return Err(ApiError::bad_request(why));
     }
-    let store = &state.hub.store;
-    store
-        .commit(vec![Write::MarkNotificationsRead {
-            agent: caller.agent.id.clone(),
-            ids: body.ids,
-        }])
+    state
+        .hub
+        .mark_read(&caller.agent.id, body.ids, None)
         .await?;
-    let unread = store.unread_notifications(&caller.agent.id).await?;
+    let unread = state
+        .hub
+        .store
+        .unread_notifications(&caller.agent.id)
+        .await?;
     Ok(Json(serde_json::json!({ "unread": unread })))
 }

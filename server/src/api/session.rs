@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiJson;
 use crate::AppState;
-use crate::auth::{Caller, ClientIp, SESSION_COOKIE, cookie};
+use crate::auth::{Caller, ClientIp, SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie};
 use crate::error::ApiError;
 use crate::secrets::{new_token, token_hash, verify_password};
 use crate::store::{AgentRow, Write};
@@ -51,28 +51,37 @@ fn too_many(seconds: u64) -> ApiError {
     err
 }
 
+/// Whether the page signing in was served over https: then the cookie is
+/// `__Host-` and `Secure`.
+fn over_https(headers: &HeaderMap) -> bool {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    header("origin").is_some_and(|o| o.starts_with("https://"))
+        || header("x-forwarded-proto") == Some("https")
+}
+
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let email = login.email.trim().to_lowercase();
-    let account = format!("account:{email}");
-    let address = format!("ip:{ip}");
-    state.logins_by_account.check(&account).map_err(too_many)?;
-    state.logins_by_ip.check(&address).map_err(too_many)?;
+    state.logins.check(&email, ip).map_err(too_many)?;
     let agent = state.hub.store.agent_by_email(&email).await?;
-    let valid = agent
-        .as_ref()
-        .filter(|a| a.active)
-        .filter(|a| verify_password(&login.password, &a.password_hash));
-    let Some(agent) = valid else {
-        state.logins_by_account.fail(&account);
-        state.logins_by_ip.fail(&address);
+    // Every attempt costs one password hash, so timing does not tell
+    // whether an account exists or is deactivated.
+    let usable = agent.as_ref().filter(|a| a.active);
+    let hash = usable.map_or(dummy_hash(), |a| a.password_hash.as_str());
+    let matches = verify_password(&login.password, hash);
+    let Some(agent) = usable.filter(|_| matches) else {
+        let recorded = state.logins.fail(&email, ip);
         tracing::info!(%ip, "failed sign-in");
+        if !recorded {
+            return Err(too_many(60));
+        }
         return Err(ApiError::unauthorized("wrong email or password"));
     };
-    state.logins_by_account.clear(&account);
+    state.logins.succeeded(&email, ip);
     let token = new_token("bses_");
     let now = baton_shared::clock::now();
     let ttl = state.session_ttl.as_millis() as i64;
@@ -87,10 +96,17 @@ pub async fn login(
         }])
         .await?;
     tracing::info!(agent = %agent.id, "signed in");
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
-        state.session_ttl.as_secs()
-    );
+    let cookie = if over_https(&headers) {
+        format!(
+            "{SECURE_SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age={}",
+            state.session_ttl.as_secs()
+        )
+    } else {
+        format!(
+            "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}",
+            state.session_ttl.as_secs()
+        )
+    };
     let body = serde_json::json!({
         "agent": AgentView::from(agent),
         "workspace": state.hub.workspace_id().to_string(),
@@ -98,23 +114,38 @@ pub async fn login(
     Ok(([(SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
+/// Signs out: the session ends, and so do the sockets it opened.
 pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
-    if let Some(token) = cookie(&parts, SESSION_COOKIE) {
+    if let Some(token) = session_cookie(&parts) {
+        let hash = token_hash(&token);
         state
             .hub
             .store
             .commit(vec![Write::DeleteSession {
-                token_hash: token_hash(&token),
+                token_hash: hash.clone(),
             }])
             .await?;
+        state.hub.live.end_credential(&hash);
     }
     let mut headers = HeaderMap::new();
-    if let Ok(value) =
-        format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0").parse()
-    {
-        headers.insert(SET_COOKIE, value);
+    for clear in [
+        format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
+        format!("{SECURE_SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0"),
+    ] {
+        if let Ok(value) = clear.parse() {
+            headers.append(SET_COOKIE, value);
+        }
     }
     Ok((StatusCode::NO_CONTENT, headers).into_response())
+}
+
+/// An argon2 hash of nothing anyone types, checked when there is no
+/// account to check against.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        crate::secrets::hash_password(&crate::secrets::new_token("dummy_")).unwrap_or_default()
+    })
 }
 
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Json<serde_json::Value> {

@@ -17,10 +17,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::writer::{self, Request};
 use super::{
-    AgentRow, ChannelRow, ConversationQuery, ConversationRow, Counts, DocumentKind,
-    NotificationRow, Receipt, ReplyRow, Result, Store, StoreError, StoredDocument, View,
-    WorkflowRunRow, Write,
+    AgentRow, ApiTokenRow, ChannelRow, ConversationQuery, ConversationRow, Counts, DocumentKind,
+    NotificationRow, ONLINE_TOUCH_MS, Receipt, ReplyRow, Result, Store, StoreError, StoredDocument,
+    View, WorkflowRunRow, Write,
 };
+use baton_shared::validate::{OnlineHistory, Span};
 
 /// Baton's embedded store.
 pub struct SqliteStore {
@@ -90,6 +91,12 @@ where
 
 fn seq(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
+}
+
+/// A sequence from a client, as SQLite's integer: past the largest, it
+/// means "after everything".
+fn clamp(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
 }
 
 fn agent_row(row: &SqliteRow) -> Result<AgentRow> {
@@ -207,7 +214,7 @@ impl Store for SqliteStore {
         let rows =
             sqlx::query("SELECT seq, data FROM chunks WHERE document = ? AND seq > ? ORDER BY seq")
                 .bind(id.to_string())
-                .bind(after as i64)
+                .bind(clamp(after))
                 .fetch_all(&self.read)
                 .await?;
         rows.iter()
@@ -215,11 +222,16 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn documents_since(&self, after: u64) -> Result<Vec<(DocumentId, u64, Vec<String>)>> {
+    async fn documents_since(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<(DocumentId, u64, Vec<String>)>> {
         let rows = sqlx::query(
-            "SELECT id, last_seq, heads FROM documents WHERE last_seq > ? ORDER BY last_seq",
+            "SELECT id, last_seq, heads FROM documents WHERE last_seq > ? ORDER BY last_seq LIMIT ?",
         )
-        .bind(after as i64)
+        .bind(clamp(after))
+        .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
         rows.iter()
@@ -293,9 +305,27 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn session_agent(&self, token_hash: &str, now: Millis) -> Result<Option<AgentId>> {
+    async fn session_agent(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<Option<(AgentId, Millis)>> {
+        let found = sqlx::query(
+            "SELECT agent, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?;
+        found
+            .map(|row| Ok((parse(&row, "agent")?, row.try_get("expires_at")?)))
+            .transpose()
+    }
+
+    async fn api_token_agent(&self, token_hash: &str, now: Millis) -> Result<Option<AgentId>> {
         let found: Option<String> = sqlx::query_scalar(
-            "SELECT agent FROM sessions WHERE token_hash = ? AND expires_at > ?",
+            "SELECT agent FROM api_tokens WHERE token_hash = ? AND revoked = 0 \
+             AND (expires_at IS NULL OR expires_at > ?)",
         )
         .bind(token_hash)
         .bind(now)
@@ -306,15 +336,59 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn api_token_agent(&self, token_hash: &str) -> Result<Option<AgentId>> {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT agent FROM api_tokens WHERE token_hash = ? AND revoked = 0")
-                .bind(token_hash)
+    async fn api_tokens(&self, agent: &AgentId) -> Result<Vec<ApiTokenRow>> {
+        sqlx::query(
+            "SELECT substr(token_hash, 1, 16) AS id, agent, created_at, expires_at, revoked \
+             FROM api_tokens WHERE agent = ? ORDER BY created_at DESC",
+        )
+        .bind(agent.as_str())
+        .fetch_all(&self.read)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ApiTokenRow {
+                id: row.try_get("id")?,
+                agent: parse(row, "agent")?,
+                created_at: row.try_get("created_at")?,
+                expires_at: row.try_get("expires_at")?,
+                revoked: row.try_get("revoked")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn online_history(
+        &self,
+        agent: &AgentId,
+        since: Millis,
+        stale: Millis,
+    ) -> Result<OnlineHistory> {
+        let first: Option<Millis> =
+            sqlx::query_scalar("SELECT at FROM online_first WHERE agent = ?")
+                .bind(agent.as_str())
                 .fetch_optional(&self.read)
                 .await?;
-        found
-            .map(|id| id.parse().map_err(|e| StoreError::Corrupt(format!("{e}"))))
-            .transpose()
+        let rows = sqlx::query(
+            "SELECT started, seen, ended FROM online_spans \
+             WHERE agent = ? AND (ended IS NULL OR ended >= ?)",
+        )
+        .bind(agent.as_str())
+        .bind(since)
+        .fetch_all(&self.read)
+        .await?;
+        let spans = rows
+            .iter()
+            .map(|row| {
+                let seen: Millis = row.try_get("seen")?;
+                let ended: Option<Millis> = row.try_get("ended")?;
+                let end = ended.or_else(|| (seen < stale).then_some(seen + ONLINE_TOUCH_MS));
+                Ok(Span {
+                    start: row.try_get("started")?,
+                    end,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(OnlineHistory { first, spans })
     }
 
     async fn conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>> {
@@ -436,7 +510,7 @@ impl Store for SqliteStore {
             "SELECT * FROM replies WHERE channel = ? AND seq > ? ORDER BY seq, at, message LIMIT ?",
         )
         .bind(channel.as_str())
-        .bind(after as i64)
+        .bind(clamp(after))
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;

@@ -226,7 +226,8 @@ async fn apply(
             let seq = receipt.seqs.last().copied().unwrap_or(r.seq);
             sqlx::query(
                 "INSERT INTO replies (message, seq, channel, conversation, author, body, at, \
-                 customer_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message) DO NOTHING",
+                 customer_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (conversation, message) DO NOTHING",
             )
             .bind(&r.message)
             .bind(seq as i64)
@@ -319,11 +320,75 @@ async fn apply(
             token_hash,
             agent,
             created_at,
+            expires_at,
         } => {
-            sqlx::query("INSERT INTO api_tokens (token_hash, agent, created_at) VALUES (?, ?, ?)")
-                .bind(token_hash)
+            sqlx::query(
+                "INSERT INTO api_tokens (token_hash, agent, created_at, expires_at) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(token_hash)
+            .bind(agent.as_str())
+            .bind(created_at)
+            .bind(expires_at)
+            .execute(&mut *c)
+            .await?;
+        }
+        Write::RevokeApiToken { id } => {
+            let done = sqlx::query(
+                "UPDATE api_tokens SET revoked = 1 WHERE substr(token_hash, 1, 16) = ?",
+            )
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Conflict(format!("no API token {id}")));
+            }
+        }
+        Write::OnlineStarted { id, agent, at } => {
+            sqlx::query("INSERT INTO online_spans (id, agent, started, seen) VALUES (?, ?, ?, ?)")
+                .bind(id)
                 .bind(agent.as_str())
-                .bind(created_at)
+                .bind(at)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(
+                "INSERT INTO online_first (agent, at) VALUES (?, ?) ON CONFLICT (agent) DO NOTHING",
+            )
+            .bind(agent.as_str())
+            .bind(at)
+            .execute(&mut *c)
+            .await?;
+        }
+        Write::OnlineSeen { ids, at } => {
+            for id in ids {
+                sqlx::query("UPDATE online_spans SET seen = ? WHERE id = ? AND ended IS NULL")
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *c)
+                    .await?;
+            }
+        }
+        Write::OnlineEnded { id, at } => {
+            sqlx::query("UPDATE online_spans SET ended = ?, seen = ? WHERE id = ?")
+                .bind(at)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+        }
+        Write::CloseStaleOnline { seen_before, grace } => {
+            sqlx::query(
+                "UPDATE online_spans SET ended = seen + ? WHERE ended IS NULL AND seen < ?",
+            )
+            .bind(grace)
+            .bind(seen_before)
+            .execute(&mut *c)
+            .await?;
+        }
+        Write::PruneOnline { ended_before } => {
+            sqlx::query("DELETE FROM online_spans WHERE ended IS NOT NULL AND ended < ?")
+                .bind(ended_before)
                 .execute(&mut *c)
                 .await?;
         }

@@ -18,6 +18,21 @@ pub struct Limits {
     /// Bytes of a peer's changes that may wait, across its documents, for a
     /// change they depend on (an honest peer's gap is a change or two).
     pub max_waiting: usize,
+    /// A peer that takes longer than this to take one frame is cut off: it
+    /// stopped reading, and must not hold its task or shutdown.
+    pub send_timeout: Duration,
+    /// Live connections one agent may have (tabs, devices, integrations).
+    pub max_connections_per_agent: usize,
+    /// Documents one connection may hold (the app holds every open
+    /// conversation).
+    pub max_documents: usize,
+    /// Documents one catch-up answer lists; the peer asks for the next page.
+    pub catch_up_page: u32,
+    /// Catch-up requests per second a peer may make (with bursts of 10).
+    pub catch_up_rate: f64,
+    /// Presence messages per second a peer may send (with bursts of 20);
+    /// the rest are dropped.
+    pub presence_rate: f64,
 }
 
 impl Default for Limits {
@@ -31,6 +46,12 @@ impl Default for Limits {
             heartbeat: Duration::from_secs(20),
             idle: Duration::from_secs(60),
             max_waiting: 1024 * 1024,
+            send_timeout: Duration::from_secs(15),
+            max_connections_per_agent: 20,
+            max_documents: 100_000,
+            catch_up_page: 2_000,
+            catch_up_rate: 5.0,
+            presence_rate: 5.0,
         }
     }
 }
@@ -45,11 +66,16 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn new(limits: &Limits) -> Self {
+        Self::with(limits.rate, limits.burst)
+    }
+
+    /// A bucket refilling `rate` tokens a second, holding at most `burst`.
+    pub fn with(rate: f64, burst: f64) -> Self {
         Bucket {
-            tokens: limits.burst,
+            tokens: burst,
             at: Instant::now(),
-            rate: limits.rate,
-            burst: limits.burst,
+            rate,
+            burst,
         }
     }
 

@@ -5,7 +5,7 @@
 use automerge::AutoCommit;
 
 use super::{AssignOutcome, OpError, assign};
-use crate::ids::{AgentId, ConversationId, random_bytes};
+use crate::ids::{AgentId, BatchId, ConversationId};
 use crate::model::{By, Millis};
 use crate::workspace::Workspace;
 
@@ -17,8 +17,8 @@ pub struct BulkOutcome {
 }
 
 /// A new batch id; notifications of one batch are grouped per recipient.
-pub fn new_batch_id() -> String {
-    format!("bat_{}", bs58::encode(random_bytes()).into_string())
+pub fn new_batch_id() -> BatchId {
+    BatchId::random()
 }
 
 /// Assigns every conversation to `to` (or unassigns with `None`) under one batch.
@@ -29,7 +29,7 @@ pub fn bulk_assign<'a>(
     workspace: &Workspace,
     by: &By,
     to: Option<&AgentId>,
-    batch: &str,
+    batch: &BatchId,
     now: Millis,
 ) -> Vec<BulkOutcome> {
     conversations

@@ -1,10 +1,13 @@
-//! Validation of a change to the workspace document: admins change anything
-//! (workflows and business hours included); an agent changes only their own
-//! subscriptions and away state.
+//! Validation of a change to the workspace document. An agent changes only
+//! their own away state and subscriptions (to channels that exist); an
+//! admin may also change the settings and workflows. Agents and channels
+//! change only through the team API, which keeps the sign-in tables and
+//! the keep-an-admin rule in step with the document.
 
-use automerge::AutoCommit;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
 
 use super::{Context, Violation, check_size};
+use crate::ids::{AgentId, ChannelId};
 use crate::limits;
 use crate::workspace::{Workspace, read};
 
@@ -15,14 +18,15 @@ pub(super) fn check(
 ) -> Result<(), Violation> {
     let after = read(after_doc).map_err(Violation::malformed)?;
     check_limits(&after)?;
-    if ctx.principal.is_admin() {
+    if *ctx.principal == super::Principal::Server {
         return Ok(());
     }
     let before = read(before_doc).map_err(Violation::malformed)?;
     let Some(me) = ctx.principal.agent() else {
         return Err(admin_only("the workspace"));
     };
-    // Put back what the agent may change; anything else that differs is refused.
+    check_subscription_keys(after_doc, me, &after)?;
+    // Put back what the principal may change; anything else that differs is refused.
     let mut rest = after.clone();
     match before.subscriptions.get(me) {
         Some(mine) => rest.subscriptions.insert(me.clone(), mine.clone()),
@@ -31,20 +35,60 @@ pub(super) fn check(
     if let (Some(agent), Some(was)) = (rest.agents.get_mut(me), before.agents.get(me)) {
         agent.away = was.away;
     }
+    let admin = ctx.principal.is_admin();
+    if admin {
+        rest.settings = before.settings.clone();
+        rest.workflows = before.workflows.clone();
+    }
+    let team_change = |what: &str| {
+        if admin {
+            Violation::ApiOnly {
+                what: what.to_owned(),
+            }
+        } else {
+            admin_only(what)
+        }
+    };
+    if rest.agents != before.agents {
+        return Err(team_change("agents"));
+    }
+    if rest.channels != before.channels {
+        return Err(team_change("channels"));
+    }
+    if rest.subscriptions != before.subscriptions {
+        return Err(team_change("another agent's subscriptions"));
+    }
     if rest.settings != before.settings {
         return Err(admin_only("the workspace settings"));
     }
-    if rest.agents != before.agents {
-        return Err(admin_only("agents"));
-    }
-    if rest.channels != before.channels {
-        return Err(admin_only("channels"));
-    }
-    if rest.subscriptions != before.subscriptions {
-        return Err(admin_only("another agent's subscriptions"));
-    }
     if rest.workflows != before.workflows {
         return Err(admin_only("workflows"));
+    }
+    Ok(())
+}
+
+/// Every key of the agent's own subscriptions names a channel that exists
+/// (whether on or off): keys cost every client a download.
+fn check_subscription_keys(
+    doc: &AutoCommit,
+    me: &AgentId,
+    workspace: &Workspace,
+) -> Result<(), Violation> {
+    let Ok(Some((Value::Object(ObjType::Map), subs))) = doc.get(ROOT, "subscriptions") else {
+        return Ok(());
+    };
+    let Ok(Some((Value::Object(ObjType::Map), mine))) = doc.get(&subs, me.as_str()) else {
+        return Ok(());
+    };
+    for key in doc.keys(&mine) {
+        let known = key
+            .parse::<ChannelId>()
+            .is_ok_and(|channel| workspace.channels.contains_key(&channel));
+        if !known {
+            return Err(Violation::malformed(format!(
+                "a subscription names {key:?}, which is not a channel of this workspace"
+            )));
+        }
     }
     Ok(())
 }
@@ -78,6 +122,11 @@ fn check_limits(workspace: &Workspace) -> Result<(), Violation> {
         check_size(
             "a channel's name",
             channel.name.len(),
+            limits::MAX_FIELD_BYTES,
+        )?;
+        check_size(
+            "a channel's kind",
+            channel.kind.len(),
             limits::MAX_FIELD_BYTES,
         )?;
     }

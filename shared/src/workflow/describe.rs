@@ -98,6 +98,7 @@ fn describe_result(result: &StepResult, workspace: &Workspace) -> String {
         StepResult::AlreadyUnassigned => "it was already unassigned".to_owned(),
         StepResult::Noted => "added an internal note".to_owned(),
         StepResult::Resolved => "assigned nobody: the conversation is resolved".to_owned(),
+        StepResult::Full => "did nothing: the conversation is at its size limit".to_owned(),
     }
 }
 

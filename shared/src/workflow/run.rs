@@ -15,7 +15,7 @@ use super::{
 };
 use crate::clock::next_at;
 use crate::conversation::{self, push_message};
-use crate::ids::{AgentId, ConversationId, MessageId, WorkflowId};
+use crate::ids::{AgentId, BatchId, ConversationId, MessageId, WorkflowId};
 use crate::model::{ActivityEvent, Author, By, Conversation, Message, MessageKind, Millis, Status};
 use crate::operations::{OpError, assign, commit_options, new_batch_id};
 use crate::workspace::Workspace;
@@ -180,6 +180,8 @@ pub enum StepResult {
     Noted,
     /// The conversation is resolved; nothing is assigned.
     Resolved,
+    /// The conversation is at its size limit; nothing more is written.
+    Full,
 }
 
 impl StepResult {
@@ -212,7 +214,7 @@ pub struct Run {
     pub event: EventKind,
     pub at: Millis,
     /// Groups the notifications this run caused.
-    pub batch: String,
+    pub batch: BatchId,
     pub outcome: Outcome,
 }
 
@@ -315,11 +317,18 @@ impl<'a> Runner<'a> {
         doc: &mut AutoCommit,
         workflow: &Workflow,
         step: &Step,
-        batch: &str,
+        batch: &BatchId,
     ) -> Result<StepResult, OpError> {
         let current = conversation::read(doc)?;
         let workspace = self.workspace;
-        if let Step::Note { body } = step {
+        let note = match step {
+            Step::Note { body } => Some(body.as_str()),
+            _ => None,
+        };
+        if crate::operations::check_room(&current, note, note.is_none()).is_err() {
+            return Ok(StepResult::Full);
+        }
+        if let Some(body) = note {
             add_note(doc, &current, body, self.now)?;
             return Ok(StepResult::Noted);
         }

@@ -5,7 +5,9 @@ use baton_shared::automerge::{ActorId, AutoCommit, Change};
 use baton_shared::conversation::{self, NewConversation};
 use baton_shared::ids::{AgentId, ChannelId, ConversationId};
 use baton_shared::model::{Agent, Customer, Millis, Role};
-use baton_shared::validate::{Context, DocumentKind, Principal, Violation, validate_change};
+use baton_shared::validate::{
+    Context, DocumentKind, OnlineHistory, Principal, Totals, Violation, count_ops, validate_change,
+};
 use baton_shared::workspace::{self, Workspace};
 
 /// The server's clock in these tests.
@@ -112,10 +114,16 @@ pub fn validate_as(
     workspace: &Workspace,
     kind: DocumentKind,
 ) -> Result<AutoCommit, Violation> {
+    let online = OnlineHistory::default();
     let ctx = Context {
         principal,
         workspace,
         now: NOW,
+        online: &online,
+        stored: Totals {
+            ops: count_ops(server),
+            bytes: server.save().len(),
+        },
     };
     validate_change(server, change, kind, &ctx)
 }

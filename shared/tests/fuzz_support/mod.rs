@@ -5,7 +5,10 @@
 
 use baton_shared::automerge::{AutoCommit, Change};
 use baton_shared::model::{Agent, Role};
-use baton_shared::validate::{Context, DocumentKind, Principal, Violation, validate_change};
+use baton_shared::validate::{
+    Context, DocumentKind, OnlineHistory, Principal, Totals, Violation, change_shape, count_ops,
+    validate_change,
+};
 use baton_shared::workspace::Workspace;
 
 /// The saved conversation every validate input is a change to.
@@ -34,18 +37,27 @@ pub fn workspace() -> Workspace {
     workspace
 }
 
-/// Offers `data` as a change from Ana and from the server; returns the verdicts
-/// (`None` when the bytes are not a change at all).
+/// Offers `data` as a change from Ana and from the server, as the server
+/// does (its shape first); returns the verdicts (`None` when the bytes are
+/// not a change at all).
 pub fn validate_bytes(data: &[u8]) -> Option<[Result<(), Violation>; 2]> {
+    change_shape(data).ok()?;
     let change = Change::from_bytes(data.to_vec()).ok()?;
     let mut doc = AutoCommit::load(CONVERSATION).ok()?;
     let workspace = workspace();
     let ana = Principal::Agent("agt_ana".parse().expect("agent id"));
+    let online = OnlineHistory::default();
+    let stored = Totals {
+        ops: count_ops(&mut doc),
+        bytes: CONVERSATION.len(),
+    };
     let verdict = |principal: &Principal, doc: &mut AutoCommit| {
         let ctx = Context {
             principal,
             workspace: &workspace,
             now: NOW,
+            online: &online,
+            stored,
         };
         validate_change(doc, &change, DocumentKind::Conversation, &ctx).map(|_| ())
     };

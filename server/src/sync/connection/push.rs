@@ -1,0 +1,153 @@
+//! What a peer is owed besides answers: catch-up pages, and what others
+//! did meanwhile (syncs of changed documents, new conversations,
+//! notifications, read marks, presence), or the end of the connection.
+
+use baton_shared::protocol::{self, ChangedDocument, Message};
+
+use super::peer::Peer;
+use super::{Flow, POLICY, RESTART, SERVER_ERROR, SERVER_PEER};
+use crate::live::{Ending, Push};
+use crate::projection::render;
+
+impl Peer {
+    /// Answers a catch-up with the next page of documents committed after
+    /// `since`; the peer asks again while `more` is set.
+    pub(super) async fn catch_up(&mut self, since: u64) -> Flow {
+        if !self.catch_ups.take() {
+            self.error(
+                None,
+                "rate_limited",
+                "too many catch-up requests; slow down".to_owned(),
+            );
+            return Flow::Continue;
+        }
+        let store = &self.state.hub.store;
+        let page = self.state.limits.catch_up_page;
+        let (latest, documents) = match (
+            store.latest_seq().await,
+            store.documents_since(since, page).await,
+        ) {
+            (Ok(latest), Ok(documents)) => (latest, documents),
+            _ => return Flow::Close(SERVER_ERROR, "server error"),
+        };
+        let more = documents.len() >= page as usize;
+        // A full page ends at its last document; the next starts after it.
+        let seq = match documents.last() {
+            Some((_, last, _)) if more => *last,
+            _ => latest.max(since),
+        };
+        if self.baton {
+            let documents = documents
+                .into_iter()
+                .map(|(document_id, seq, heads)| ChangedDocument {
+                    document_id,
+                    heads,
+                    seq,
+                })
+                .collect();
+            self.send(Message::BatonHeads {
+                sender_id: SERVER_PEER.to_owned(),
+                target_id: self.peer_id.clone(),
+                seq,
+                documents,
+                more,
+            });
+        }
+        Flow::Continue
+    }
+
+    /// Sends what others changed meanwhile: syncs, notifications, presence.
+    pub(super) async fn flush_live(&mut self) -> Flow {
+        match self.connection.ending() {
+            Some(Ending::Deactivated) => {
+                return Flow::Close(POLICY, "this account has been deactivated");
+            }
+            Some(Ending::SignedOut) => {
+                return Flow::Close(POLICY, "signed out: the session ended");
+            }
+            Some(Ending::RoleChanged) => {
+                return Flow::Close(RESTART, "your role changed; reconnect");
+            }
+            None => {}
+        }
+        let hub = self.state.hub.clone();
+        let unheld = self.connection.take_unheld();
+        if self.baton && !unheld.is_empty() {
+            // New to this peer (a new conversation): it opens them. Sequence
+            // 0 leaves the peer's catch-up position where it was.
+            let documents = unheld
+                .into_iter()
+                .map(|document_id| ChangedDocument {
+                    document_id,
+                    heads: Vec::new(),
+                    seq: 0,
+                })
+                .collect();
+            self.send(Message::BatonHeads {
+                sender_id: SERVER_PEER.to_owned(),
+                target_id: self.peer_id.clone(),
+                seq: 0,
+                documents,
+                more: false,
+            });
+        }
+        for document in self.connection.take_dirty() {
+            let Some(state) = self.states.get_mut(&document) else {
+                continue;
+            };
+            if let Ok(Some(message)) = hub.generate_sync(document, &mut state.state).await {
+                self.send_sync(document, message);
+            }
+        }
+        let (pushes, lagged) = self.connection.take_pushes();
+        if lagged {
+            self.error(
+                None,
+                "resync_notifications",
+                "some notifications were not delivered live; reload them".to_owned(),
+            );
+        }
+        for push in pushes {
+            match push {
+                Push::Notification(row) if self.baton => {
+                    let notification = protocol::Notification {
+                        id: row.id.clone(),
+                        agent: row.agent.clone(),
+                        conversation: row.conversation.clone(),
+                        document_id: row.document,
+                        reason: crate::projection::parse_reason(&row.reason),
+                        text: render(&row),
+                        batch: row.batch.clone(),
+                        count: row.count,
+                        at: row.at,
+                        read: row.read,
+                    };
+                    self.send(Message::BatonNotification {
+                        sender_id: SERVER_PEER.to_owned(),
+                        target_id: self.peer_id.clone(),
+                        notification,
+                    });
+                }
+                Push::NotificationsRead(ids) if self.baton => {
+                    self.send(Message::BatonNotificationRead {
+                        sender_id: SERVER_PEER.to_owned(),
+                        target_id: self.peer_id.clone(),
+                        ids,
+                    });
+                }
+                Push::Presence { document, presence } => {
+                    self.send(Message::Ephemeral {
+                        sender_id: SERVER_PEER.to_owned(),
+                        target_id: self.peer_id.clone(),
+                        count: 0,
+                        session_id: SERVER_PEER.to_owned(),
+                        document_id: document,
+                        data: protocol::encode_presence(&presence),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Flow::Continue
+    }
+}
