@@ -72,6 +72,15 @@ pub struct Serve {
     /// How long a sign-in lasts, in seconds.
     #[arg(long, default_value_t = 7 * 24 * 3600, value_name = "SECONDS")]
     pub session_ttl: u64,
+    /// Seconds between pings (and checks that a socket's sign-in holds).
+    #[arg(long, default_value_t = 20, hide = true)]
+    pub heartbeat_seconds: u64,
+    /// Documents one catch-up answer lists.
+    #[arg(long, default_value_t = 2_000, hide = true)]
+    pub catch_up_page: u32,
+    /// Documents one connection may hold.
+    #[arg(long, default_value_t = 100_000, hide = true)]
+    pub max_documents: usize,
 }
 
 #[derive(Debug, Subcommand)]

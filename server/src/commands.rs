@@ -147,6 +147,9 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
         Duration::from_secs(serve.session_ttl),
     );
     state.origins = Arc::new(serve.origin.clone());
+    state.limits.heartbeat = Duration::from_secs(serve.heartbeat_seconds.max(1));
+    state.limits.catch_up_page = serve.catch_up_page.max(1);
+    state.limits.max_documents = serve.max_documents.max(1);
     state.trusted_proxies = Arc::new(
         crate::auth::TrustedProxies::parse(&serve.trusted_proxy).map_err(anyhow::Error::msg)?,
     );

@@ -2,6 +2,8 @@
 //! PostgreSQL backend can implement [`Store`] later without touching them.
 //! SQLite (`store::sqlite`) is the embedded default.
 
+#[cfg(debug_assertions)]
+mod fault;
 mod sqlite;
 mod sqlite_workflows;
 mod writer;

@@ -76,7 +76,12 @@ pub const MAX_DOCUMENT_BYTES: usize = 32 * 1024 * 1024;
 /// How far ahead of the server's clock a change's `at` may be, and how late
 /// a change made while its author was online may arrive.
 pub const MAX_CLOCK_SKEW_MS: i64 = 60_000;
-/// How far inside a span when the server saw an agent online a timestamp
-/// must be before it counts as "made while online": clock skew plus the
-/// time the server may take to notice a dead socket.
-pub const ONLINE_MARGIN_MS: i64 = 90_000;
+/// How long after a connection opened a timestamp must be to count as
+/// made while online (a client clock running fast).
+pub const ONLINE_START_MARGIN_MS: i64 = 10_000;
+/// How long before a connection ended a timestamp must be to count as made
+/// while online: a socket that died silently looks alive until the next
+/// heartbeat, a crashed server's connections until its last record.
+pub const ONLINE_END_MARGIN_MS: i64 = 60_000;
+/// How late work made offline may arrive after its author reconnected.
+pub const OFFLINE_REPLAY_MS: i64 = 5 * 60_000;

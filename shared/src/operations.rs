@@ -104,7 +104,7 @@ fn check_body(body: &str) -> Result<(), OpError> {
 /// Whether `current` has room for one more message of `body` (if any) and
 /// one more activity entry (if `activity`): a full conversation takes
 /// nothing more from anyone, the server included.
-pub(crate) fn check_room(
+pub fn check_room(
     current: &Conversation,
     body: Option<&str>,
     activity: bool,

@@ -24,7 +24,7 @@ mod ops;
 pub mod shape;
 mod workspace;
 
-pub use online::{Made, OnlineHistory, Span};
+pub use online::{Made, OnlineHistory, Span, Windows};
 pub use shape::{ChangeShape, change_shape, split_changes};
 
 use std::fmt;
@@ -120,10 +120,14 @@ pub enum Violation {
     )]
     TimeInFuture { at: Millis, now: Millis },
     #[error(
-        "timestamp {at} falls in a time the server saw you online, but the change arrived only at {now}; \
-         it was not accepted (if this device's clock is wrong, set it right)"
+        "the change is stamped {at}, {why} ({now}); it was not accepted \
+         (if this device's clock is wrong, set it right)"
     )]
-    Backdated { at: Millis, now: Millis },
+    Backdated {
+        at: Millis,
+        now: Millis,
+        why: String,
+    },
     #[error(
         "the change's operation counter starts at {start_op}, but its dependencies end at {}; \
          automerge never writes that",
@@ -145,6 +149,8 @@ pub enum Violation {
     },
     #[error("the change is inconsistent: {reason}")]
     Inconsistent { reason: String },
+    #[error("someone already holds this conversation; a reply no longer claims it")]
+    AlreadyAssigned,
     #[error("{what} is {size}, over the limit of {limit}")]
     TooLarge {
         what: String,
@@ -186,6 +192,7 @@ impl Violation {
             Violation::ApiOnly { .. } => "api_only",
             Violation::DocumentFull { .. } => "document_full",
             Violation::Inconsistent { .. } => "inconsistent",
+            Violation::AlreadyAssigned => "already_assigned",
         }
     }
 

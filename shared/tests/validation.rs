@@ -606,3 +606,40 @@ fn violations_have_stable_codes_and_readable_text() {
         "the change says it was made by agt_ben, but it was sent by agent agt_ana"
     );
 }
+
+#[test]
+fn an_activity_entry_must_match_what_its_change_did() {
+    let t = team();
+    let mut server = new_conversation(1);
+    let ana = agent(&t, &t.ana);
+    let me = t.ana.as_str().to_owned();
+    let entry = |d: &mut AutoCommit, fields: &[(&str, &str)], at: i64| {
+        let activity = list(d, "activity");
+        let e = d
+            .insert_object(&activity, d.length(&activity), ObjType::Map)
+            .unwrap();
+        d.put(&e, "at", at).unwrap();
+        for (k, v) in fields {
+            d.put(&e, *k, *v).unwrap();
+        }
+    };
+    // "Reopened" with no status change (it would fire reopen workflows).
+    let err = refused(&t, &mut server, &ana, |d| {
+        entry(d, &[("by", &me), ("event", "reopened")], NOW);
+    });
+    assert_eq!(err.code(), "inconsistent", "{err}");
+    // "Ben claimed it", written by Ana.
+    let err = refused(&t, &mut server, &ana, |d| {
+        entry(
+            d,
+            &[("by", &me), ("event", "claimed"), ("agent", t.ben.as_str())],
+            NOW,
+        );
+    });
+    assert_eq!(err.code(), "inconsistent", "{err}");
+    // A status written with no entry to say so.
+    let err = refused(&t, &mut server, &ana, |d| {
+        d.put(ROOT, "status", "resolved").unwrap();
+    });
+    assert_eq!(err.code(), "inconsistent", "{err}");
+}

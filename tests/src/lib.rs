@@ -106,7 +106,7 @@ pub async fn baton(data: &Path, args: &[&str]) -> anyhow::Result<Output> {
         .arg("--data")
         .arg(data)
         .args(args)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", server_log())
         .output()
         .await
         .context("cannot run baton")?;
@@ -150,12 +150,24 @@ impl Server {
         extra: &[&str],
         within: Duration,
     ) -> anyhow::Result<Server> {
+        Self::start_with_env(data, extra, &[], within).await
+    }
+
+    /// Like [`Server::start_within`], with extra environment variables
+    /// (the debug build's fault injection, for one).
+    pub async fn start_with_env(
+        data: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        within: Duration,
+    ) -> anyhow::Result<Server> {
         let mut child = Command::new(baton_binary())
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0", "--json"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .env("RUST_LOG", server_log())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -473,4 +485,9 @@ pub async fn assignee_on_server(
         .find(|c| c["id"] == conversation)
         .with_context(|| format!("{conversation} is not on the server"))?;
     Ok(row["assignee"].as_str().map(str::to_owned))
+}
+
+/// What `baton` logs in tests: warnings, or `BATON_TEST_LOG` when set.
+fn server_log() -> String {
+    std::env::var("BATON_TEST_LOG").unwrap_or_else(|_| "warn".to_owned())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use baton_shared::ids::AgentId;
 use baton_shared::model::Millis;
-use baton_shared::validate::OnlineHistory;
+use baton_shared::validate::{OnlineHistory, Windows};
 use tokio_util::sync::CancellationToken;
 
 use super::{Hub, HubError};
@@ -20,6 +20,20 @@ use crate::store::{ONLINE_TOUCH_MS, Write};
 pub const ONLINE_RETENTION_MS: Millis = 30 * 24 * 3600 * 1000;
 /// An open span not touched for this long belongs to a dead process.
 const STALE_AFTER_MS: Millis = 3 * ONLINE_TOUCH_MS;
+
+/// The windows timestamps are judged with. Debug builds take
+/// `BATON_TEST_TIME_SCALE=N` to divide them by N, so tests of what happens
+/// minutes apart run in a second.
+fn windows() -> Windows {
+    #[cfg(debug_assertions)]
+    if let Some(by) = std::env::var("BATON_TEST_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return Windows::scaled_down(by);
+    }
+    Windows::default()
+}
 
 impl Hub {
     /// Records that `agent` connected (as span `id`) and returns when the
@@ -33,18 +47,20 @@ impl Hub {
                 at: now,
             }])
             .await?;
-        Ok(self
+        let mut history = self
             .store
             .online_history(agent, now - ONLINE_RETENTION_MS, now - STALE_AFTER_MS)
-            .await?)
+            .await?;
+        history.windows = windows();
+        Ok(history)
     }
 
-    /// Records that the connection of span `id` ended, in the background
-    /// (a socket task ends without waiting for the disk).
-    pub fn close_span(self: &Arc<Self>, id: String) {
+    /// Records that the connection of span `id` ended, last heard from at
+    /// `at`, in the background (a socket task ends without waiting for the
+    /// disk).
+    pub fn close_span(self: &Arc<Self>, id: String, at: Millis) {
         let hub = self.clone();
         tokio::spawn(async move {
-            let at = baton_shared::clock::now();
             if let Err(err) = hub.store.commit(vec![Write::OnlineEnded { id, at }]).await {
                 tracing::warn!(error = %err, "could not record a connection's end");
             }

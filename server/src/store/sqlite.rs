@@ -388,7 +388,11 @@ impl Store for SqliteStore {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(OnlineHistory { first, spans })
+        Ok(OnlineHistory {
+            first,
+            spans,
+            windows: Default::default(),
+        })
     }
 
     async fn conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>> {

@@ -69,6 +69,10 @@ async fn apply_one(
     tx: &mut Transaction<'_, Sqlite>,
     writes: &[Write],
 ) -> Result<Receipt, StoreError> {
+    #[cfg(debug_assertions)]
+    if let Some(err) = super::fault::injected(writes) {
+        return Err(err);
+    }
     sqlx::query("SAVEPOINT request").execute(&mut **tx).await?;
     let mut receipt = Receipt::default();
     let mut result = Ok(());

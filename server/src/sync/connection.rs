@@ -47,16 +47,19 @@ enum Flow {
     Close(u16, &'static str),
 }
 
-/// Unregisters the connection however its task ends (a panic included).
+/// Unregisters the connection however its task ends (a panic included),
+/// recording when the peer was last heard from.
 struct Registered {
     hub: Arc<Hub>,
     connection: Arc<Connection>,
+    heard: baton_shared::model::Millis,
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
         self.hub.live.disconnect(self.connection.id);
-        self.hub.close_span(self.connection.span.clone());
+        self.hub
+            .close_span(self.connection.span.clone(), self.heard);
     }
 }
 
@@ -73,9 +76,10 @@ where
         caller.credential.hash(),
         span.clone(),
     );
-    let _registered = Registered {
+    let mut registered = Registered {
         hub: hub.clone(),
         connection: connection.clone(),
+        heard: baton_shared::clock::now(),
     };
     let (mut sink, mut stream) = socket.split();
     let online = match hub.open_span(&span, &caller.agent.id).await {
@@ -116,6 +120,7 @@ where
             }
             frame = stream.next() => {
                 heard = Instant::now();
+                registered.heard = baton_shared::clock::now();
                 // Frames that have already arrived are handled as one batch:
                 // sync messages for different documents then run side by
                 // side and share one commit (one fsync) instead of one each.

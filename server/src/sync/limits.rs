@@ -46,7 +46,7 @@ impl Default for Limits {
             heartbeat: Duration::from_secs(20),
             idle: Duration::from_secs(60),
             max_waiting: 1024 * 1024,
-            send_timeout: Duration::from_secs(15),
+            send_timeout: Duration::from_secs(10),
             max_connections_per_agent: 20,
             max_documents: 100_000,
             catch_up_page: 2_000,

@@ -107,6 +107,10 @@ pub(super) fn check(
         if states.iter().any(|s| s.status == Status::Resolved) {
             return Err(Violation::ConversationResolved);
         }
+        // A reply claims only a conversation nobody holds.
+        if value.kind == AssignmentKind::Reply && states.iter().any(|s| s.assignee().is_some()) {
+            return Err(Violation::AlreadyAssigned);
+        }
     }
     for entry in &added.activity {
         if matches!(

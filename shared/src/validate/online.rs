@@ -1,25 +1,71 @@
-//! When a change was made, judged from what the server saw: every change
+//! When a change was made, judged from what the server saw. Every change
 //! carries its author's timestamp, and an honest client stamps the time it
-//! acted. A change made offline arrives late and is judged as the document
-//! stood when it was made (at its dependencies). A change stamped at a time
-//! when the server saw its author connected should have arrived then: one
-//! that turns up later is backdated, and is refused. One made while online
-//! is judged against the server's document as it is now, too, so stale
-//! dependencies cannot make a resolved or someone else's conversation look
-//! open to a reply.
+//! acted and sends the change as soon as it can:
+//! - a change stamped while the server saw its author connected arrives
+//!   then (within clock skew); one that turns up later is backdated;
+//! - a change made offline arrives as soon as its author is back; one that
+//!   turns up long after they came back is backdated too;
+//! - nothing is made before its author ever connected.
+//!
+//! A change made while online is judged against the server's document as
+//! it is now, as well as at its dependencies, so stale dependencies cannot
+//! make a claimed, resolved or someone else's conversation look open.
+//! Offline work is judged at its dependencies, and concurrency is settled
+//! by the rules afterwards.
 
 use serde::{Deserialize, Serialize};
 
 use super::Violation;
-use crate::limits::{MAX_CLOCK_SKEW_MS, ONLINE_MARGIN_MS};
+use crate::limits;
 use crate::model::Millis;
 
 /// One connection of an agent, as the server recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
     pub start: Millis,
-    /// `None` while the connection is open.
+    /// The last time the server heard from the connection once it ended;
+    /// `None` while it is open.
     pub end: Option<Millis>,
+}
+
+/// How far to trust the edges of what the server saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Windows {
+    /// After a connection opens: a clock running fast stamps offline work
+    /// as if made after it.
+    pub start_margin: Millis,
+    /// Before a connection ends: a socket that died silently still looked
+    /// alive until the next heartbeat (or the process's last touch).
+    pub end_margin: Millis,
+    /// How late offline work may arrive after its author reconnected.
+    pub replay: Millis,
+    /// How late a change made online may arrive (clock skew).
+    pub grace: Millis,
+}
+
+impl Default for Windows {
+    fn default() -> Self {
+        Windows {
+            start_margin: limits::ONLINE_START_MARGIN_MS,
+            end_margin: limits::ONLINE_END_MARGIN_MS,
+            replay: limits::OFFLINE_REPLAY_MS,
+            grace: limits::MAX_CLOCK_SKEW_MS,
+        }
+    }
+}
+
+impl Windows {
+    /// Every window divided by `by` (tests of minutes run in milliseconds).
+    pub fn scaled_down(by: Millis) -> Self {
+        let d = Windows::default();
+        let by = by.max(1);
+        Windows {
+            start_margin: d.start_margin / by,
+            end_margin: d.end_margin / by,
+            replay: d.replay / by,
+            grace: d.grace / by,
+        }
+    }
 }
 
 /// What the server knows of when an agent was online.
@@ -29,6 +75,8 @@ pub struct OnlineHistory {
     pub first: Option<Millis>,
     /// Recent connections (the server keeps a window of them), any order.
     pub spans: Vec<Span>,
+    #[serde(default)]
+    pub windows: Windows,
 }
 
 /// How a change came to be, from its timestamp.
@@ -42,50 +90,45 @@ pub enum Made {
 }
 
 impl OnlineHistory {
-    /// Intervals the agent was online: spans merged when the gap between
-    /// them is shorter than twice the margin, so reconnecting often never
-    /// opens a window to stamp into.
-    fn merged(&self) -> Vec<(Millis, Option<Millis>)> {
-        let mut spans = self.spans.clone();
-        spans.sort_by_key(|s| s.start);
-        let mut merged: Vec<(Millis, Option<Millis>)> = Vec::new();
-        for span in spans {
-            match merged.last_mut() {
-                Some((_, end)) if end.is_none_or(|e| span.start <= e + 2 * ONLINE_MARGIN_MS) => {
-                    *end = match (*end, span.end) {
-                        (Some(a), Some(b)) => Some(a.max(b)),
-                        _ => None,
-                    };
-                }
-                _ => merged.push((span.start, span.end)),
-            }
-        }
-        merged
-    }
-
-    /// Whether the server saw the agent online at `at`, by a margin wide
-    /// enough for clock skew and a socket's unnoticed death.
+    /// Whether the server surely saw the agent online at `at`.
     pub fn online_at(&self, at: Millis) -> bool {
-        self.merged().into_iter().any(|(start, end)| {
-            start.saturating_add(ONLINE_MARGIN_MS) <= at
-                && end.is_none_or(|end| at <= end.saturating_sub(ONLINE_MARGIN_MS))
+        let w = self.windows;
+        self.spans.iter().any(|span| {
+            span.start.saturating_add(w.start_margin) <= at
+                && span
+                    .end
+                    .is_none_or(|end| at <= end.saturating_sub(w.end_margin))
         })
     }
 
     /// Judges a change stamped `at` that arrives at `now`.
     pub fn judge(&self, at: Millis, now: Millis) -> Result<Made, Violation> {
-        if let Some(first) = self.first
-            && at < first.saturating_sub(ONLINE_MARGIN_MS)
+        let w = self.windows;
+        let backdated = |why: &str| {
+            Err(Violation::Backdated {
+                at,
+                now,
+                why: why.to_owned(),
+            })
+        };
+        if self
+            .first
+            .is_some_and(|first| at < first.saturating_sub(w.start_margin))
         {
-            return Err(Violation::Backdated { at, now });
+            return backdated("before you ever connected");
         }
-        if !self.online_at(at) {
-            return Ok(Made::Offline);
+        if self.online_at(at) {
+            if at < now.saturating_sub(w.grace) {
+                return backdated("at a time you were online, but it arrived only now");
+            }
+            return Ok(Made::Online);
         }
-        if at < now.saturating_sub(MAX_CLOCK_SKEW_MS) {
-            return Err(Violation::Backdated { at, now });
+        // Offline work goes out as soon as its author is back.
+        let back = self.spans.iter().map(|s| s.start).filter(|s| *s > at).min();
+        if back.is_some_and(|back| now > back.saturating_add(w.replay)) {
+            return backdated("while you were offline, but it arrived long after you came back");
         }
-        Ok(Made::Online)
+        Ok(Made::Offline)
     }
 }
 
@@ -102,6 +145,7 @@ mod tests {
                 .iter()
                 .map(|&(start, end)| Span { start, end })
                 .collect(),
+            windows: Windows::default(),
         }
     }
 
@@ -117,21 +161,28 @@ mod tests {
     }
 
     #[test]
-    fn offline_work_is_judged_at_its_dependencies_however_late() {
+    fn offline_work_sent_on_return_is_judged_at_its_dependencies_however_old() {
         // Online until minute 10, offline until 70, online since.
         let h = history(&[(0, Some(10 * MIN)), (70 * MIN, None)]);
-        let now = 71 * MIN;
+        let now = 70 * MIN + 5_000;
         assert_eq!(h.judge(40 * MIN, now), Ok(Made::Offline));
         assert_eq!(h.judge(10 * MIN + 1, now), Ok(Made::Offline), "just after");
         assert!(h.judge(5 * MIN, now).is_err(), "while still online");
     }
 
     #[test]
-    fn reconnecting_often_opens_no_window() {
-        let spans: Vec<_> = (0..30).map(|i| (i * MIN, Some(i * MIN + 50_000))).collect();
+    fn offline_work_that_waits_long_after_the_return_is_backdated() {
+        let h = history(&[(0, Some(10 * MIN)), (70 * MIN, None)]);
+        assert!(h.judge(40 * MIN, 90 * MIN).is_err());
+    }
+
+    #[test]
+    fn reconnecting_often_opens_windows_only_briefly() {
+        let spans: Vec<_> = (0..30).map(|i| (i * MIN, Some(i * MIN + 59_000))).collect();
         let h = history(&spans);
-        for at in (2 * MIN..28 * MIN).step_by(7_000) {
-            assert!(h.judge(at, 40 * MIN).is_err(), "at {at}");
+        // A gap minutes ago: its author came back long since.
+        for at in (MIN..20 * MIN).step_by(7_000) {
+            assert!(h.judge(at, 30 * MIN).is_err(), "at {at}");
         }
     }
 

@@ -355,7 +355,7 @@ impl Peer {
                 // Nothing of it was kept, and the peer's sync state here
                 // starts over: a fresh message makes the peer send again.
                 tracing::error!(error = %err, %document, "sync failed");
-                self.resync(document).await;
+                self.resync(document);
                 return Flow::Continue;
             }
         };
@@ -374,15 +374,22 @@ impl Peer {
         Flow::Continue
     }
 
-    /// Sends the peer a sync message from a fresh state for `document`.
-    async fn resync(&mut self, document: DocumentId) {
-        let hub = self.state.hub.clone();
-        let Some(peer) = self.states.get_mut(&document) else {
-            return;
-        };
-        if let Ok(Some(message)) = hub.generate_sync(document, &mut peer.state).await {
-            self.send_sync(document, message);
-        }
+    /// Makes the peer send its changes to `document` again: a message with
+    /// no heads reads to automerge as "the server lost everything", which
+    /// clears what the peer counts as sent, so the next exchange resends
+    /// what the server lacks.
+    fn resync(&mut self, document: DocumentId) {
+        self.send_sync(
+            document,
+            sync::Message {
+                heads: Vec::new(),
+                need: Vec::new(),
+                have: Vec::new(),
+                changes: sync::ChunkList::empty(),
+                flags: None,
+                version: sync::MessageVersion::V1,
+            },
+        );
     }
 
     pub(super) fn send_sync(&mut self, document: DocumentId, message: sync::Message) {
