@@ -20,8 +20,8 @@ use baton_shared::model::Conversation;
 use baton_shared::operations::OpError;
 use baton_shared::workspace::{self, Workspace};
 
-use crate::documents::{Documents, Locked, heads_hex};
-use crate::live::Live;
+use crate::resident::{Documents, Locked, heads_hex};
+use crate::fanout::Live;
 use crate::projection;
 use crate::store::{DocumentKind, NotificationRow, Receipt, Store, StoreError, Write};
 

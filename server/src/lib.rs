@@ -6,20 +6,20 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod demo;
-pub mod documents;
 pub mod error;
+pub mod fanout;
 pub mod hub;
 pub mod ingest;
-pub mod live;
 pub mod notify;
 pub mod origin;
 pub mod projection;
+pub mod resident;
 pub mod secrets;
 mod static_files;
 pub mod store;
-pub mod sync;
 pub mod team;
 pub mod workflows;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,7 +48,7 @@ pub struct AppState {
     pub trusted_proxies: Arc<TrustedProxies>,
     /// Origins besides the server's own that may open `/sync`.
     pub origins: Arc<Vec<String>>,
-    pub limits: sync::Limits,
+    pub limits: ws::Limits,
     /// Cancelled on shutdown; every socket task watches it.
     pub shutdown: CancellationToken,
     /// Socket tasks, awaited on shutdown.
@@ -65,7 +65,7 @@ impl AppState {
             logins: Arc::new(LoginLimiter::new(10, 50, window, 100_000)),
             trusted_proxies: Arc::new(TrustedProxies::default()),
             origins: Arc::new(Vec::new()),
-            limits: sync::Limits::default(),
+            limits: ws::Limits::default(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
         }
@@ -76,7 +76,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/sync", get(sync::upgrade))
+        .route("/sync", get(ws::upgrade))
         .nest("/api", api::router())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -5,7 +5,6 @@
 #[cfg(debug_assertions)]
 mod fault;
 mod sqlite;
-mod sqlite_workflows;
 mod writer;
 
 use std::sync::Arc;

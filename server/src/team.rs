@@ -10,7 +10,7 @@ use serde::Serialize;
 use tokio::sync::Mutex;
 
 use crate::hub::{Hub, HubError};
-use crate::live::Ending;
+use crate::fanout::Ending;
 use crate::secrets;
 use crate::store::{AgentRow, ChannelRow, Write};
 

@@ -32,7 +32,7 @@ use baton_shared::workflow::{EventKind, TriggerEvent, events_between};
 use baton_shared::workspace::Workspace;
 
 use super::{Hub, HubError, SERVER_PRINCIPAL};
-use crate::documents::Locked;
+use crate::resident::Locked;
 use crate::projection;
 use crate::store::{DocumentKind, NotificationRow, Write};
 

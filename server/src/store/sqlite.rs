@@ -1,6 +1,8 @@
 //! The SQLite store: WAL, `synchronous=FULL`, one writer task (group commit)
 //! and a small pool of readers.
 
+mod workflows;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -535,19 +537,19 @@ impl Store for SqliteStore {
     }
 
     async fn workflow_runs(&self, limit: u32) -> Result<Vec<WorkflowRunRow>> {
-        super::sqlite_workflows::runs(&self.read, limit).await
+        workflows::runs(&self.read, limit).await
     }
 
     async fn done_runs(&self, keys: &[String]) -> Result<Vec<String>> {
-        super::sqlite_workflows::done(&self.read, keys).await
+        workflows::done(&self.read, keys).await
     }
 
     async fn workflow_cursors(&self) -> Result<Vec<(WorkflowId, AgentId)>> {
-        super::sqlite_workflows::cursors(&self.read).await
+        workflows::cursors(&self.read).await
     }
 
     async fn open_counts(&self) -> Result<Vec<(AgentId, u32)>> {
-        super::sqlite_workflows::open_counts(&self.read).await
+        workflows::open_counts(&self.read).await
     }
 
     async fn unassigned_since(
@@ -556,7 +558,7 @@ impl Store for SqliteStore {
         after: Option<(Millis, ConversationId)>,
         limit: u32,
     ) -> Result<Vec<ConversationRow>> {
-        super::sqlite_workflows::unassigned_since(&self.read, cutoff, after, limit).await
+        workflows::unassigned_since(&self.read, cutoff, after, limit).await
     }
 
     async fn actor_principal(&self, actor: &str) -> Result<Option<String>> {

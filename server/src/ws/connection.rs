@@ -21,7 +21,7 @@ use super::limits::Bucket;
 use crate::AppState;
 use crate::auth::{Caller, authenticate};
 use crate::hub::{Hub, Sender};
-use crate::live::Connection;
+use crate::fanout::Connection;
 use peer::Peer;
 
 /// The server's peer id on the wire.

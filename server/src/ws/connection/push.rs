@@ -6,7 +6,7 @@ use baton_shared::protocol::{self, ChangedDocument, Message};
 
 use super::peer::Peer;
 use super::{Flow, POLICY, RESTART, SERVER_ERROR, SERVER_PEER};
-use crate::live::{Ending, Push};
+use crate::fanout::{Ending, Push};
 use crate::projection::render;
 
 impl Peer {

@@ -1,178 +1,24 @@
 //! Documents held in memory, loaded from the store on first use and kept in
 //! step with it: each holds the heads it was last saved at, so only new
 //! changes are written (`save_after`), and picks up commits made by another
-//! process (the CLI) before it is used.
+//! process (the CLI, another node) before it is used. The least recently
+//! used leave memory first, never one somebody is using.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+mod held;
+mod sync_memo;
 
-use baton_shared::automerge::sync;
-use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
+pub use held::{Held, Locked, heads_hex};
+
+use std::sync::Arc;
+
+use baton_shared::automerge::{ActorId, AutoCommit};
 use baton_shared::ids::DocumentId;
-use baton_shared::validate::{Totals, count_ops};
+use baton_shared::validate::count_ops;
+use quick_cache::sync::Cache;
+use quick_cache::{DefaultHashBuilder, Lifecycle, UnitWeighter};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::store::{DocumentKind, Receipt, Store, StoreError, Write};
-
-mod sync_memo;
-use sync_memo::SyncMemo;
-
-/// Chunks after which a document is compacted into a new snapshot.
-const COMPACT_AFTER: usize = 64;
-
-/// One document and what the store has of it.
-pub struct Held {
-    pub id: DocumentId,
-    pub kind: DocumentKind,
-    pub doc: AutoCommit,
-    /// Sync answers shared by the peers that stand in the same state.
-    sync_memo: SyncMemo,
-    saved: Vec<ChangeHash>,
-    pending: Option<Vec<ChangeHash>>,
-    seq: u64,
-    chunks: usize,
-    /// Operations and stored bytes, for the document's total limits.
-    totals: Totals,
-}
-
-/// Strips a sync message's capability flags: the server speaks as a v1
-/// peer, so honest clients send it changes, never whole documents (which
-/// could not be checked before they are applied).
-fn as_v1_peer(message: Option<sync::Message>) -> Option<sync::Message> {
-    message.map(|mut m| {
-        m.flags = None;
-        m
-    })
-}
-
-impl Held {
-    fn load(id: DocumentId, stored: crate::store::StoredDocument) -> Result<Held, StoreError> {
-        let corrupt = |e: baton_shared::automerge::AutomergeError| {
-            StoreError::Corrupt(format!("document {id}: {e}"))
-        };
-        let mut doc = match &stored.snapshot {
-            Some(snapshot) => AutoCommit::load(snapshot).map_err(corrupt)?,
-            None => AutoCommit::new(),
-        };
-        for chunk in stored.chunks.iter().filter(|c| !c.is_empty()) {
-            doc.load_incremental(chunk).map_err(corrupt)?;
-        }
-        let bytes = stored.snapshot.as_ref().map_or(0, Vec::len)
-            + stored.chunks.iter().map(Vec::len).sum::<usize>();
-        Ok(Held {
-            id,
-            kind: stored.kind,
-            saved: doc.get_heads(),
-            pending: None,
-            seq: stored.last_seq,
-            chunks: stored.chunks.len(),
-            totals: Totals {
-                ops: count_ops(&mut doc),
-                bytes,
-            },
-            doc,
-            sync_memo: SyncMemo::default(),
-        })
-    }
-
-    /// What the document holds, for its total limits.
-    pub fn totals(&self) -> Totals {
-        self.totals
-    }
-
-    /// Whether the document holds changes not yet written to the store.
-    pub fn has_unsaved(&mut self) -> bool {
-        self.doc.get_heads() != self.saved
-    }
-
-    /// The write that persists every change made since the last save, or
-    /// `None` if there is nothing new. Call [`Held::committed`] once durable.
-    pub fn pending_write(&mut self) -> Option<Write> {
-        let heads = self.doc.get_heads();
-        if heads == self.saved {
-            return None;
-        }
-        let compact = self.chunks + 1 >= COMPACT_AFTER;
-        let write = Write::Document {
-            id: self.id,
-            kind: self.kind,
-            after: Some(self.seq),
-            heads: heads_hex(&heads),
-            chunk: if compact {
-                Vec::new()
-            } else {
-                self.doc.save_after(&self.saved)
-            },
-            snapshot: compact.then(|| self.doc.save()),
-        };
-        if let Write::Document {
-            snapshot: Some(snapshot),
-            ..
-        } = &write
-        {
-            self.totals.bytes = snapshot.len();
-        }
-        self.pending = Some(heads);
-        Some(write)
-    }
-
-    /// Records that the pending write was committed (the receipt's first
-    /// document write).
-    pub fn committed(&mut self, receipt: &Receipt) {
-        let seq = receipt.seqs.first().copied().unwrap_or_default();
-        if let Some(heads) = self.pending.take() {
-            self.saved = heads;
-            self.chunks = if self.chunks + 1 >= COMPACT_AFTER {
-                1
-            } else {
-                self.chunks + 1
-            };
-            // Overtaken by another process's commit: the sequence stays
-            // behind it, so the next lock or catch-up loads it (and this
-            // write's own chunk again, which changes nothing).
-            if !receipt.overtaken.contains(&seq) {
-                self.seq = self.seq.max(seq);
-            }
-        }
-    }
-
-    /// Replaces the document with `doc`, a validated fork holding `change`
-    /// besides what this copy held; keeps the actor.
-    pub fn accept(&mut self, mut doc: AutoCommit, change: &baton_shared::automerge::Change) {
-        doc.set_actor(self.doc.get_actor().clone());
-        self.doc = doc;
-        self.totals.ops += change.len();
-        self.totals.bytes += change.raw_bytes().len();
-    }
-
-    /// The next sync message for a peer in `state`.
-    pub fn generate_sync(&mut self, state: &mut sync::State) -> Option<sync::Message> {
-        as_v1_peer(self.sync_memo.generate(&mut self.doc, state))
-    }
-
-    /// Receives a sync message without changes and returns the reply.
-    pub fn acknowledge_sync(
-        &mut self,
-        state: &mut sync::State,
-        message: sync::Message,
-    ) -> Result<Option<sync::Message>, baton_shared::automerge::AutomergeError> {
-        Ok(as_v1_peer(self.sync_memo.acknowledge(
-            &mut self.doc,
-            state,
-            message,
-        )?))
-    }
-
-    /// The sequence of the latest commit this copy has.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-}
-
-/// Heads as the hex strings catch-up sends.
-pub fn heads_hex(heads: &[ChangeHash]) -> Vec<String> {
-    heads.iter().map(|h| h.to_string()).collect()
-}
+use crate::store::{DocumentKind, Store, StoreError};
 
 /// Most documents held in memory at once; the least recently used are
 /// dropped past this (they reload from the store when next used). At the
@@ -182,45 +28,26 @@ pub const MAX_RESIDENT: usize = 20_000;
 
 type Slot = Arc<AsyncMutex<Option<Held>>>;
 
+/// Keeps a document in memory while anyone holds or waits for it.
+#[derive(Clone, Default)]
+struct InUse;
+
+impl Lifecycle<DocumentId, Slot> for InUse {
+    type RequestState = ();
+
+    fn begin_request(&self) -> Self::RequestState {}
+
+    fn is_pinned(&self, _: &DocumentId, slot: &Slot) -> bool {
+        Arc::strong_count(slot) > 1 || slot.try_lock().is_err()
+    }
+}
+
 /// The documents this process holds.
 pub struct Documents {
     store: Arc<dyn Store>,
     /// This process's actor: every change the server makes is made as it.
     actor: ActorId,
-    held: Mutex<Resident>,
-    max_resident: usize,
-}
-
-/// Held documents with when each was last used.
-#[derive(Default)]
-struct Resident {
-    slots: HashMap<DocumentId, (Slot, u64)>,
-    clock: u64,
-}
-
-impl Resident {
-    /// Drops the least recently used documents nobody is using right now.
-    fn evict(&mut self, keep: usize) {
-        if self.slots.len() <= keep {
-            return;
-        }
-        let mut by_age: Vec<(u64, DocumentId)> = self
-            .slots
-            .iter()
-            .map(|(id, (_, used))| (*used, *id))
-            .collect();
-        by_age.sort_unstable();
-        let excess = self.slots.len() - keep;
-        for (_, id) in by_age.into_iter().take(excess + keep / 10) {
-            let idle = self
-                .slots
-                .get(&id)
-                .is_some_and(|(slot, _)| Arc::strong_count(slot) == 1 && slot.try_lock().is_ok());
-            if idle {
-                self.slots.remove(&id);
-            }
-        }
-    }
+    slots: Cache<DocumentId, Slot, UnitWeighter, DefaultHashBuilder, InUse>,
 }
 
 impl Documents {
@@ -232,36 +59,47 @@ impl Documents {
         Documents {
             store,
             actor,
-            held: Mutex::new(Resident::default()),
-            max_resident,
+            slots: Cache::with(
+                max_resident,
+                max_resident as u64,
+                UnitWeighter,
+                DefaultHashBuilder::default(),
+                InUse,
+            ),
         }
     }
 
     fn slot(&self, id: DocumentId) -> Slot {
-        let mut resident = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        resident.clock += 1;
-        let now = resident.clock;
-        if !resident.slots.contains_key(&id) && resident.slots.len() >= self.max_resident {
-            resident.evict(self.max_resident - 1);
+        let made = self
+            .slots
+            .get_or_insert_with(&id, || Ok::<_, std::convert::Infallible>(Slot::default()));
+        match made {
+            Ok(slot) => slot,
+            Err(never) => match never {},
         }
-        let (slot, used) = resident.slots.entry(id).or_default();
-        *used = now;
-        slot.clone()
     }
 
     /// How many documents are in memory.
     pub fn resident(&self) -> usize {
-        self.held
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .slots
-            .len()
+        self.slots.len()
+    }
+
+    /// The slot's copy, if it is there to use.
+    fn usable(guard: OwnedMutexGuard<Option<Held>>) -> Result<Locked, OwnedMutexGuard<Option<Held>>> {
+        let ok = guard.as_ref().is_some_and(Held::usable);
+        if !ok {
+            return Err(guard);
+        }
+        OwnedMutexGuard::try_map(guard, Option::as_mut).map(|guard| Locked { guard })
     }
 
     /// Locks the document for exclusive use, loading it or catching up with
     /// the store first. `None` if no such document is stored.
     pub async fn lock(&self, id: DocumentId) -> Result<Option<Locked>, StoreError> {
         let mut guard = self.slot(id).lock_owned().await;
+        if guard.as_ref().is_some_and(|h| !h.usable()) {
+            *guard = None;
+        }
         let stored_seq = self.store.document_seq(&id).await?;
         let Some(stored_seq) = stored_seq else {
             *guard = None;
@@ -297,7 +135,7 @@ impl Documents {
                 }
             }
         }
-        Ok(Some(Locked { guard }))
+        Ok(Self::usable(guard).ok())
     }
 
     /// Locks `id` as held, without asking the store whether another process
@@ -306,12 +144,13 @@ impl Documents {
     /// most of the cost; changes always go through `lock`, and commits from
     /// elsewhere reach held copies through [`Documents::caught_up`].
     pub async fn lock_held(&self, id: DocumentId) -> Result<Option<Locked>, StoreError> {
-        let guard = self.slot(id).lock_owned().await;
-        if guard.is_some() {
-            return Ok(Some(Locked { guard }));
+        match Self::usable(self.slot(id).lock_owned().await) {
+            Ok(locked) => Ok(Some(locked)),
+            Err(guard) => {
+                drop(guard);
+                self.lock(id).await
+            }
         }
-        drop(guard);
-        self.lock(id).await
     }
 
     /// The store has commit `seq` of `id`. A held copy without it catches up
@@ -319,14 +158,15 @@ impl Documents {
     /// true unless the copy held here already had it (a commit of this
     /// process, announced when it was made).
     pub async fn caught_up(&self, id: DocumentId, seq: u64) -> Result<bool, StoreError> {
-        let slot = {
-            let resident = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            resident.slots.get(&id).map(|(slot, _)| slot.clone())
-        };
-        let Some(slot) = slot else {
+        let Some(slot) = self.slots.get(&id) else {
             return Ok(true);
         };
-        let held_seq = slot.lock().await.as_ref().map(|held| held.seq);
+        let held_seq = slot
+            .lock()
+            .await
+            .as_ref()
+            .filter(|held| held.usable())
+            .map(|held| held.seq);
         match held_seq {
             Some(held) if held >= seq => Ok(false),
             Some(_) => {
@@ -347,66 +187,22 @@ impl Documents {
         seq: u64,
         bytes: usize,
     ) {
-        let saved = doc.get_heads();
         doc.set_actor(self.actor.clone());
-        let totals = Totals {
-            ops: count_ops(&mut doc),
-            bytes,
-        };
         let mut guard = self.slot(id).lock_owned().await;
-        *guard = Some(Held {
-            id,
-            kind,
-            doc,
-            saved,
-            pending: None,
-            seq,
-            chunks: 1,
-            totals,
-            sync_memo: SyncMemo::default(),
-        });
+        *guard = Some(Held::created(id, kind, doc, seq, bytes));
     }
 
-    /// Forgets the in-memory copy (after a failed commit), so the next use
-    /// reloads what is durable.
+    /// Forgets the in-memory copy, so the next use reloads what is durable.
     pub fn forget(&self, id: &DocumentId) {
-        let mut resident = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        resident.slots.remove(id);
-    }
-}
-
-/// A document locked for exclusive use.
-pub struct Locked {
-    guard: OwnedMutexGuard<Option<Held>>,
-}
-
-impl Locked {
-    /// Drops this copy, changes not yet committed and all: whoever waits
-    /// for the document next (or uses it next) loads what is durable.
-    pub fn discard(mut self) {
-        *self.guard = None;
-    }
-}
-
-impl std::ops::Deref for Locked {
-    type Target = Held;
-    fn deref(&self) -> &Held {
-        // `Documents::lock` only hands out a `Locked` when the slot is filled.
-        #[allow(clippy::expect_used)]
-        self.guard.as_ref().expect("a locked document is loaded")
-    }
-}
-
-impl std::ops::DerefMut for Locked {
-    fn deref_mut(&mut self) -> &mut Held {
-        #[allow(clippy::expect_used)]
-        self.guard.as_mut().expect("a locked document is loaded")
+        self.slots.remove(id);
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::held::COMPACT_AFTER;
     use super::*;
+    use baton_shared::automerge::ChangeHash;
     use crate::store::SqliteStore;
     use crate::store::Write;
 

@@ -1,4 +1,4 @@
-//! The SQLite queries behind the workflow parts of [`super::Store`]: the run
+//! The SQLite queries behind the workflow parts of [`crate::store::Store`]: the run
 //! log, which runs are done, round-robin cursors, open counts per agent and
 //! conversations waiting for an assignee.
 
@@ -7,8 +7,8 @@ use baton_shared::model::Millis;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::sqlite::{CONVERSATION_COLUMNS, conversation_row, parse};
-use super::{ConversationRow, Result, WorkflowRunRow};
+use super::{CONVERSATION_COLUMNS, conversation_row, parse};
+use crate::store::{ConversationRow, Result, WorkflowRunRow};
 
 /// SQLite's limit on bound parameters is far above this; batches stay small.
 const KEYS_PER_QUERY: usize = 500;
