@@ -58,9 +58,6 @@ pub struct Connection {
     /// a Baton peer is told so it can open them (a new conversation).
     unheld: Mutex<BTreeSet<DocumentId>>,
     pushes: Mutex<VecDeque<Push>>,
-    /// Conversations counted so far per batch, so a bulk action is one
-    /// notification whose count grows.
-    batches: Mutex<HashMap<String, u32>>,
     lagged: AtomicBool,
     ending: Mutex<Option<Ending>>,
     pub wake: Notify,
@@ -91,29 +88,20 @@ impl Connection {
         lock(&self.documents).contains(id)
     }
 
-    fn push(&self, mut push: Push) {
-        // The queue's lock is held while the batch count grows: counted under
-        // one lock and queued under another, a slower thread could replace a
-        // newer count with an older one, and the bulk would end short.
+    fn push(&self, push: Push) {
         let mut pushes = lock(&self.pushes);
-        if let Push::Notification(row) = &mut push
-            && let Some(batch) = &row.batch
-        {
-            let mut batches = lock(&self.batches);
-            if batches.len() > 1024 {
-                batches.clear();
-            }
-            let count = batches.entry(batch.clone()).or_default();
-            *count += row.count;
-            row.count = *count;
-        }
         // A newer state of the same notification replaces one not yet sent.
+        // Counts come from the store and only grow; two commits of a batch
+        // may be announced in either order, so the larger count stays.
         if let Push::Notification(row) = &push
-            && let Some(queued) = pushes
-                .iter_mut()
-                .find(|p| matches!(p, Push::Notification(q) if q.id == row.id))
+            && let Some(queued) = pushes.iter_mut().find_map(|p| match p {
+                Push::Notification(q) if q.id == row.id => Some(q),
+                _ => None,
+            })
         {
-            *queued = push;
+            if row.count >= queued.count {
+                *queued = row.clone();
+            }
             drop(pushes);
             self.wake.notify_one();
             return;
@@ -153,7 +141,6 @@ impl Live {
             dirty: Mutex::default(),
             unheld: Mutex::default(),
             pushes: Mutex::default(),
-            batches: Mutex::default(),
             lagged: AtomicBool::new(false),
             ending: Mutex::new(None),
             wake: Notify::new(),
@@ -275,57 +262,40 @@ impl Live {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baton_shared::notify::NoticeKind;
 
-    fn batch_row(agent: &AgentId) -> NotificationRow {
+    fn batch_row(agent: &AgentId, count: u32) -> NotificationRow {
         NotificationRow {
             id: "ntf_batch".to_owned(),
             agent: agent.clone(),
             conversation: baton_shared::ids::ConversationId::random(),
             document: DocumentId::random(),
-            event: "assignment".to_owned(),
-            reason: "assigned_to_you".to_owned(),
+            kind: NoticeKind::AssignedToYou,
             actor: Some("Ana".to_owned()),
             subject: "Refund".to_owned(),
-            batch: Some("batch-1".to_owned()),
-            count: 1,
+            batch: Some("agt_ana/bat_1".to_owned()),
+            count,
             at: 0,
             read: false,
         }
     }
 
     #[test]
-    fn a_batch_pushed_from_many_threads_ends_on_its_full_count() {
+    fn a_batch_announced_out_of_order_is_pushed_at_its_largest_count() {
         let live = Live::default();
         let agent = AgentId::random();
         let connection = live.connect(agent.clone(), "hash".to_owned(), "span".to_owned());
-        let mut seen = Vec::new();
-        // Pushes race on both locks; a stale count must never be queued after
-        // a newer one, whether or not the peer drained in between.
-        std::thread::scope(|scope| {
-            for _ in 0..4 {
-                scope.spawn(|| {
-                    for _ in 0..2_000 {
-                        live.notify(&[batch_row(&agent)]);
-                    }
-                });
-            }
-            for _ in 0..200 {
-                seen.extend(connection.take_pushes().0);
-                std::thread::yield_now();
-            }
-        });
-        seen.extend(connection.take_pushes().0);
-        let counts: Vec<u32> = seen
+        for count in [1, 3, 2, 5, 4] {
+            live.notify(&[batch_row(&agent, count)]);
+        }
+        let (pushes, _) = connection.take_pushes();
+        let counts: Vec<u32> = pushes
             .iter()
             .map(|p| match p {
                 Push::Notification(row) => row.count,
                 other => panic!("unexpected push {other:?}"),
             })
             .collect();
-        assert_eq!(counts.last(), Some(&8_000));
-        assert!(
-            counts.windows(2).all(|w| w[0] < w[1]),
-            "counts only grow as sent: {counts:?}"
-        );
+        assert_eq!(counts, [5], "one entry, at the count the store gave last");
     }
 }

@@ -85,7 +85,9 @@ impl Documents {
     }
 
     /// The slot's copy, if it is there to use.
-    fn usable(guard: OwnedMutexGuard<Option<Held>>) -> Result<Locked, OwnedMutexGuard<Option<Held>>> {
+    fn usable(
+        guard: OwnedMutexGuard<Option<Held>>,
+    ) -> Result<Locked, OwnedMutexGuard<Option<Held>>> {
         let ok = guard.as_ref().is_some_and(Held::usable);
         if !ok {
             return Err(guard);
@@ -202,9 +204,9 @@ impl Documents {
 mod tests {
     use super::held::COMPACT_AFTER;
     use super::*;
-    use baton_shared::automerge::ChangeHash;
     use crate::store::SqliteStore;
     use crate::store::Write;
+    use baton_shared::automerge::ChangeHash;
 
     #[tokio::test]
     async fn least_recently_used_documents_leave_memory_and_come_back() {

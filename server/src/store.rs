@@ -12,6 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId, WorkflowId};
 use baton_shared::model::{Millis, Role};
+use baton_shared::notify::NoticeKind;
 use serde::Serialize;
 
 pub use sqlite::SqliteStore;
@@ -107,9 +108,8 @@ pub struct NotificationRow {
     pub agent: AgentId,
     pub conversation: ConversationId,
     pub document: DocumentId,
-    /// `message` (a customer wrote) or `assignment` (the assignee changed).
-    pub event: String,
-    pub reason: String,
+    /// What the agent is told.
+    pub kind: NoticeKind,
     /// Who caused it (a name to show), if a person or workflow did.
     pub actor: Option<String>,
     pub subject: String,
@@ -277,6 +277,9 @@ pub enum Write {
 /// What a committed request produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Receipt {
+    /// Each `Notification` write's id and the count stored for it (a
+    /// batch's row counts every conversation of the batch so far).
+    pub counts: Vec<(String, u32)>,
     /// The commit sequence of each `Document` write, in order.
     pub seqs: Vec<u64>,
     /// The sequences (of `seqs`) whose document had a commit from elsewhere

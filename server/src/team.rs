@@ -9,8 +9,8 @@ use baton_shared::workspace::{self, Workspace};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
-use crate::hub::{Hub, HubError};
 use crate::fanout::Ending;
+use crate::hub::{Hub, HubError};
 use crate::secrets;
 use crate::store::{AgentRow, ChannelRow, Write};
 

@@ -1,13 +1,17 @@
-//! Who is told about what (DESIGN §4), as a pure function of the event, the
-//! conversation and the workspace. The server stores and pushes what this
-//! decides; nothing here does I/O.
+//! Who is told about what (DESIGN §4), as pure functions of the
+//! conversation before and after a change and the workspace: [`plan`]
+//! decides every notice a change calls for (recipients, what each is told,
+//! one notice per person), [`lost`] the notices of a settled conflict, and
+//! [`NoticeKind::words`] what the agent reads. The server stores and pushes
+//! what this decides; the app shows it with the same words.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::AgentId;
-use crate::model::{By, Conversation};
+use crate::assignment::Conflict;
+use crate::ids::{AgentId, BatchId};
+use crate::model::{ActivityEvent, Author, By, Conversation};
 use crate::workspace::Workspace;
 
 /// Something that happened to a conversation that people may need to know.
@@ -39,6 +43,203 @@ pub enum Reason {
 pub struct Recipient {
     pub agent: AgentId,
     pub reason: Reason,
+}
+
+/// What one person is told.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum NoticeKind {
+    /// The customer wrote to an unassigned conversation on your channel.
+    NewMessage,
+    /// The customer wrote again to your conversation.
+    AssigneeMessage,
+    /// It was assigned to you.
+    AssignedToYou,
+    /// It was yours and went to someone else.
+    MovedAway,
+    /// It was left unassigned, on a channel you are signed up for.
+    LeftUnassigned,
+    /// Your decision lost to one made at the same time (the server settled).
+    Lost,
+}
+
+impl NoticeKind {
+    /// Why the person is told, in the terms of [`recipients`].
+    pub fn reason(self) -> Reason {
+        match self {
+            NoticeKind::NewMessage | NoticeKind::LeftUnassigned => Reason::Subscribed,
+            NoticeKind::AssigneeMessage => Reason::Assignee,
+            NoticeKind::AssignedToYou => Reason::AssignedToYou,
+            NoticeKind::MovedAway | NoticeKind::Lost => Reason::MovedAway,
+        }
+    }
+
+    /// What the agent reads: `actor` did it (a name), to `subject`, and
+    /// `count` conversations of one batch.
+    pub fn words(self, actor: &str, subject: &str, count: u32) -> String {
+        let many = count > 1;
+        match self {
+            NoticeKind::Lost => {
+                format!(
+                    "{actor} holds “{subject}”: a change made at the same time as yours came first"
+                )
+            }
+            NoticeKind::AssigneeMessage => format!("{actor} wrote again: “{subject}”"),
+            NoticeKind::NewMessage => format!("New message from {actor}: “{subject}”"),
+            NoticeKind::AssignedToYou if many => {
+                format!("{actor} assigned you {count} conversations")
+            }
+            NoticeKind::AssignedToYou => format!("{actor} assigned you “{subject}”"),
+            NoticeKind::MovedAway if many => {
+                format!("{actor} moved {count} of your conversations to someone else")
+            }
+            NoticeKind::MovedAway => format!("{actor} moved “{subject}” to someone else"),
+            NoticeKind::LeftUnassigned if many => {
+                format!("{actor} left {count} conversations unassigned")
+            }
+            NoticeKind::LeftUnassigned => format!("“{subject}” is unassigned"),
+        }
+    }
+}
+
+/// One notice a change calls for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub agent: AgentId,
+    pub kind: NoticeKind,
+    /// The name of whoever caused it, as the workspace knows them now.
+    pub actor: String,
+    /// A bulk action or a workflow run: its notices to one person are one,
+    /// named by who made the batch and the batch.
+    pub batch: Option<String>,
+}
+
+/// The name to show for whoever did something.
+pub fn name_of(by: &By, workspace: &Workspace) -> String {
+    match by {
+        By::Agent(agent) => workspace
+            .agent(agent)
+            .map_or_else(|| "A former agent".to_owned(), |a| a.name.clone()),
+        By::Workflow(workflow) => workspace.workflows.get(workflow).map_or_else(
+            || "A workflow".to_owned(),
+            |w| format!("Workflow “{}”", w.name),
+        ),
+        By::Server => "Baton".to_owned(),
+    }
+}
+
+/// Every notice the change from `before` (`None` for a new conversation)
+/// to `after` calls for, one per person: being handed a conversation says
+/// more than "the customer wrote", which says more than "it moved".
+pub fn plan(
+    before: Option<&Conversation>,
+    after: &Conversation,
+    workspace: &Workspace,
+) -> Vec<Notice> {
+    let known: HashSet<_> = before
+        .map(|b| b.messages.iter().map(|m| &m.id).collect())
+        .unwrap_or_default();
+    let customer_wrote = after
+        .messages
+        .iter()
+        .any(|m| m.author == Author::Customer && !known.contains(&m.id));
+    let mut assignment = Vec::new();
+    // A new conversation starts unassigned, so one assigned at once (by a
+    // workflow in the same change) counts as an assignment too.
+    let previous = before.and_then(|b| b.assignee().cloned());
+    if previous.as_ref() != after.assignee() {
+        let by = after
+            .effective_assignment()
+            .map(|a| a.by.clone())
+            .unwrap_or(By::Server);
+        let batch = new_batch(before, after).map(|batch| format!("{by}/{batch}"));
+        let actor = name_of(&by, workspace);
+        let event = Event::AssignmentChanged { previous, by };
+        for r in recipients(&event, after, workspace) {
+            let kind = match r.reason {
+                Reason::AssignedToYou => NoticeKind::AssignedToYou,
+                Reason::MovedAway => NoticeKind::MovedAway,
+                Reason::Subscribed | Reason::Assignee => NoticeKind::LeftUnassigned,
+            };
+            assignment.push(Notice {
+                agent: r.agent,
+                kind,
+                actor: actor.clone(),
+                batch: batch.clone(),
+            });
+        }
+    }
+    let (mut notices, rest): (Vec<_>, Vec<_>) = assignment
+        .into_iter()
+        .partition(|n| n.kind == NoticeKind::AssignedToYou);
+    if customer_wrote {
+        let handed: HashSet<_> = notices.iter().map(|n| n.agent.clone()).collect();
+        for r in recipients(&Event::CustomerMessage, after, workspace) {
+            if !handed.contains(&r.agent) {
+                notices.push(Notice {
+                    agent: r.agent,
+                    kind: match r.reason {
+                        Reason::Assignee => NoticeKind::AssigneeMessage,
+                        _ => NoticeKind::NewMessage,
+                    },
+                    actor: after.customer.name.clone(),
+                    batch: None,
+                });
+            }
+        }
+    }
+    let told: HashSet<_> = notices.iter().map(|n| n.agent.clone()).collect();
+    notices.extend(rest.into_iter().filter(|n| !told.contains(&n.agent)));
+    notices
+}
+
+/// The notices of a conflict the server settled: whoever's own decision
+/// lost is told who holds the conversation now, unless they are among
+/// `moved` (already told it moved away from them).
+pub fn lost(conflict: &Conflict, moved: &[AgentId], workspace: &Workspace) -> Vec<Notice> {
+    let actor = match &conflict.winner.agent {
+        Some(agent) => name_of(&By::Agent(agent.clone()), workspace),
+        None => "Nobody".to_owned(),
+    };
+    conflict
+        .overruled
+        .iter()
+        .filter(|loser| workspace.is_active(loser))
+        .filter(|loser| !moved.contains(loser))
+        .map(|loser| Notice {
+            agent: loser.clone(),
+            kind: NoticeKind::Lost,
+            actor: actor.clone(),
+            batch: None,
+        })
+        .collect()
+}
+
+/// The batch of the assignment entry this change added, if any.
+fn new_batch(before: Option<&Conversation>, after: &Conversation) -> Option<BatchId> {
+    let seen = before.map_or(0, |b| b.activity.len());
+    after
+        .activity
+        .iter()
+        .skip(seen)
+        .find_map(|entry| match &entry.event {
+            ActivityEvent::Assigned { batch, .. } | ActivityEvent::Unassigned { batch, .. } => {
+                batch.clone()
+            }
+            _ => None,
+        })
 }
 
 /// The agents to notify of `event` on `conversation` (after the event), never

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgentId, ConversationId, DocumentId};
 use crate::model::Millis;
-use crate::notify::Reason;
+use crate::notify::NoticeKind;
 
 /// The only automerge-repo protocol version there is.
 pub const PROTOCOL_V1: &str = "1";
@@ -61,7 +61,7 @@ pub struct Notification {
     pub agent: AgentId,
     pub conversation: ConversationId,
     pub document_id: DocumentId,
-    pub reason: Reason,
+    pub kind: NoticeKind,
     /// What the agent reads, e.g. "Ben assigned you 40 conversations".
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

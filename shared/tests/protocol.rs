@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use baton_shared::ids::DocumentId;
-use baton_shared::notify::Reason;
+use baton_shared::notify::NoticeKind;
 use baton_shared::protocol::{
     ChangedDocument, Message, Notification, PeerMetadata, Presence, PresenceState, ProtocolError,
     RemoteHeads, decode_presence, encode_presence,
@@ -113,7 +113,7 @@ fn every_message() -> Vec<Message> {
                 agent: "agt_ben".parse().unwrap(),
                 conversation: "cnv_1".parse().unwrap(),
                 document_id: doc(),
-                reason: Reason::AssignedToYou,
+                kind: NoticeKind::AssignedToYou,
                 text: "Ana assigned you 40 conversations".to_owned(),
                 batch: Some("bat_1".to_owned()),
                 count: 40,

@@ -209,7 +209,7 @@ async fn deactivating_an_agent_revokes_access_and_unassigns_their_work() -> anyh
         .as_array()
         .unwrap()
         .iter()
-        .filter(|n| n["event"] == "assignment" && n["reason"] == "subscribed")
+        .filter(|n| n["kind"] == "left_unassigned")
         .count();
     assert!(unassigned > 0);
     server.stop().await

@@ -10,7 +10,6 @@ use super::ApiJson;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::projection::render;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -27,9 +26,8 @@ pub async fn list(
                 "id": n.id,
                 "conversation": n.conversation,
                 "document": n.document.to_string(),
-                "event": n.event,
-                "reason": n.reason,
-                "text": render(n),
+                "kind": n.kind,
+                "text": crate::notify::words(n),
                 "count": n.count,
                 "at": n.at,
                 "read": n.read,

@@ -23,6 +23,7 @@ use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
 use baton_shared::limits;
 use baton_shared::model::Conversation;
+use baton_shared::notify::{self, NoticeKind};
 use baton_shared::operations::{Correction, OpError, correct};
 use baton_shared::validate::{
     self, Context, OnlineHistory, Principal, Violation, change_shape, split_changes,
@@ -33,7 +34,6 @@ use baton_shared::workspace::Workspace;
 
 use super::{Hub, HubError, SERVER_PRINCIPAL};
 use crate::resident::Locked;
-use crate::projection;
 use crate::store::{DocumentKind, NotificationRow, Write};
 
 /// What receiving one sync message did.
@@ -475,26 +475,20 @@ impl Hub {
         }
         let after = conversation::read(&held.doc)?;
         let id = held.id;
-        let mut lost: Vec<NotificationRow> = Vec::new();
-        for correction in &corrections {
-            let Correction::Settled(conflict) = correction else {
-                continue;
-            };
-            for loser in &conflict.overruled {
-                let moved = told
-                    .iter()
-                    .any(|n| &n.agent == loser && n.reason == "moved_away");
-                if workspace.is_active(loser) && !moved {
-                    lost.push(projection::lost_conflict(
-                        &after,
-                        id,
-                        loser.clone(),
-                        conflict.winner.agent.as_ref(),
-                        workspace,
-                    ));
-                }
-            }
-        }
+        let moved: Vec<_> = told
+            .iter()
+            .filter(|n| n.kind == NoticeKind::MovedAway)
+            .map(|n| n.agent.clone())
+            .collect();
+        let notices: Vec<_> = corrections
+            .iter()
+            .filter_map(|c| match c {
+                Correction::Settled(conflict) => Some(conflict),
+                Correction::Unassigned { .. } => None,
+            })
+            .flat_map(|conflict| notify::lost(conflict, &moved, workspace))
+            .collect();
+        let lost = crate::notify::rows(notices, &after, id);
         let extra = lost.iter().cloned().map(Write::Notification).collect();
         let fixed = self
             .commit_conversation(held, Some(&before), workspace, extra)

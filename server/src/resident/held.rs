@@ -227,4 +227,3 @@ impl std::ops::DerefMut for Locked {
         &mut self.guard
     }
 }
-

@@ -30,7 +30,9 @@ pub(super) fn injected(writes: &[Write]) -> Option<StoreError> {
     let hit = writes.iter().any(|w| match (kind.as_str(), w) {
         ("reply", Write::Reply(_)) => true,
         ("notification", Write::Notification(_)) => true,
-        ("assignment", Write::Notification(n)) => n.event == "assignment",
+        ("assignment", Write::Notification(n)) => {
+            n.kind == baton_shared::notify::NoticeKind::AssignedToYou
+        }
         _ => false,
     });
     if !hit || *left == 0 {

@@ -205,26 +205,31 @@ async fn apply(
             .await?;
         }
         Write::Notification(n) => {
-            sqlx::query(
-                "INSERT INTO notifications (id, agent, conversation, document, event, reason, \
-                 actor, subject, batch, count, at, read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+            // The stored count is the batch's count so far, whatever order
+            // its commits came in: it is what everyone is shown.
+            let count: i64 = sqlx::query_scalar(
+                "INSERT INTO notifications (id, agent, conversation, document, kind, \
+                 actor, subject, batch, count, at, read) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (agent, batch) WHERE batch IS NOT NULL DO UPDATE SET \
-                 count = count + excluded.count, at = excluded.at, read = 0",
+                 count = notifications.count + excluded.count, at = excluded.at, read = 0 \
+                 RETURNING count",
             )
             .bind(&n.id)
             .bind(n.agent.as_str())
             .bind(n.conversation.as_str())
             .bind(n.document.to_string())
-            .bind(&n.event)
-            .bind(&n.reason)
+            .bind(<&'static str>::from(n.kind))
             .bind(&n.actor)
             .bind(&n.subject)
             .bind(&n.batch)
             .bind(n.count)
             .bind(n.at)
             .bind(n.read)
-            .execute(&mut *c)
+            .fetch_one(&mut *c)
             .await?;
+            receipt
+                .counts
+                .push((n.id.clone(), u32::try_from(count).unwrap_or(u32::MAX)));
         }
         Write::Reply(r) => {
             let seq = receipt.seqs.last().copied().unwrap_or(r.seq);

@@ -20,8 +20,8 @@ use futures_util::{FutureExt, Sink, SinkExt, Stream, StreamExt};
 use super::limits::Bucket;
 use crate::AppState;
 use crate::auth::{Caller, authenticate};
-use crate::hub::{Hub, Sender};
 use crate::fanout::Connection;
+use crate::hub::{Hub, Sender};
 use peer::Peer;
 
 /// The server's peer id on the wire.

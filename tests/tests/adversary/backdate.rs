@@ -78,7 +78,8 @@ async fn an_agent_online_all_along_cannot_stamp_a_claim_into_the_past() -> anyho
     let bens =
         baton_tests::notifications_about(&scene.server, "ben@acme.test", &landed.document).await?;
     assert!(
-        bens.iter().all(|n| n["reason"] != "moved_away"),
+        bens.iter()
+            .all(|n| n["kind"] != "moved_away" && n["kind"] != "lost"),
         "Ben was told nothing: {bens:?}"
     );
     Ok(())
@@ -191,7 +192,7 @@ async fn a_claim_made_offline_first_still_wins() -> anyhow::Result<()> {
     }
     let bens =
         baton_tests::notifications_about(&scene.server, "ben@acme.test", &landed.document).await?;
-    assert!(bens.iter().any(|n| n["reason"] == "moved_away"), "{bens:?}");
+    assert!(bens.iter().any(|n| n["kind"] == "moved_away"), "{bens:?}");
     Ok(())
 }
 

@@ -83,7 +83,7 @@ async fn an_assignment_whose_commit_failed_tells_its_assignee_once() -> anyhow::
         baton_tests::notifications_about(&scene.server, "ben@acme.test", &landed.document).await?;
     let assigned: Vec<_> = told
         .iter()
-        .filter(|n| n["reason"] == "assigned_to_you")
+        .filter(|n| n["kind"] == "assigned_to_you")
         .collect();
     assert_eq!(assigned.len(), 1, "{told:?}");
     Ok(())

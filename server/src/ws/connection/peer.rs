@@ -12,8 +12,8 @@ use baton_shared::protocol::{self, MAX_PEER_FRAME_ITEMS, Message};
 
 use super::{Flow, INVALID, NORMAL, POLICY, SERVER_ERROR, SERVER_PEER, TOO_BIG, UNSUPPORTED};
 use crate::AppState;
-use crate::hub::{HubError, PeerDoc, Received, Sender};
 use crate::fanout::Connection;
+use crate::hub::{HubError, PeerDoc, Received, Sender};
 use crate::ws::limits::Bucket;
 
 type Incoming<E> = Option<Result<Frame, E>>;

@@ -7,7 +7,6 @@ use baton_shared::protocol::{self, ChangedDocument, Message};
 use super::peer::Peer;
 use super::{Flow, POLICY, RESTART, SERVER_ERROR, SERVER_PEER};
 use crate::fanout::{Ending, Push};
-use crate::projection::render;
 
 impl Peer {
     /// Answers a catch-up with the next page of documents committed after
@@ -110,18 +109,7 @@ impl Peer {
         for push in pushes {
             match push {
                 Push::Notification(row) if self.baton => {
-                    let notification = protocol::Notification {
-                        id: row.id.clone(),
-                        agent: row.agent.clone(),
-                        conversation: row.conversation.clone(),
-                        document_id: row.document,
-                        reason: crate::projection::parse_reason(&row.reason),
-                        text: render(&row),
-                        batch: row.batch.clone(),
-                        count: row.count,
-                        at: row.at,
-                        read: row.read,
-                    };
+                    let notification = crate::notify::to_wire(&row);
                     self.send(Message::BatonNotification {
                         sender_id: SERVER_PEER.to_owned(),
                         target_id: self.peer_id.clone(),
