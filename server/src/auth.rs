@@ -78,7 +78,7 @@ pub fn bearer(parts: &Parts) -> Option<String> {
 
 /// Resolves a credential to an active agent.
 pub async fn authenticate(state: &AppState, credential: Credential) -> Result<Caller, ApiError> {
-    let store = &state.hub.store;
+    let store = state.hub.reads();
     let now = baton_shared::clock::now();
     let found = match &credential {
         Credential::Session(token) => store.session_agent(&token_hash(token), now).await?,

@@ -79,7 +79,7 @@ impl DemoLogins {
 /// Seeds the demo workspace on first start; later starts return the same logins.
 /// Seeds the demo workspace with `conversations` conversations (first start only).
 pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> anyhow::Result<DemoLogins> {
-    if let Some(saved) = hub.store.meta(SEEDED_KEY).await? {
+    if let Some(saved) = hub.reads().meta(SEEDED_KEY).await? {
         return Ok(serde_json::from_str(&saved)?);
     }
     eprintln!("Seeding the demo workspace (first start only)…");
@@ -141,12 +141,11 @@ pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> anyhow::Result<DemoLo
         done??;
     }
     let logins = DemoLogins { agents, channels };
-    hub.store
-        .commit(vec![Write::Meta {
-            key: SEEDED_KEY.to_owned(),
-            value: serde_json::to_string(&logins)?,
-        }])
-        .await?;
+    hub.commit(vec![Write::Meta {
+        key: SEEDED_KEY.to_owned(),
+        value: serde_json::to_string(&logins)?,
+    }])
+    .await?;
     Ok(logins)
 }
 
@@ -324,7 +323,7 @@ pub fn simulate(hub: Arc<Hub>, per_minute: u32, shutdown: CancellationToken) {
 }
 
 async fn simulate_one(hub: &Hub, dice: &mut Dice) -> anyhow::Result<()> {
-    let channels = hub.store.channels().await?;
+    let channels = hub.reads().channels().await?;
     let channel = dice.pick(&channels).id.clone();
     let first = dice.pick(content::FIRST_NAMES);
     let last = dice.pick(content::LAST_NAMES);
@@ -345,7 +344,7 @@ async fn simulate_one(hub: &Hub, dice: &mut Dice) -> anyhow::Result<()> {
     let follow_up = dice.below(100) < 55;
     let recent = if follow_up {
         let agent = AgentId::from_bytes([0; 16]);
-        hub.store
+        hub.reads()
             .conversations(&ConversationQuery {
                 view: View::All,
                 agent,

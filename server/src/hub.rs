@@ -7,6 +7,7 @@ mod change;
 mod online;
 mod receive;
 mod watch;
+mod workflows;
 
 pub use online::ONLINE_RETENTION_MS;
 pub use receive::{PeerDoc, Received, Sender, admit, principal_key};
@@ -15,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use baton_shared::ReadError;
-use baton_shared::automerge::{ActorId, ChangeHash};
+use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::ids::DocumentId;
 use baton_shared::model::Conversation;
 use baton_shared::operations::OpError;
@@ -23,7 +24,7 @@ use baton_shared::workspace::{self, Workspace};
 
 use crate::fanout::Live;
 use crate::resident::{Documents, Locked, heads_hex};
-use crate::store::{DocumentKind, NotificationRow, Store, StoreError, Write};
+use crate::store::{DocumentKind, NotificationRow, Reads, Receipt, Store, StoreError, Write};
 use change::{first_seq, server_bindings};
 
 const WORKSPACE_KEY: &str = "workspace_document";
@@ -55,9 +56,9 @@ pub struct Committed {
 
 /// Shared by every request, connection, command and background task.
 pub struct Hub {
-    pub store: Arc<dyn Store>,
-    pub documents: Documents,
-    pub live: Live,
+    store: Arc<dyn Store>,
+    documents: Documents,
+    live: Live,
     workspace: DocumentId,
     actor: ActorId,
     /// Held while workflows run, so this node's round-robin turns and open
@@ -136,6 +137,39 @@ impl Hub {
     /// The workspace document's id.
     pub fn workspace_id(&self) -> DocumentId {
         self.workspace
+    }
+
+    /// The store, to read from. Every write goes through the hub, so that
+    /// it commits with what it implies and everyone connected is told.
+    pub fn reads(&self) -> &dyn Reads {
+        &*self.store
+    }
+
+    /// Commits writes that touch no document (sign-in, sessions, tokens,
+    /// channels' secrets, meta); a document changes only through
+    /// [`Hub::change_workspace`] and the conversation changes.
+    pub async fn commit(&self, writes: Vec<Write>) -> Result<Receipt, HubError> {
+        if writes.iter().any(|w| matches!(w, Write::Document { .. })) {
+            return Err(HubError::Store(StoreError::Conflict(
+                "documents change only through the hub's changes".to_owned(),
+            )));
+        }
+        Ok(self.store.commit(writes).await?)
+    }
+
+    /// Who is connected to this process, and what each still has to send.
+    pub fn connections(&self) -> &Live {
+        &self.live
+    }
+
+    /// A copy of the document as held here (for tests and tools).
+    pub async fn copy_of(&self, id: DocumentId) -> Result<AutoCommit, HubError> {
+        Ok(self.lock(id).await?.doc.fork())
+    }
+
+    /// Drops the copy held here: the next use loads it from the store.
+    pub fn forget(&self, id: &DocumentId) {
+        self.documents.forget(id);
     }
 
     /// The workspace as stored now.

@@ -95,7 +95,11 @@ pub async fn receive(
     if let Some(given) = &incoming.conversation {
         let unknown = || IngestError::UnknownConversation(given.clone());
         let id: ConversationId = given.parse().map_err(|_| unknown())?;
-        let row = hub.store.conversation(&id).await.map_err(HubError::from)?;
+        let row = hub
+            .reads()
+            .conversation(&id)
+            .await
+            .map_err(HubError::from)?;
         let row = row.filter(|r| &r.channel == channel).ok_or_else(unknown)?;
         let workflows = hub.prepare_workflows(&[], now).await?;
         let (_, committed) = hub

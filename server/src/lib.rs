@@ -18,7 +18,7 @@ pub mod secrets;
 mod static_files;
 pub mod store;
 pub mod team;
-pub mod workflows;
+
 pub mod ws;
 
 use std::net::SocketAddr;

@@ -316,13 +316,18 @@ pub struct Counts {
     pub all: u64,
 }
 
-/// Everything Baton keeps durably.
+/// Everything Baton keeps durably: what it reads ([`Reads`]) and the one
+/// way it writes.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Reads + 'static {
     /// Commits `writes` atomically, grouped with concurrent requests into one
     /// transaction and one fsync; returns once durable.
     async fn commit(&self, writes: Vec<Write>) -> Result<Receipt>;
+}
 
+/// What Baton reads from its store.
+#[async_trait]
+pub trait Reads: Send + Sync {
     async fn meta(&self, key: &str) -> Result<Option<String>>;
     async fn document(&self, id: &DocumentId) -> Result<Option<StoredDocument>>;
     /// The sequence of the document's latest commit, if it exists.

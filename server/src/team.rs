@@ -48,7 +48,7 @@ impl From<crate::store::StoreError> for TeamError {
 async fn find_agent(hub: &Hub, email: &str) -> Result<(String, AgentRow), TeamError> {
     let email = email.trim().to_lowercase();
     let row = hub
-        .store
+        .reads()
         .agent_by_email(&email)
         .await?
         .ok_or_else(|| TeamError::UnknownAgent(email.clone()))?;
@@ -57,7 +57,7 @@ async fn find_agent(hub: &Hub, email: &str) -> Result<(String, AgentRow), TeamEr
 
 /// The agent with `id`, or a clear error.
 async fn agent_row(hub: &Hub, id: &AgentId) -> Result<AgentRow, TeamError> {
-    hub.store
+    hub.reads()
         .agent(id)
         .await?
         .ok_or_else(|| TeamError::NotFound(format!("no agent {id}")))
@@ -132,7 +132,7 @@ pub async fn add_agent(
     let email = check_email(email)?;
     let name = check_name("a name", name)?;
     let capacity = check_capacity(capacity)?;
-    if hub.store.agent_by_email(&email).await?.is_some() {
+    if hub.reads().agent_by_email(&email).await?.is_some() {
         return Err(TeamError::DuplicateEmail(email));
     }
     let password = match password {
@@ -228,9 +228,9 @@ pub async fn deactivate(hub: &Hub, id: &AgentId) -> Result<Deactivated, TeamErro
     )
     .await?;
     drop(serial);
-    hub.live.end(&id, Ending::Deactivated);
+    hub.connections().end(&id, Ending::Deactivated);
     let mut unassigned = 0;
-    for conversation in hub.store.open_conversations_of(&id).await? {
+    for conversation in hub.reads().open_conversations_of(&id).await? {
         let (fixed, _) = hub
             .change_conversation(conversation.document, |doc, workspace| {
                 correct(doc, workspace, baton_shared::clock::now())
@@ -307,7 +307,7 @@ pub async fn change_agent(
     hub.change_workspace(vec![write], |doc, _| workspace::put_agent(doc, &agent, now))
         .await?;
     if agent.role != before.role {
-        hub.live.end(id, Ending::RoleChanged);
+        hub.connections().end(id, Ending::RoleChanged);
     }
     Ok(agent)
 }
@@ -358,17 +358,16 @@ pub async fn add_channel(hub: &Hub, name: &str, kind: &str) -> Result<NewChannel
 /// working with this commit.
 pub async fn rotate_channel_secret(hub: &Hub, id: &ChannelId) -> Result<String, TeamError> {
     let row = hub
-        .store
+        .reads()
         .channel(id)
         .await?
         .ok_or_else(|| TeamError::NotFound(format!("no channel {id}")))?;
     let secret = secrets::new_token("bsec_");
-    hub.store
-        .commit(vec![Write::Channel(ChannelRow {
-            secret_hash: secrets::token_hash(&secret),
-            ..row
-        })])
-        .await?;
+    hub.commit(vec![Write::Channel(ChannelRow {
+        secret_hash: secrets::token_hash(&secret),
+        ..row
+    })])
+    .await?;
     Ok(secret)
 }
 
@@ -397,14 +396,13 @@ pub async fn create_token(
     let hash = secrets::token_hash(&token);
     let now = baton_shared::clock::now();
     let expires_at = days.map(|days| now + i64::from(days) * 24 * 3600 * 1000);
-    hub.store
-        .commit(vec![Write::ApiToken {
-            token_hash: hash.clone(),
-            agent: row.id.clone(),
-            created_at: now,
-            expires_at,
-        }])
-        .await?;
+    hub.commit(vec![Write::ApiToken {
+        token_hash: hash.clone(),
+        agent: row.id.clone(),
+        created_at: now,
+        expires_at,
+    }])
+    .await?;
     Ok(NewToken {
         agent: row.id,
         email,
@@ -420,7 +418,7 @@ pub async fn list_tokens(
     email: &str,
 ) -> Result<Vec<crate::store::ApiTokenRow>, TeamError> {
     let (_, row) = find_agent(hub, email).await?;
-    Ok(hub.store.api_tokens(&row.id).await?)
+    Ok(hub.reads().api_tokens(&row.id).await?)
 }
 
 /// Revokes one API token by its id; sockets using it close at their next
@@ -432,13 +430,14 @@ pub async fn revoke_token(hub: &Hub, id: &str) -> Result<(), TeamError> {
             "a token id is 16 hex digits (see `baton token list`)".to_owned(),
         ));
     }
-    hub.store
-        .commit(vec![Write::RevokeApiToken { id: id.clone() }])
+    hub.commit(vec![Write::RevokeApiToken { id: id.clone() }])
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::Conflict(message) => TeamError::NotFound(message),
+            HubError::Store(crate::store::StoreError::Conflict(message)) => {
+                TeamError::NotFound(message)
+            }
             other => other.into(),
         })?;
-    hub.live.end_credential_prefix(&id);
+    hub.connections().end_credential_prefix(&id);
     Ok(())
 }

@@ -50,7 +50,8 @@ pub async fn upgrade(
         ));
     };
     let caller: Caller = authenticate(&state, credential).await?;
-    if state.hub.live.count_of(&caller.agent.id) >= state.limits.max_connections_per_agent {
+    if state.hub.connections().count_of(&caller.agent.id) >= state.limits.max_connections_per_agent
+    {
         return Err(ApiError::new(
             axum::http::StatusCode::TOO_MANY_REQUESTS,
             "too_many_connections",

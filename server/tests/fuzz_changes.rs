@@ -199,8 +199,8 @@ async fn honest(world: &World, kind: u8) -> (DocumentId, Change) {
         .unwrap();
     let workspace = hub.workspace().await.unwrap();
     let mut client = {
-        let mut held = hub.documents.lock(doc).await.unwrap().unwrap();
-        held.doc.fork().with_actor(ActorId::random())
+        let held = hub.copy_of(doc).await.unwrap();
+        held.with_actor(ActorId::random())
     };
     let now = baton_shared::clock::now();
     let by = By::Agent(world.ana.clone());
@@ -255,9 +255,8 @@ async fn offer(world: &World, doc: DocumentId, chunk: Vec<u8>) -> bool {
 
 /// Every replica can still read the document and write to it.
 async fn still_usable(world: &World, doc: DocumentId) {
-    let mut held = world.hub.documents.lock(doc).await.unwrap().unwrap();
-    let mut copy: AutoCommit = held.doc.fork().with_actor(ActorId::random());
-    drop(held);
+    let held = world.hub.copy_of(doc).await.unwrap();
+    let mut copy: AutoCommit = held.with_actor(ActorId::random());
     read(&copy).unwrap();
     let workspace = world.hub.workspace().await.unwrap();
     note(
@@ -269,9 +268,9 @@ async fn still_usable(world: &World, doc: DocumentId) {
     )
     .unwrap();
     // A fresh load from the store reads the same.
-    world.hub.documents.forget(&doc);
-    let reloaded = world.hub.documents.lock(doc).await.unwrap().unwrap();
-    read(&reloaded.doc).unwrap();
+    world.hub.forget(&doc);
+    let reloaded = world.hub.copy_of(doc).await.unwrap();
+    read(&reloaded).unwrap();
 }
 
 proptest! {

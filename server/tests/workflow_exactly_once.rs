@@ -81,8 +81,8 @@ async fn two_nodes_sweeping_at_once_and_a_retry_run_the_workflow_once() {
     assert_eq!(made, 1, "one node ran it, the other found it done");
 
     // The same event again, on either node: nothing more.
-    let held = first.documents.lock(document).await.unwrap().unwrap();
-    let conversation = read(&held.doc).unwrap();
+    let held = first.copy_of(document).await.unwrap();
+    let conversation = read(&held).unwrap();
     drop(held);
     let stale = TriggerEvent {
         kind: baton_shared::workflow::EventKind::Unassigned {
@@ -101,8 +101,8 @@ async fn two_nodes_sweeping_at_once_and_a_retry_run_the_workflow_once() {
         assert!(hub.sweep_unassigned(now + MINUTE).await.unwrap().is_empty());
     }
 
-    let held = second.documents.lock(document).await.unwrap().unwrap();
-    let conversation = read(&held.doc).unwrap();
+    let held = second.copy_of(document).await.unwrap();
+    let conversation = read(&held).unwrap();
     let by_workflow: Vec<_> = conversation
         .activity
         .iter()
@@ -119,13 +119,13 @@ async fn two_nodes_sweeping_at_once_and_a_retry_run_the_workflow_once() {
         .filter(|m| m.kind == MessageKind::Note)
         .count();
     assert_eq!(notes, 1);
-    let runs = first.store.workflow_runs(10).await.unwrap();
+    let runs = first.reads().workflow_runs(10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].outcome, "ran");
     assert_eq!(runs[0].workflow_name, "Sweep");
     // The projection knows the conversation is no longer waiting.
     let row = first
-        .store
+        .reads()
         .conversation(&conversation.id)
         .await
         .unwrap()
@@ -141,12 +141,12 @@ async fn the_round_robin_turn_survives_a_restart() {
     let hub = node(dir.path()).await;
     let (first_doc, workflow) = setup(&hub, now).await;
     hub.sweep_unassigned(now).await.unwrap();
-    let cursor = hub.store.workflow_cursors().await.unwrap();
+    let cursor = hub.reads().workflow_cursors().await.unwrap();
     assert_eq!(cursor.len(), 1);
     assert_eq!(cursor[0].0, workflow.id);
     let first_pick = {
-        let held = hub.documents.lock(first_doc).await.unwrap().unwrap();
-        read(&held.doc).unwrap().assignee().cloned().unwrap()
+        let held = hub.copy_of(first_doc).await.unwrap();
+        read(&held).unwrap().assignee().cloned().unwrap()
     };
     assert_eq!(cursor[0].1, first_pick);
     drop(hub);
@@ -180,8 +180,8 @@ async fn the_round_robin_turn_survives_a_restart() {
         .await
         .unwrap();
     hub.sweep_unassigned(now).await.unwrap();
-    let held = hub.documents.lock(second_doc).await.unwrap().unwrap();
-    let second_pick = read(&held.doc).unwrap().assignee().cloned().unwrap();
+    let held = hub.copy_of(second_doc).await.unwrap();
+    let second_pick = read(&held).unwrap().assignee().cloned().unwrap();
     assert_ne!(second_pick, first_pick);
 }
 
@@ -192,19 +192,18 @@ async fn a_projection_that_disagrees_with_the_document_is_corrected_then_swept()
     let hub = node(dir.path()).await;
     let (document, _) = setup(&hub, now).await;
     let id = {
-        let held = hub.documents.lock(document).await.unwrap().unwrap();
-        read(&held.doc).unwrap().id
+        let held = hub.copy_of(document).await.unwrap();
+        read(&held).unwrap().id
     };
     // As a row written before workflows might say: waiting since another time.
-    hub.store
-        .commit(vec![baton_server::store::Write::UnassignedSince {
-            conversation: id.clone(),
-            since: Some(now - 20 * MINUTE),
-        }])
-        .await
-        .unwrap();
+    hub.commit(vec![baton_server::store::Write::UnassignedSince {
+        conversation: id.clone(),
+        since: Some(now - 20 * MINUTE),
+    }])
+    .await
+    .unwrap();
     assert!(hub.sweep_unassigned(now).await.unwrap().is_empty());
-    let row = hub.store.conversation(&id).await.unwrap().unwrap();
+    let row = hub.reads().conversation(&id).await.unwrap().unwrap();
     assert_eq!(row.unassigned_since, Some(now - 10 * MINUTE));
     assert_eq!(hub.sweep_unassigned(now).await.unwrap().len(), 1);
 }

@@ -20,7 +20,7 @@ use crate::store::ChannelRow;
 async fn channel(state: &AppState, parts: &Parts, id: &str) -> Result<ChannelRow, ApiError> {
     let unknown = || ApiError::not_found(format!("no channel {id:?}"));
     let id: ChannelId = id.parse().map_err(|_| unknown())?;
-    let row = state.hub.store.channel(&id).await?.ok_or_else(unknown)?;
+    let row = state.hub.reads().channel(&id).await?.ok_or_else(unknown)?;
     let secret = bearer(parts).ok_or_else(|| {
         ApiError::unauthorized("send the channel's ingest secret as Authorization: Bearer <secret>")
     })?;
@@ -61,7 +61,7 @@ pub async fn replies(
     let limit = super::conversations::parse_limit(query.get("limit"))?;
     let replies = state
         .hub
-        .store
+        .reads()
         .replies_after(&channel.id, after, limit)
         .await?;
     let next = replies.last().map_or(after, |r| r.seq);

@@ -81,7 +81,7 @@ pub async fn list(
             let id: ChannelId = text
                 .parse()
                 .map_err(|e| ApiError::bad_request(format!("channel: {e}")))?;
-            if state.hub.store.channel(&id).await?.is_none() {
+            if state.hub.reads().channel(&id).await?.is_none() {
                 return Err(ApiError::not_found(format!("no channel {text:?}")));
             }
             Some(id)
@@ -105,7 +105,7 @@ pub async fn list(
         limit: limit + 1,
         after,
     };
-    let mut rows = state.hub.store.conversations(&request).await?;
+    let mut rows = state.hub.reads().conversations(&request).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = more
@@ -116,7 +116,7 @@ pub async fn list(
         .flatten();
     let counts = state
         .hub
-        .store
+        .reads()
         .counts(&caller.agent.id, channel.as_ref())
         .await?;
     Ok(Json(serde_json::json!({

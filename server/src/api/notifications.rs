@@ -17,7 +17,7 @@ pub async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let limit = super::conversations::parse_limit(query.get("limit"))?;
-    let store = &state.hub.store;
+    let store = state.hub.reads();
     let rows = store.notifications(&caller.agent.id, limit).await?;
     let notifications: Vec<_> = rows
         .iter()
@@ -59,7 +59,7 @@ pub async fn mark_read(
         .await?;
     let unread = state
         .hub
-        .store
+        .reads()
         .unread_notifications(&caller.agent.id)
         .await?;
     Ok(Json(serde_json::json!({ "unread": unread })))

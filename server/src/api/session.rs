@@ -67,7 +67,7 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let email = login.email.trim().to_lowercase();
     state.logins.check(&email, ip).map_err(too_many)?;
-    let agent = state.hub.store.agent_by_email(&email).await?;
+    let agent = state.hub.reads().agent_by_email(&email).await?;
     // Every attempt costs one password hash, so timing does not tell
     // whether an account exists or is deactivated.
     let usable = agent.as_ref().filter(|a| a.active);
@@ -87,7 +87,6 @@ pub async fn login(
     let ttl = state.session_ttl.as_millis() as i64;
     state
         .hub
-        .store
         .commit(vec![Write::Session {
             token_hash: token_hash(&token),
             agent: agent.id.clone(),
@@ -120,12 +119,11 @@ pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Respo
         let hash = token_hash(&token);
         state
             .hub
-            .store
             .commit(vec![Write::DeleteSession {
                 token_hash: hash.clone(),
             }])
             .await?;
-        state.hub.live.end_credential(&hash);
+        state.hub.connections().end_credential(&hash);
     }
     let mut headers = HeaderMap::new();
     for clear in [

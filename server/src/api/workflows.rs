@@ -31,7 +31,7 @@ pub async fn runs(
     }
     let limit = super::conversations::parse_limit(query.get("limit"))?;
     let workspace = state.hub.workspace().await?;
-    let rows = state.hub.store.workflow_runs(limit).await?;
+    let rows = state.hub.reads().workflow_runs(limit).await?;
     let runs: Vec<_> = rows
         .iter()
         .map(|row| {

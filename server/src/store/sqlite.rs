@@ -20,8 +20,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::writer::{self, Request};
 use super::{
     AgentRow, ApiTokenRow, ChannelRow, ConversationQuery, ConversationRow, Counts, DocumentKind,
-    NotificationRow, ONLINE_TOUCH_MS, Receipt, ReplyRow, Result, Store, StoreError, StoredDocument,
-    View, WorkflowRunRow, Write,
+    NotificationRow, ONLINE_TOUCH_MS, Reads, Receipt, ReplyRow, Result, Store, StoreError,
+    StoredDocument, View, WorkflowRunRow, Write,
 };
 use baton_shared::validate::{OnlineHistory, Span};
 
@@ -168,7 +168,10 @@ impl Store for SqliteStore {
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
+}
 
+#[async_trait]
+impl Reads for SqliteStore {
     async fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
             .bind(key)

@@ -57,7 +57,7 @@ struct Registered {
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        self.hub.live.disconnect(self.connection.id);
+        self.hub.connections().disconnect(self.connection.id);
         self.hub
             .close_span(self.connection.span.clone(), self.heard);
     }
@@ -71,7 +71,7 @@ where
 {
     let hub = state.hub.clone();
     let span = hex::encode(baton_shared::ids::random_bytes());
-    let connection = hub.live.connect(
+    let connection = hub.connections().connect(
         caller.agent.id.clone(),
         caller.credential.hash(),
         span.clone(),

@@ -20,7 +20,7 @@ impl Peer {
             );
             return Flow::Continue;
         }
-        let store = &self.state.hub.store;
+        let store = self.state.hub.reads();
         let page = self.state.limits.catch_up_page;
         let (latest, documents) = match (
             store.latest_seq().await,
