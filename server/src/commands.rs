@@ -29,7 +29,7 @@ pub async fn execute(cli: Cli) -> i32 {
 
 async fn open(global: &Global) -> anyhow::Result<Arc<Hub>> {
     let store = store::open(global.database_url.as_deref(), &global.data).await?;
-    Hub::open(store).await
+    Ok(Hub::open(store).await?)
 }
 
 fn print(json: bool, value: serde_json::Value, human: String) {

@@ -17,10 +17,32 @@ use content::Dice;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::hub::Hub;
+use crate::hub::{Hub, HubError};
 use crate::ingest::{self, Incoming, IncomingCustomer};
 use crate::store::{ConversationQuery, View, Write};
 use crate::team;
+
+
+/// Why seeding or simulating the demo failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Hub(#[from] HubError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Team(#[from] crate::team::TeamError),
+    #[error(transparent)]
+    Op(#[from] baton_shared::operations::OpError),
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
+    #[error("demo logins: {0}")]
+    Logins(#[from] serde_json::Error),
+    #[error("a seeding task stopped: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+type Result<T, E = DemoError> = std::result::Result<T, E>;
 
 /// Every demo account uses this password.
 pub const DEMO_PASSWORD: &str = "baton-demo";
@@ -78,7 +100,7 @@ impl DemoLogins {
 
 /// Seeds the demo workspace on first start; later starts return the same logins.
 /// Seeds the demo workspace with `conversations` conversations (first start only).
-pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> anyhow::Result<DemoLogins> {
+pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> Result<DemoLogins> {
     if let Some(saved) = hub.reads().meta(SEEDED_KEY).await? {
         return Ok(serde_json::from_str(&saved)?);
     }
@@ -156,7 +178,7 @@ async fn add_example_workflow(
     agents: &[AgentId],
     channels: &[DemoChannel],
     now: i64,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     let Some(billing) = channels.iter().find(|c| c.name == "Billing") else {
         return Ok(());
     };
@@ -238,7 +260,7 @@ fn plan(
     }
 }
 
-async fn seed_conversation(hub: &Hub, p: Plan) -> anyhow::Result<()> {
+async fn seed_conversation(hub: &Hub, p: Plan) -> Result<()> {
     let start = p.new.at;
     hub.import_conversation(&p.new, |doc, ws| {
         let mut at = start;
@@ -322,7 +344,7 @@ pub fn simulate(hub: Arc<Hub>, per_minute: u32, shutdown: CancellationToken) {
     });
 }
 
-async fn simulate_one(hub: &Hub, dice: &mut Dice) -> anyhow::Result<()> {
+async fn simulate_one(hub: &Hub, dice: &mut Dice) -> Result<()> {
     let channels = hub.reads().channels().await?;
     let channel = dice.pick(&channels).id.clone();
     let first = dice.pick(content::FIRST_NAMES);

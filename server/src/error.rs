@@ -105,7 +105,7 @@ impl From<TeamError> for ApiError {
                 Self::not_found(err.to_string())
             }
             TeamError::Hub(err) => err.into(),
-            TeamError::Other(err) => Self::internal(format!("{err:#}")),
+            TeamError::Password(err) => Self::internal(err),
         }
     }
 }

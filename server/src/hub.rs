@@ -79,7 +79,7 @@ const REMEMBERED_ACTORS: usize = 10_000;
 
 impl Hub {
     /// Opens the hub, creating the workspace document on first start.
-    pub async fn open(store: Arc<dyn Store>) -> anyhow::Result<Arc<Hub>> {
+    pub async fn open(store: Arc<dyn Store>) -> Result<Arc<Hub>, HubError> {
         let actor = ActorId::random();
         store
             .commit(vec![Write::BindActor {
@@ -91,10 +91,11 @@ impl Hub {
         let workspace = match store.meta(WORKSPACE_KEY).await? {
             Some(id) => id
                 .parse()
-                .map_err(|e| anyhow::anyhow!("stored workspace id {id:?}: {e}"))?,
+                .map_err(|e| StoreError::Corrupt(format!("stored workspace id {id:?}: {e}")))?,
             None => {
                 let id = DocumentId::random();
-                let mut doc = workspace::create("Baton", baton_shared::clock::now())?;
+                let mut doc = workspace::create("Baton", baton_shared::clock::now())
+                    .map_err(OpError::from)?;
                 let mut writes = server_bindings(&mut doc, &[], &actor);
                 writes.push(Write::Document {
                     id,

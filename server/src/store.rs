@@ -30,6 +30,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the storage writer has stopped")]
     Closed,
+    /// The store named cannot be opened (a bad URL, a directory that
+    /// cannot be made); the message says what to change.
+    #[error("{0}")]
+    Open(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -409,17 +413,17 @@ pub trait Reads: Send + Sync {
 pub async fn open(
     database_url: Option<&str>,
     data: &std::path::Path,
-) -> anyhow::Result<Arc<dyn Store>> {
+) -> Result<Arc<dyn Store>> {
     match database_url {
         None => Ok(Arc::new(SqliteStore::open_dir(data).await?)),
         Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::open_url(url).await?)),
         Some(url) => {
             let scheme = url.split(':').next().unwrap_or(url);
-            anyhow::bail!(
+            Err(StoreError::Open(format!(
                 "--database-url: {scheme:?} databases are not supported yet; \
                  use a sqlite: URL (e.g. sqlite:///var/lib/baton/baton.db) or leave it out \
                  to use --data"
-            )
+            )))
         }
     }
 }

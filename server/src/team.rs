@@ -35,7 +35,7 @@ pub enum TeamError {
     #[error(transparent)]
     Hub(#[from] HubError),
     #[error(transparent)]
-    Other(#[from] anyhow::Error),
+    Password(#[from] crate::secrets::HashError),
 }
 
 impl From<crate::store::StoreError> for TeamError {
@@ -278,9 +278,7 @@ pub async fn change_agent(
     }
     let current = hub.workspace().await?;
     let before = current.agent(id).cloned().ok_or_else(|| {
-        TeamError::Other(anyhow::anyhow!(
-            "agent {id} is missing from the workspace document"
-        ))
+        TeamError::NotFound(format!("agent {id} is missing from the workspace document"))
     })?;
     let mut agent = before.clone();
     if let Some(name) = name {

@@ -33,23 +33,28 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating if needed) `baton.db` in the data directory.
-    pub async fn open_dir(dir: &Path) -> anyhow::Result<Self> {
+    pub async fn open_dir(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| {
-            anyhow::anyhow!("cannot create the data directory {}: {e}", dir.display())
+            StoreError::Open(format!(
+                "cannot create the data directory {}: {e}",
+                dir.display()
+            ))
         })?;
         let options = SqliteConnectOptions::new().filename(dir.join("baton.db"));
         Self::open(options).await
     }
 
     /// Opens a `sqlite:` URL.
-    pub async fn open_url(url: &str) -> anyhow::Result<Self> {
+    pub async fn open_url(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url).map_err(|e| {
-            anyhow::anyhow!("--database-url {url:?} is not a valid sqlite: URL: {e}")
+            StoreError::Open(format!(
+                "--database-url {url:?} is not a valid sqlite: URL: {e}"
+            ))
         })?;
         Self::open(options).await
     }
 
-    async fn open(options: SqliteConnectOptions) -> anyhow::Result<Self> {
+    async fn open(options: SqliteConnectOptions) -> Result<Self> {
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
