@@ -22,7 +22,6 @@ use crate::ingest::{self, Incoming, IncomingCustomer};
 use crate::store::{ConversationQuery, View, Write};
 use crate::team;
 
-
 /// Why seeding or simulating the demo failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

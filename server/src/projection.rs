@@ -32,7 +32,7 @@ pub fn conversation_row(conversation: &Conversation, document: DocumentId) -> Co
         subject: conversation.subject.clone(),
         customer_name: conversation.customer.name.clone(),
         customer_email: conversation.customer.email.clone(),
-        status: conversation.status.as_str().to_owned(),
+        status: conversation.status,
         assignee: conversation.assignee().cloned(),
         created_at: conversation.created_at,
         last_activity_at: conversation.latest_at(),

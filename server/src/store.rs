@@ -11,9 +11,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId, WorkflowId};
-use baton_shared::model::{Millis, Role};
+use baton_shared::model::{Millis, Role, Status};
 use baton_shared::notify::NoticeKind;
 use serde::Serialize;
+use sqlx::FromRow;
 
 pub use sqlite::SqliteStore;
 
@@ -68,6 +69,7 @@ pub struct StoredDocument {
 }
 
 /// One conversation in the projection that lists, counts and search read.
+/// (Mapped by hand: sqlx converts no optional id.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConversationRow {
     pub id: ConversationId,
@@ -76,7 +78,7 @@ pub struct ConversationRow {
     pub subject: String,
     pub customer_name: String,
     pub customer_email: String,
-    pub status: String,
+    pub status: Status,
     pub assignee: Option<AgentId>,
     pub created_at: Millis,
     pub last_activity_at: Millis,
@@ -87,32 +89,39 @@ pub struct ConversationRow {
 }
 
 /// An agent as authentication sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct AgentRow {
+    #[sqlx(try_from = "String")]
     pub id: AgentId,
     pub email: String,
     pub name: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
     pub active: bool,
     pub password_hash: String,
 }
 
 /// A channel and the hash of its ingest secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ChannelRow {
+    #[sqlx(try_from = "String")]
     pub id: ChannelId,
     pub name: String,
     pub secret_hash: String,
 }
 
 /// A stored notification for one agent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct NotificationRow {
     pub id: String,
+    #[sqlx(try_from = "String")]
     pub agent: AgentId,
+    #[sqlx(try_from = "String")]
     pub conversation: ConversationId,
+    #[sqlx(try_from = "String")]
     pub document: DocumentId,
     /// What the agent is told.
+    #[sqlx(try_from = "String")]
     pub kind: NoticeKind,
     /// Who caused it (a name to show), if a person or workflow did.
     pub actor: Option<String>,
@@ -125,12 +134,16 @@ pub struct NotificationRow {
 }
 
 /// An agent's reply, for delivery to the customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
 pub struct ReplyRow {
+    #[sqlx(try_from = "i64")]
     pub seq: u64,
     pub message: String,
+    #[sqlx(try_from = "String")]
     pub channel: ChannelId,
+    #[sqlx(try_from = "String")]
     pub conversation: ConversationId,
+    #[sqlx(try_from = "String")]
     pub author: AgentId,
     pub body: String,
     pub at: Millis,
@@ -149,14 +162,17 @@ pub struct ApiTokenRow {
 }
 
 /// One workflow run, for the run log and for exactly-once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct WorkflowRunRow {
     /// `{workflow}/{event key}`; a second insert of the same key fails the
     /// whole request it is in.
     pub key: String,
+    #[sqlx(try_from = "String")]
     pub workflow: WorkflowId,
     pub workflow_name: String,
+    #[sqlx(try_from = "String")]
     pub conversation: ConversationId,
+    #[sqlx(try_from = "String")]
     pub document: DocumentId,
     pub event: String,
     /// `ran`, `no_change` or `skipped`.
@@ -410,10 +426,7 @@ pub trait Reads: Send + Sync {
 }
 
 /// Opens the store named by `database_url`, or SQLite in `data` by default.
-pub async fn open(
-    database_url: Option<&str>,
-    data: &std::path::Path,
-) -> Result<Arc<dyn Store>> {
+pub async fn open(database_url: Option<&str>, data: &std::path::Path) -> Result<Arc<dyn Store>> {
     match database_url {
         None => Ok(Arc::new(SqliteStore::open_dir(data).await?)),
         Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::open_url(url).await?)),

@@ -195,6 +195,13 @@ impl FromStr for DocumentId {
     }
 }
 
+impl TryFrom<String> for DocumentId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        s.parse()
+    }
+}
+
 impl Serialize for DocumentId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

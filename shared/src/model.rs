@@ -7,6 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 
 use crate::ids::{AgentId, BatchId, ChannelId, ConversationId, MessageId, WorkflowId};
 
@@ -14,8 +15,11 @@ use crate::ids::{AgentId, BatchId, ChannelId, ConversationId, MessageId, Workflo
 pub type Millis = i64;
 
 /// How an assignment came about; ranks decide concurrent writes (DESIGN §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AssignmentKind {
     /// Claimed by the first reply.
     Reply,
@@ -40,25 +44,7 @@ impl AssignmentKind {
 
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AssignmentKind::Reply => "reply",
-            AssignmentKind::Manual => "manual",
-            AssignmentKind::Workflow => "workflow",
-            AssignmentKind::Settled => "settled",
-        }
-    }
-}
-
-impl FromStr for AssignmentKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "reply" => AssignmentKind::Reply,
-            "manual" => AssignmentKind::Manual,
-            "workflow" => AssignmentKind::Workflow,
-            "settled" => AssignmentKind::Settled,
-            other => return Err(format!("unknown assignment kind {other:?}")),
-        })
+        self.into()
     }
 }
 
@@ -128,8 +114,11 @@ pub struct Assignment {
 }
 
 /// Whether a conversation still needs work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Status {
     Open,
     Resolved,
@@ -138,21 +127,14 @@ pub enum Status {
 impl Status {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::Resolved => "resolved",
-        }
+        self.into()
     }
 }
 
-impl FromStr for Status {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "open" => Ok(Status::Open),
-            "resolved" => Ok(Status::Resolved),
-            other => Err(format!("unknown status {other:?}")),
-        }
+impl TryFrom<String> for Status {
+    type Error = strum::ParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 
@@ -174,8 +156,11 @@ pub enum Author {
 }
 
 /// A message to or from the customer, or an internal note between agents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MessageKind {
     Message,
     Note,
@@ -184,10 +169,7 @@ pub enum MessageKind {
 impl MessageKind {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            MessageKind::Message => "message",
-            MessageKind::Note => "note",
-        }
+        self.into()
     }
 }
 
@@ -204,8 +186,9 @@ pub struct Message {
 }
 
 /// What happened to a conversation, for its activity trail.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, IntoStaticStr)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ActivityEvent {
     /// The customer opened the conversation.
     Created,
@@ -236,15 +219,7 @@ pub enum ActivityEvent {
 impl ActivityEvent {
     /// The stored spelling of the event's name.
     pub fn name(&self) -> &'static str {
-        match self {
-            ActivityEvent::Created => "created",
-            ActivityEvent::Assigned { .. } => "assigned",
-            ActivityEvent::Claimed { .. } => "claimed",
-            ActivityEvent::Unassigned { .. } => "unassigned",
-            ActivityEvent::Settled { .. } => "settled",
-            ActivityEvent::Resolved => "resolved",
-            ActivityEvent::Reopened => "reopened",
-        }
+        self.into()
     }
 }
 
@@ -295,8 +270,11 @@ impl Conversation {
 }
 
 /// An agent's role in the workspace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, EnumString, IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Admin,
     Agent,
@@ -305,21 +283,14 @@ pub enum Role {
 impl Role {
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Agent => "agent",
-        }
+        self.into()
     }
 }
 
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "agent" => Ok(Role::Agent),
-            other => Err(format!("unknown role {other:?}")),
-        }
+impl TryFrom<String> for Role {
+    type Error = strum::ParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 

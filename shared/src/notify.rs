@@ -75,6 +75,13 @@ pub enum NoticeKind {
     Lost,
 }
 
+impl TryFrom<String> for NoticeKind {
+    type Error = strum::ParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 impl NoticeKind {
     /// Why the person is told, in the terms of [`recipients`].
     pub fn reason(self) -> Reason {

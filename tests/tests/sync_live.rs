@@ -334,7 +334,7 @@ async fn a_bulk_reassign_of_fifty_is_one_notification() -> anyhow::Result<()> {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|n| n["event"] == "assignment")
+        .filter(|n| n["kind"] == "assigned_to_you")
         .collect();
     assert_eq!(batch_rows.len(), 1);
     assert_eq!(batch_rows[0]["count"], 50);

@@ -106,25 +106,6 @@ fn clamp(seq: u64) -> i64 {
     i64::try_from(seq).unwrap_or(i64::MAX)
 }
 
-fn agent_row(row: &SqliteRow) -> Result<AgentRow> {
-    Ok(AgentRow {
-        id: parse(row, "id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role: parse(row, "role")?,
-        active: row.try_get("active")?,
-        password_hash: row.try_get("password_hash")?,
-    })
-}
-
-fn channel_row(row: &SqliteRow) -> Result<ChannelRow> {
-    Ok(ChannelRow {
-        id: parse(row, "id")?,
-        name: row.try_get("name")?,
-        secret_hash: row.try_get("secret_hash")?,
-    })
-}
-
 pub(super) fn conversation_row(row: &SqliteRow) -> Result<ConversationRow> {
     Ok(ConversationRow {
         id: parse(row, "id")?,
@@ -133,29 +114,13 @@ pub(super) fn conversation_row(row: &SqliteRow) -> Result<ConversationRow> {
         subject: row.try_get("subject")?,
         customer_name: row.try_get("customer_name")?,
         customer_email: row.try_get("customer_email")?,
-        status: row.try_get("status")?,
+        status: parse(row, "status")?,
         assignee: opt_parse(row, "assignee")?,
         created_at: row.try_get("created_at")?,
         last_activity_at: row.try_get("last_activity_at")?,
         preview: row.try_get("preview")?,
         messages: row.try_get("messages")?,
         unassigned_since: row.try_get("unassigned_since")?,
-    })
-}
-
-fn notification_row(row: &SqliteRow) -> Result<NotificationRow> {
-    Ok(NotificationRow {
-        id: row.try_get("id")?,
-        agent: parse(row, "agent")?,
-        conversation: parse(row, "conversation")?,
-        document: parse(row, "document")?,
-        kind: parse(row, "kind")?,
-        actor: row.try_get("actor")?,
-        subject: row.try_get("subject")?,
-        batch: row.try_get("batch")?,
-        count: row.try_get("count")?,
-        at: row.try_get("at")?,
-        read: row.try_get("read")?,
     })
 }
 
@@ -267,51 +232,40 @@ impl Reads for SqliteStore {
     }
 
     async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRow>> {
-        sqlx::query("SELECT * FROM agents WHERE email = ?")
+        Ok(sqlx::query_as("SELECT * FROM agents WHERE email = ?")
             .bind(email.trim())
             .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(agent_row)
-            .transpose()
+            .await?)
     }
 
     async fn agent(&self, id: &AgentId) -> Result<Option<AgentRow>> {
-        sqlx::query("SELECT * FROM agents WHERE id = ?")
+        Ok(sqlx::query_as("SELECT * FROM agents WHERE id = ?")
             .bind(id.as_str())
             .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(agent_row)
-            .transpose()
+            .await?)
     }
 
     async fn agents(&self) -> Result<Vec<AgentRow>> {
-        sqlx::query("SELECT * FROM agents ORDER BY created_at, id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(agent_row)
-            .collect()
+        Ok(
+            sqlx::query_as("SELECT * FROM agents ORDER BY created_at, id")
+                .fetch_all(&self.read)
+                .await?,
+        )
     }
 
     async fn channel(&self, id: &ChannelId) -> Result<Option<ChannelRow>> {
-        sqlx::query("SELECT * FROM channels WHERE id = ?")
+        Ok(sqlx::query_as("SELECT * FROM channels WHERE id = ?")
             .bind(id.as_str())
             .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(channel_row)
-            .transpose()
+            .await?)
     }
 
     async fn channels(&self) -> Result<Vec<ChannelRow>> {
-        sqlx::query("SELECT * FROM channels ORDER BY created_at, id")
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(channel_row)
-            .collect()
+        Ok(
+            sqlx::query_as("SELECT * FROM channels ORDER BY created_at, id")
+                .fetch_all(&self.read)
+                .await?,
+        )
     }
 
     async fn session_agent(
@@ -494,14 +448,13 @@ impl Reads for SqliteStore {
     }
 
     async fn notifications(&self, agent: &AgentId, limit: u32) -> Result<Vec<NotificationRow>> {
-        sqlx::query("SELECT * FROM notifications WHERE agent = ? ORDER BY at DESC, id DESC LIMIT ?")
-            .bind(agent.as_str())
-            .bind(i64::from(limit))
-            .fetch_all(&self.read)
-            .await?
-            .iter()
-            .map(notification_row)
-            .collect()
+        Ok(sqlx::query_as(
+            "SELECT * FROM notifications WHERE agent = ? ORDER BY at DESC, id DESC LIMIT ?",
+        )
+        .bind(agent.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?)
     }
 
     async fn unread_notifications(&self, agent: &AgentId) -> Result<u64> {
@@ -519,28 +472,14 @@ impl Reads for SqliteStore {
         after: u64,
         limit: u32,
     ) -> Result<Vec<ReplyRow>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT * FROM replies WHERE channel = ? AND seq > ? ORDER BY seq, at, message LIMIT ?",
         )
         .bind(channel.as_str())
         .bind(clamp(after))
         .bind(i64::from(limit))
         .fetch_all(&self.read)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ReplyRow {
-                    seq: seq(row.try_get("seq")?),
-                    message: row.try_get("message")?,
-                    channel: parse(row, "channel")?,
-                    conversation: parse(row, "conversation")?,
-                    author: parse(row, "author")?,
-                    body: row.try_get("body")?,
-                    at: row.try_get("at")?,
-                    customer_email: row.try_get("customer_email")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     async fn workflow_runs(&self, limit: u32) -> Result<Vec<WorkflowRunRow>> {

@@ -193,7 +193,7 @@ async fn apply(
             .bind(&row.subject)
             .bind(&row.customer_name)
             .bind(&row.customer_email)
-            .bind(&row.status)
+            .bind(row.status.as_str())
             .bind(row.assignee.as_ref().map(|a| a.as_str()))
             .bind(row.created_at)
             .bind(row.last_activity_at)

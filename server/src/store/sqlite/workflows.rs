@@ -4,7 +4,7 @@
 
 use baton_shared::ids::{AgentId, ConversationId, WorkflowId};
 use baton_shared::model::Millis;
-use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::sqlite::SqlitePool;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::{CONVERSATION_COLUMNS, conversation_row, parse};
@@ -13,28 +13,13 @@ use crate::store::{ConversationRow, Result, WorkflowRunRow};
 /// SQLite's limit on bound parameters is far above this; batches stay small.
 const KEYS_PER_QUERY: usize = 500;
 
-fn run_row(row: &SqliteRow) -> Result<WorkflowRunRow> {
-    Ok(WorkflowRunRow {
-        key: row.try_get("key")?,
-        workflow: parse(row, "workflow")?,
-        workflow_name: row.try_get("workflow_name")?,
-        conversation: parse(row, "conversation")?,
-        document: parse(row, "document")?,
-        event: row.try_get("event")?,
-        outcome: row.try_get("outcome")?,
-        run: row.try_get("run")?,
-        at: row.try_get("at")?,
-    })
-}
-
 pub(super) async fn runs(pool: &SqlitePool, limit: u32) -> Result<Vec<WorkflowRunRow>> {
-    sqlx::query("SELECT * FROM workflow_runs ORDER BY at DESC, key DESC LIMIT ?")
-        .bind(i64::from(limit))
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(run_row)
-        .collect()
+    Ok(
+        sqlx::query_as("SELECT * FROM workflow_runs ORDER BY at DESC, key DESC LIMIT ?")
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 pub(super) async fn done(pool: &SqlitePool, keys: &[String]) -> Result<Vec<String>> {
