@@ -15,162 +15,53 @@
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
+use baton_shared::automerge::Change;
 use baton_shared::automerge::sync::{self, ChunkList, SyncDoc};
-use baton_shared::automerge::{AutoCommit, Change, ChangeHash};
 use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
-use baton_shared::limits;
 use baton_shared::model::Conversation;
 use baton_shared::notify::{self, NoticeKind};
 use baton_shared::operations::{Correction, OpError, correct};
-use baton_shared::validate::{
-    self, Context, OnlineHistory, Principal, Violation, change_shape, split_changes,
-    validate_change,
-};
+use baton_shared::validate::{self, Context, Principal, Violation, validate_change};
 use baton_shared::workflow::{EventKind, TriggerEvent, events_between};
 use baton_shared::workspace::Workspace;
+
+mod admit;
+mod state;
+#[cfg(test)]
+mod tests;
+
+pub use admit::admit;
+pub use state::{PeerDoc, Received, Sender};
 
 use super::{Hub, HubError, SERVER_PRINCIPAL};
 use crate::resident::Locked;
 use crate::store::{DocumentKind, NotificationRow, Write};
+use admit::{ask_for_gaps, holds, in_dependency_order};
 
-/// What receiving one sync message did.
-#[derive(Debug, Default)]
-pub struct Received {
-    /// The answer to send back to the peer.
-    pub reply: Option<sync::Message>,
-    /// Why the peer's change was refused, if it was.
-    pub refused: Option<Violation>,
-    /// Whether the document changed (others must hear of it).
-    pub changed: bool,
-    pub notifications: Vec<NotificationRow>,
-}
-
-/// What the server keeps for one peer and one document between messages.
-#[derive(Debug, Default)]
-pub struct PeerDoc {
-    /// Automerge's sync state with the peer.
-    pub state: sync::State,
-    /// Changes that came before a change they depend on. A peer skips a
-    /// change our bloom filter wrongly says we have and sends its successors;
-    /// it counts those as sent and never sends them again, so they wait here
-    /// (as in automerge's own queue) until the gap is filled.
-    early: Vec<Change>,
-}
-
-impl PeerDoc {
-    /// Bytes of changes waiting for a change they depend on.
-    pub fn waiting_bytes(&self) -> usize {
-        self.early.iter().map(|c| c.raw_bytes().len()).sum()
-    }
-
-    /// Forgets what the peer claimed to have: the next exchange starts over.
-    fn reset(&mut self) {
-        self.state = sync::State::new();
-        self.early.clear();
-    }
-}
-
-/// Who sends changes over one connection.
-#[derive(Debug, Clone)]
-pub struct Sender {
-    pub principal: Principal,
-    /// When the server saw the principal's agent online (this connection
-    /// included), for judging timestamps.
-    pub online: Arc<OnlineHistory>,
-}
-
-impl Sender {
-    /// A sender the server saw online for the whole of this connection only.
-    pub fn new(principal: Principal, online: OnlineHistory) -> Self {
-        Sender {
-            principal,
-            online: Arc::new(online),
+/// Takes in the rest of a message (heads, have, need) first, as if its
+/// changes had not come yet: they are applied one by one, once valid.
+/// (Receiving it after them would make the peer's heads look like news we
+/// already had, and we would never acknowledge its changes.) `Err(())`
+/// when automerge panicked on it.
+fn hear(
+    held: &mut Locked,
+    peer: &mut PeerDoc,
+    message: sync::Message,
+) -> Result<Result<(), ()>, HubError> {
+    let heard = catch_unwind(AssertUnwindSafe(|| {
+        held.doc
+            .sync()
+            .receive_sync_message(&mut peer.state, message)
+    }));
+    match heard {
+        Ok(result) => {
+            result.map_err(OpError::from)?;
+            Ok(Ok(()))
         }
+        Err(_) => Ok(Err(())),
     }
-}
-
-/// Whether `doc` holds the change `hash` (by its graph; `get_change_by_hash`
-/// would rebuild the whole change).
-fn holds(doc: &mut AutoCommit, hash: &ChangeHash) -> bool {
-    doc.get_missing_deps(std::slice::from_ref(hash)).is_empty()
-}
-
-/// Reads a message's changes: each must be a change chunk within the limits
-/// ([`change_shape`]) before automerge parses it at all.
-pub fn admit(chunks: &ChunkList) -> Result<Vec<Change>, Violation> {
-    let mut changes = Vec::new();
-    for chunk in chunks.iter() {
-        for part in split_changes(chunk)? {
-            if changes.len() >= limits::MAX_CHANGES_PER_MESSAGE {
-                return Err(Violation::TooLarge {
-                    what: "the sync message's changes".to_owned(),
-                    size: changes.len() + 1,
-                    limit: limits::MAX_CHANGES_PER_MESSAGE,
-                });
-            }
-            change_shape(part)?;
-            let change = Change::from_bytes(part.to_vec()).map_err(|e| Violation::Malformed {
-                reason: format!("a change does not decode: {e}"),
-            })?;
-            changes.push(change);
-        }
-    }
-    Ok(changes)
-}
-
-/// `changes` in an order where each comes after those of them it depends on.
-fn in_dependency_order(changes: Vec<Change>) -> Vec<Change> {
-    let index: HashMap<ChangeHash, usize> = changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.hash(), i))
-        .collect();
-    let mut placed = vec![false; changes.len()];
-    let mut order = Vec::with_capacity(changes.len());
-    // Depth-first from each change: its dependencies among `changes` first.
-    for start in 0..changes.len() {
-        let mut stack = vec![(start, false)];
-        while let Some((i, expanded)) = stack.pop() {
-            if placed[i] {
-                continue;
-            }
-            if expanded {
-                placed[i] = true;
-                order.push(i);
-                continue;
-            }
-            stack.push((i, true));
-            for dep in changes[i].deps() {
-                if let Some(&d) = index.get(dep)
-                    && !placed[d]
-                {
-                    stack.push((d, false));
-                }
-            }
-        }
-    }
-    let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
-}
-
-/// Asks the peer, in `reply`, for the changes the early ones wait for.
-fn ask_for_gaps(doc: &mut AutoCommit, early: &[Change], reply: &mut Option<sync::Message>) {
-    let (Some(reply), false) = (reply.as_mut(), early.is_empty()) else {
-        return;
-    };
-    let waiting: HashSet<ChangeHash> = early.iter().map(Change::hash).collect();
-    for change in early {
-        for dep in change.deps() {
-            if !waiting.contains(dep) && !reply.need.contains(dep) && !holds(doc, dep) {
-                reply.need.push(*dep);
-            }
-        }
-    }
-    // The encoding requires sorted hashes.
-    reply.need.sort_unstable();
 }
 
 /// Deactivation may come from another process while the socket is open.
@@ -204,7 +95,8 @@ impl Hub {
         Ok(self.store.document_seq(id).await?.is_some())
     }
 
-    /// Receives one sync message from a peer.
+    /// Receives one sync message from a peer: admit, validate, commit,
+    /// correct and notify, answer, fire workflows.
     pub async fn receive_sync(
         &self,
         id: DocumentId,
@@ -218,39 +110,26 @@ impl Hub {
         {
             return Ok(received);
         }
-        let mut received = Received::default();
         let incoming = match admit(&chunks) {
             Ok(incoming) => incoming,
             Err(violation) => {
                 peer.reset();
-                received.refused = Some(violation);
-                return Ok(received);
+                return Ok(Received::refusal(violation));
             }
         };
         let workspace = self.workspace().await?;
         ensure_active(&sender.principal, &workspace)?;
         let mut held = self.lock(id).await?;
-        // Most messages are acknowledgements without changes: reading the
-        // conversation is for changes.
         let kind = held.kind;
         let before = match kind {
+            // Reading the conversation is for changes, not acknowledgements.
             DocumentKind::Conversation if !incoming.is_empty() || held.has_unsaved() => {
                 Some(conversation::read(&held.doc)?)
             }
             _ => None,
         };
-        // The rest of the message (heads, have, need) first, as if its changes
-        // had not come yet: they are applied below one by one, once valid.
-        // (Receiving it after them would make the peer's heads look like news
-        // we already had, and we would never acknowledge its changes.)
-        let heard = catch_unwind(AssertUnwindSafe(|| {
-            held.doc
-                .sync()
-                .receive_sync_message(&mut peer.state, message)
-        }));
-        match heard {
-            Ok(result) => result.map_err(OpError::from)?,
-            Err(_) => return Ok(self.refuse_after_panic(held, peer, id)),
+        if hear(&mut held, peer, message)?.is_err() {
+            return Ok(self.refuse_after_panic(held, peer, id));
         }
         let mut waiting = std::mem::take(&mut peer.early);
         waiting.extend(incoming);
@@ -262,13 +141,41 @@ impl Hub {
             Err(ValidateError::Panicked) => return Ok(self.refuse_after_panic(held, peer, id)),
             Err(ValidateError::Hub(err)) => return Err(err),
         };
-        received.refused = validated.refused;
+        let (received, reopened) = self
+            .commit_step(&mut held, peer, before.as_ref(), &workspace, validated)
+            .await?;
+        drop(held);
+        if !reopened.is_empty()
+            && let Err(err) = self
+                .run_workflows(id, &reopened, baton_shared::clock::now())
+                .await
+        {
+            tracing::warn!(document = %id, error = %err, "workflows on reopen failed");
+        }
+        Ok(received)
+    }
+
+    /// Commits what was accepted (dropping it all if the commit fails),
+    /// corrects and notifies, and answers the peer; returns the answer and
+    /// the reopenings that fire workflows once the document is unlocked.
+    async fn commit_step(
+        &self,
+        held: &mut Locked,
+        peer: &mut PeerDoc,
+        before: Option<&Conversation>,
+        workspace: &Workspace,
+        validated: Validated,
+    ) -> Result<(Received, Vec<TriggerEvent>), HubError> {
+        let mut received = Received {
+            refused: validated.refused,
+            ..Received::default()
+        };
         if held.pending_write().is_some() {
             let committed = self
-                .commit_received(&mut held, before.as_ref(), &workspace, validated.bindings)
+                .commit_received(held, before, workspace, validated.bindings)
                 .await;
-            match committed {
-                Ok(notifications) => received.notifications = notifications,
+            let told = match committed {
+                Ok(notifications) => notifications,
                 Err(err) => {
                     // Nothing of the failed commit stays: not in memory, not
                     // in the peer's sync state. The peer sends it again.
@@ -276,16 +183,14 @@ impl Hub {
                     peer.reset();
                     return Err(err);
                 }
-            }
-            if held.kind == DocumentKind::Conversation {
-                let told = std::mem::take(&mut received.notifications);
-                received.notifications = self.correct_received(&mut held, &workspace, told).await?;
-            }
+            };
+            received.notifications = match held.kind {
+                DocumentKind::Conversation => self.correct_received(held, workspace, told).await?,
+                DocumentKind::Workspace => told,
+            };
             received.changed = true;
         }
-        // An agent reopening a conversation fires workflows; they run as the
-        // server's own change once this one is committed and unlocked.
-        let reopened = match (&before, received.changed) {
+        let reopened = match (before, received.changed) {
             (Some(before), true) => reopened_events(before, &conversation::read(&held.doc)?),
             _ => Vec::new(),
         };
@@ -297,15 +202,7 @@ impl Hub {
             ask_for_gaps(&mut held.doc, &validated.early, &mut received.reply);
             peer.early = validated.early;
         }
-        drop(held);
-        if !reopened.is_empty()
-            && let Err(err) = self
-                .run_workflows(id, &reopened, baton_shared::clock::now())
-                .await
-        {
-            tracing::warn!(document = %id, error = %err, "workflows on reopen failed");
-        }
-        Ok(received)
+        Ok((received, reopened))
     }
 
     /// An acknowledgement (every holder sends one after each change): the
@@ -341,7 +238,7 @@ impl Hub {
     /// Automerge panicked on something the peer sent: the held copy may be
     /// half-written, so it is dropped (it reloads from the store) and the
     /// peer's message is refused.
-    fn refuse_after_panic(&self, held: Locked, peer: &mut PeerDoc, id: DocumentId) -> Received {
+    fn refuse_after_panic(&self, mut held: Locked, peer: &mut PeerDoc, id: DocumentId) -> Received {
         tracing::warn!(document = %id, "a peer's message made automerge panic; copy reloaded");
         held.discard();
         peer.reset();
@@ -368,9 +265,7 @@ impl Hub {
             DocumentKind::Workspace => validate::DocumentKind::Workspace,
         };
         let now = baton_shared::clock::now();
-        // Each actor's verdict, and the new ones to bind once accepted.
-        let mut owners: HashMap<String, bool> = HashMap::new();
-        let mut unbound: HashSet<String> = HashSet::new();
+        let mut actors = Actors::default();
         let mut validated = Validated {
             bindings: Vec::new(),
             refused: None,
@@ -385,19 +280,7 @@ impl Hub {
                 continue;
             }
             let actor = change.actor_id().to_hex_string();
-            let mine = match owners.get(&actor) {
-                Some(mine) => *mine,
-                None => {
-                    let owner = self.actor_owner(&actor).await?;
-                    if owner.is_none() {
-                        unbound.insert(actor.clone());
-                    }
-                    let mine = owner.as_deref().is_none_or(|owner| owner == me);
-                    owners.insert(actor.clone(), mine);
-                    mine
-                }
-            };
-            if !mine {
+            if !actors.mine(self, &actor, &me).await? {
                 validated.refused = Some(Violation::ForgedBy {
                     by: format!("actor {actor}, which belongs to someone else"),
                     principal: sender.principal.to_string(),
@@ -418,7 +301,7 @@ impl Hub {
             match judged {
                 Ok(after) => {
                     held.accept(after, &change);
-                    if unbound.remove(&actor) {
+                    if actors.unbound.remove(&actor) {
                         validated.bindings.push(Write::BindActor {
                             actor,
                             principal: me.clone(),
@@ -519,6 +402,30 @@ impl Hub {
     }
 }
 
+/// The actors of one message: whose each is, and which are new (bound
+/// once a change of theirs is accepted).
+#[derive(Default)]
+struct Actors {
+    owned: HashMap<String, bool>,
+    unbound: HashSet<String>,
+}
+
+impl Actors {
+    /// Whether `actor` may write as `me` (bound to them, or to nobody yet).
+    async fn mine(&mut self, hub: &Hub, actor: &str, me: &str) -> Result<bool, ValidateError> {
+        if let Some(mine) = self.owned.get(actor) {
+            return Ok(*mine);
+        }
+        let owner = hub.actor_owner(actor).await?;
+        if owner.is_none() {
+            self.unbound.insert(actor.to_owned());
+        }
+        let mine = owner.as_deref().is_none_or(|owner| owner == me);
+        self.owned.insert(actor.to_owned(), mine);
+        Ok(mine)
+    }
+}
+
 /// Why validation stopped short of a verdict.
 enum ValidateError {
     /// Automerge panicked on the peer's change.
@@ -538,30 +445,4 @@ fn reopened_events(before: &Conversation, after: &Conversation) -> Vec<TriggerEv
         .into_iter()
         .filter(|e| e.kind == EventKind::ConversationReopened)
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use baton_shared::automerge::ROOT;
-    use baton_shared::automerge::transaction::Transactable;
-
-    #[test]
-    fn changes_come_after_those_they_depend_on_whatever_order_they_arrive_in() {
-        let mut doc = AutoCommit::new();
-        let mut changes = Vec::new();
-        for i in 0..6 {
-            doc.put(ROOT, "n", i).unwrap();
-            doc.commit();
-            changes.push(doc.get_last_local_change().unwrap());
-        }
-        let expected: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
-        changes.reverse();
-        changes.swap(1, 4);
-        let ordered: Vec<ChangeHash> = in_dependency_order(changes)
-            .iter()
-            .map(Change::hash)
-            .collect();
-        assert_eq!(ordered, expected);
-    }
 }

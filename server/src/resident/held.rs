@@ -210,7 +210,7 @@ pub struct Locked {
 impl Locked {
     /// Drops this copy, changes not yet committed and all: whoever waits
     /// for the document next (or uses it next) loads what is durable.
-    pub fn discard(mut self) {
+    pub fn discard(&mut self) {
         self.guard.discarded = true;
     }
 }

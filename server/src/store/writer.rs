@@ -7,6 +7,7 @@
 use sqlx::{Connection, Sqlite, SqliteConnection, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+mod access;
 mod documents;
 mod notifications;
 mod online;
@@ -133,6 +134,10 @@ async fn apply(
         | Write::OnlineEnded { .. }
         | Write::CloseStaleOnline { .. }
         | Write::PruneOnline { .. } => online::apply(c, write).await,
-        _ => team::apply(c, write).await,
+        Write::Agent(_)
+        | Write::SetAgentActive { .. }
+        | Write::UpdateAgent { .. }
+        | Write::Channel(_) => team::apply(c, write).await,
+        _ => access::apply(c, write).await,
     }
 }

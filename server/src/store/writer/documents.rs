@@ -2,7 +2,7 @@
 
 use sqlx::SqliteConnection;
 
-use super::super::{Receipt, StoreError, Write};
+use super::super::{DocumentKind, Receipt, StoreError, Write};
 
 pub(super) async fn apply(
     c: &mut SqliteConnection,
@@ -18,59 +18,19 @@ pub(super) async fn apply(
             heads,
             after,
         } => {
-            let id = id.to_string();
-            sqlx::query(
-                "INSERT INTO documents (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            let seq = document(
+                c,
+                &id.to_string(),
+                *kind,
+                chunk,
+                snapshot.as_deref(),
+                heads,
+                *after,
             )
-            .bind(&id)
-            .bind(kind.as_str())
-            .execute(&mut *c)
             .await?;
-            let overtaken = match after {
-                Some(after) => {
-                    let last: i64 =
-                        sqlx::query_scalar("SELECT last_seq FROM documents WHERE id = ?")
-                            .bind(&id)
-                            .fetch_one(&mut *c)
-                            .await?;
-                    u64::try_from(last).unwrap_or_default() != *after
-                }
-                None => false,
-            };
-            // A snapshot from a copy that missed another process's commit
-            // would drop that commit with the chunks it replaces: it is
-            // kept as one more chunk instead (a whole save loads as one).
-            let (chunk, snapshot) = match snapshot {
-                Some(snapshot) if overtaken => (snapshot, None),
-                other => (chunk, other.as_ref()),
-            };
-            if let Some(snapshot) = snapshot {
-                sqlx::query("DELETE FROM chunks WHERE document = ?")
-                    .bind(&id)
-                    .execute(&mut *c)
-                    .await?;
-                sqlx::query("UPDATE documents SET snapshot = ? WHERE id = ?")
-                    .bind(snapshot)
-                    .bind(&id)
-                    .execute(&mut *c)
-                    .await?;
-            }
-            let seq = sqlx::query("INSERT INTO chunks (document, data) VALUES (?, ?)")
-                .bind(&id)
-                .bind(chunk)
-                .execute(&mut *c)
-                .await?
-                .last_insert_rowid();
-            sqlx::query("UPDATE documents SET last_seq = ?, heads = ? WHERE id = ?")
-                .bind(seq)
-                .bind(heads.join(","))
-                .bind(&id)
-                .execute(&mut *c)
-                .await?;
-            let seq = u64::try_from(seq).unwrap_or_default();
-            receipt.seqs.push(seq);
-            if overtaken {
-                receipt.overtaken.push(seq);
+            receipt.seqs.push(seq.0);
+            if seq.1 {
+                receipt.overtaken.push(seq.0);
             }
         }
         Write::Conversation(row) => {
@@ -122,4 +82,63 @@ pub(super) async fn apply(
         _ => {}
     }
     Ok(())
+}
+
+/// Writes one document's new chunk (or snapshot); its commit sequence, and
+/// whether another process had committed since `after`.
+async fn document(
+    c: &mut SqliteConnection,
+    id: &str,
+    kind: DocumentKind,
+    chunk: &[u8],
+    snapshot: Option<&[u8]>,
+    heads: &[String],
+    after: Option<u64>,
+) -> Result<(u64, bool), StoreError> {
+    sqlx::query("INSERT INTO documents (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")
+        .bind(id)
+        .bind(kind.as_str())
+        .execute(&mut *c)
+        .await?;
+    let overtaken = match after {
+        Some(after) => {
+            let last: i64 = sqlx::query_scalar("SELECT last_seq FROM documents WHERE id = ?")
+                .bind(id)
+                .fetch_one(&mut *c)
+                .await?;
+            u64::try_from(last).unwrap_or_default() != after
+        }
+        None => false,
+    };
+    // A snapshot from a copy that missed another process's commit
+    // would drop that commit with the chunks it replaces: it is
+    // kept as one more chunk instead (a whole save loads as one).
+    let (chunk, snapshot) = match snapshot {
+        Some(snapshot) if overtaken => (snapshot, None),
+        other => (chunk, other),
+    };
+    if let Some(snapshot) = snapshot {
+        sqlx::query("DELETE FROM chunks WHERE document = ?")
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("UPDATE documents SET snapshot = ? WHERE id = ?")
+            .bind(snapshot)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+    }
+    let seq = sqlx::query("INSERT INTO chunks (document, data) VALUES (?, ?)")
+        .bind(id)
+        .bind(chunk)
+        .execute(&mut *c)
+        .await?
+        .last_insert_rowid();
+    sqlx::query("UPDATE documents SET last_seq = ?, heads = ? WHERE id = ?")
+        .bind(seq)
+        .bind(heads.join(","))
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok((u64::try_from(seq).unwrap_or_default(), overtaken))
 }

@@ -1,0 +1,120 @@
+//! A message's changes before anything is applied: read for their shape,
+//! parsed, put in dependency order; and the gaps to ask the peer for.
+
+use std::collections::{HashMap, HashSet};
+
+use baton_shared::automerge::sync::{self, ChunkList};
+use baton_shared::automerge::{AutoCommit, Change, ChangeHash};
+use baton_shared::limits;
+use baton_shared::validate::{Violation, change_shape, split_changes};
+
+/// Whether `doc` holds the change `hash` (by its graph; `get_change_by_hash`
+/// would rebuild the whole change).
+pub(super) fn holds(doc: &mut AutoCommit, hash: &ChangeHash) -> bool {
+    doc.get_missing_deps(std::slice::from_ref(hash)).is_empty()
+}
+
+/// Reads a message's changes: each must be a change chunk within the limits
+/// ([`change_shape`]) before automerge parses it at all.
+pub fn admit(chunks: &ChunkList) -> Result<Vec<Change>, Violation> {
+    let mut changes = Vec::new();
+    for chunk in chunks.iter() {
+        for part in split_changes(chunk)? {
+            if changes.len() >= limits::MAX_CHANGES_PER_MESSAGE {
+                return Err(Violation::TooLarge {
+                    what: "the sync message's changes".to_owned(),
+                    size: changes.len() + 1,
+                    limit: limits::MAX_CHANGES_PER_MESSAGE,
+                });
+            }
+            change_shape(part)?;
+            let change = Change::from_bytes(part.to_vec()).map_err(|e| Violation::Malformed {
+                reason: format!("a change does not decode: {e}"),
+            })?;
+            changes.push(change);
+        }
+    }
+    Ok(changes)
+}
+
+/// `changes` in an order where each comes after those of them it depends on.
+pub(super) fn in_dependency_order(changes: Vec<Change>) -> Vec<Change> {
+    let index: HashMap<ChangeHash, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.hash(), i))
+        .collect();
+    let mut placed = vec![false; changes.len()];
+    let mut order = Vec::with_capacity(changes.len());
+    // Depth-first from each change: its dependencies among `changes` first.
+    for start in 0..changes.len() {
+        let mut stack = vec![(start, false)];
+        while let Some((i, expanded)) = stack.pop() {
+            if placed[i] {
+                continue;
+            }
+            if expanded {
+                placed[i] = true;
+                order.push(i);
+                continue;
+            }
+            stack.push((i, true));
+            for dep in changes[i].deps() {
+                if let Some(&d) = index.get(dep)
+                    && !placed[d]
+                {
+                    stack.push((d, false));
+                }
+            }
+        }
+    }
+    let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Asks the peer, in `reply`, for the changes the early ones wait for.
+pub(super) fn ask_for_gaps(
+    doc: &mut AutoCommit,
+    early: &[Change],
+    reply: &mut Option<sync::Message>,
+) {
+    let (Some(reply), false) = (reply.as_mut(), early.is_empty()) else {
+        return;
+    };
+    let waiting: HashSet<ChangeHash> = early.iter().map(Change::hash).collect();
+    for change in early {
+        for dep in change.deps() {
+            if !waiting.contains(dep) && !reply.need.contains(dep) && !holds(doc, dep) {
+                reply.need.push(*dep);
+            }
+        }
+    }
+    // The encoding requires sorted hashes.
+    reply.need.sort_unstable();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use baton_shared::automerge::ROOT;
+    use baton_shared::automerge::transaction::Transactable;
+
+    #[test]
+    fn changes_come_after_those_they_depend_on_whatever_order_they_arrive_in() {
+        let mut doc = AutoCommit::new();
+        let mut changes = Vec::new();
+        for i in 0..6 {
+            doc.put(ROOT, "n", i).unwrap();
+            doc.commit();
+            changes.push(doc.get_last_local_change().unwrap());
+        }
+        let expected: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
+        changes.reverse();
+        changes.swap(1, 4);
+        let ordered: Vec<ChangeHash> = in_dependency_order(changes)
+            .iter()
+            .map(Change::hash)
+            .collect();
+        assert_eq!(ordered, expected);
+    }
+}
