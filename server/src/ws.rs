@@ -17,6 +17,8 @@ use axum::response::Response;
 use baton_shared::model::Role;
 use baton_shared::validate::Principal;
 
+use futures_util::StreamExt;
+
 use crate::AppState;
 use crate::auth::{Caller, Credential, authenticate, bearer, session_cookie};
 use crate::error::ApiError;
@@ -77,8 +79,9 @@ pub async fn upgrade(
         .max_message_size(limits.max_frame)
         .max_frame_size(limits.max_frame)
         .on_upgrade(move |socket| async move {
+            let (sink, stream) = socket.split();
             tracker
-                .track_future(connection::serve(socket, state, caller, principal))
+                .track_future(connection::serve(sink, stream, state, caller, principal))
                 .await;
         }))
 }

@@ -549,3 +549,40 @@ async fn changes_parked_beyond_the_limit_close_the_socket() -> anyhow::Result<()
     assert_eq!(ana.closed, Some(1008));
     Ok(())
 }
+
+/// Marking notifications read over HTTP tells the agent's open tabs, as
+/// marking them over a socket does: one path for both.
+#[tokio::test]
+async fn marking_read_over_http_tells_the_agents_open_tabs() -> anyhow::Result<()> {
+    let s = setup().await?;
+    let mut tab = s.agent("ben@acme.test").await?;
+    s.conversation("dana").await?;
+    tab.wait(WAIT, |c| {
+        c.events.iter().any(|e| matches!(e, Event::Notification(_)))
+    })
+    .await?;
+    let id = tab
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::Notification(n) => Some(n.id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let http = baton_tests::client();
+    baton_tests::login(&s.server, &http, "ben@acme.test", PASSWORD).await?;
+    let marked = http
+        .post(s.server.at("/api/notifications/read"))
+        .json(&json!({ "ids": [id.clone()] }))
+        .send()
+        .await?;
+    assert_eq!(marked.status(), 200);
+    tab.wait(WAIT, |c| {
+        c.events
+            .iter()
+            .any(|e| matches!(e, Event::NotificationsRead(ids) if ids.contains(&id)))
+    })
+    .await
+    .context("the open tab was not told")?;
+    Ok(())
+}

@@ -8,6 +8,8 @@
 
 mod peer;
 mod push;
+#[cfg(test)]
+mod tests;
 
 use std::fmt::Display;
 use std::sync::Arc;
@@ -63,11 +65,19 @@ impl Drop for Registered {
     }
 }
 
-/// Serves one peer on `socket` until the connection ends.
-pub async fn serve<S, E>(socket: S, state: AppState, caller: Caller, principal: Principal)
-where
-    S: Sink<Frame, Error = E> + Stream<Item = Result<Frame, E>> + Send + 'static,
-    E: Display + Send + 'static,
+/// Serves one peer until the connection ends: frames come in on
+/// `stream` and go out on `sink` (the two halves of a websocket, or
+/// channels in a test).
+pub async fn serve<W, R, E>(
+    mut sink: W,
+    mut stream: R,
+    state: AppState,
+    caller: Caller,
+    principal: Principal,
+) where
+    W: Sink<Frame> + Unpin,
+    R: Stream<Item = Result<Frame, E>> + Unpin,
+    E: Display,
 {
     let hub = state.hub.clone();
     let span = hex::encode(baton_shared::ids::random_bytes());
@@ -81,7 +91,6 @@ where
         connection: connection.clone(),
         heard: baton_shared::clock::now(),
     };
-    let (mut sink, mut stream) = socket.split();
     let online = match hub.open_span(&span, &caller.agent.id).await {
         Ok(online) => online,
         Err(err) => {
@@ -170,9 +179,9 @@ fn close(code: u16, reason: &'static str) -> Frame {
 
 /// Sends one frame, giving up on a peer that does not take it in time (it
 /// stopped reading): its task ends, and shutdown never waits for it.
-async fn send<W, E>(sink: &mut W, frame: Frame, state: &AppState) -> Result<(), ()>
+async fn send<W>(sink: &mut W, frame: Frame, state: &AppState) -> Result<(), ()>
 where
-    W: Sink<Frame, Error = E> + Unpin,
+    W: Sink<Frame> + Unpin,
 {
     match tokio::time::timeout(state.limits.send_timeout, sink.send(frame)).await {
         Ok(Ok(())) => Ok(()),

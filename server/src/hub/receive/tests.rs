@@ -115,7 +115,15 @@ async fn an_honest_change_is_committed_and_its_assignee_told_once() {
     let mut app = t.app(doc).await;
     let ws = t.hub.workspace().await.unwrap();
     let by = By::Agent(t.ana.clone());
-    assign(&mut app, &ws, &by, Some(&t.ben), None, baton_shared::clock::now()).unwrap();
+    assign(
+        &mut app,
+        &ws,
+        &by,
+        Some(&t.ben),
+        None,
+        baton_shared::clock::now(),
+    )
+    .unwrap();
     let received = t.send(&t.ana, doc, &[last(&mut app)]).await;
     assert!(received.refused.is_none() && received.changed);
     let told: Vec<_> = received
@@ -138,7 +146,15 @@ async fn a_batch_counts_from_the_store_across_conversations() {
         let doc = t.conversation().await;
         let mut app = t.app(doc).await;
         let by = By::Agent(t.ana.clone());
-        assign(&mut app, &ws, &by, Some(&t.ben), Some(&batch), baton_shared::clock::now()).unwrap();
+        assign(
+            &mut app,
+            &ws,
+            &by,
+            Some(&t.ben),
+            Some(&batch),
+            baton_shared::clock::now(),
+        )
+        .unwrap();
         let received = t.send(&t.ana, doc, &[last(&mut app)]).await;
         counts.extend(received.notifications.iter().map(|n| n.count));
     }
