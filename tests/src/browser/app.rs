@@ -98,3 +98,46 @@ pub async fn pick_assignee(browser: &Browser, agent: &str) -> anyhow::Result<()>
     browser.click(&option(agent)).await?;
     browser.click("[data-testid=assign-confirm]").await
 }
+
+/// How many toasts there are: those shown plus the "+N more" behind them.
+pub async fn toasts(browser: &Browser) -> anyhow::Result<usize> {
+    let shown = browser.count("[data-testid=toast]").await?;
+    let more = browser.text_now("[data-testid=toast-more]").await?;
+    let hidden: usize = more
+        .trim_start_matches('+')
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Ok(shown + hidden)
+}
+
+/// Whether a click at the middle of the element at `css` reaches it (and
+/// not something covering it).
+pub async fn reachable(browser: &Browser, css: &str) -> anyhow::Result<bool> {
+    let hit = browser
+        .script(
+            "const e = document.querySelector(arguments[0]);
+             if (!e) return false;
+             const r = e.getBoundingClientRect();
+             const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+             return !!hit && (hit === e || e.contains(hit));",
+            vec![serde_json::Value::from(css)],
+        )
+        .await?;
+    Ok(hit == serde_json::Value::Bool(true))
+}
+
+/// Whether the boxes of the elements at `a` and `b` overlap on screen.
+pub async fn overlap(browser: &Browser, a: &str, b: &str) -> anyhow::Result<bool> {
+    let answer = browser
+        .script(
+            "const [a, b] = [arguments[0], arguments[1]].map((s) => document.querySelector(s));
+             if (!a || !b) return false;
+             const [p, q] = [a.getBoundingClientRect(), b.getBoundingClientRect()];
+             return p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom;",
+            vec![serde_json::Value::from(a), serde_json::Value::from(b)],
+        )
+        .await?;
+    Ok(answer == serde_json::Value::Bool(true))
+}

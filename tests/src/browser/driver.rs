@@ -1,85 +1,104 @@
-//! One `chromedriver` process per browser, on a free port of 127.0.0.1, in
-//! its own process group so that nothing it started outlives the test.
+//! One WebDriver server per browser (chromedriver, geckodriver or
+//! WebKitWebDriver), on a free port of 127.0.0.1, in its own process group
+//! so that nothing it started outlives the test. Its output goes to a log
+//! file, which is also where Firefox and WebKit write the page's console.
 
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-/// How long chromedriver may take to answer `/status`.
+use super::engine::Engine;
+
+/// How long a driver may take to answer `/status`.
 const READY_WITHIN: Duration = Duration::from_secs(20);
 
-/// A running chromedriver; killed (with its whole process group) on drop.
-pub struct ChromeDriver {
+/// A running WebDriver server; killed (with its whole process group) on drop.
+pub struct Driver {
     child: Child,
     /// `http://127.0.0.1:<port>`
     pub url: String,
+    /// Where its output (and, for Firefox and WebKit, the console) goes.
+    pub log: PathBuf,
 }
 
-/// The chromedriver to run: `BATON_CHROMEDRIVER`, else `chromedriver` on PATH.
-fn program() -> String {
-    std::env::var("BATON_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned())
-}
-
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
 
-impl ChromeDriver {
-    /// Starts chromedriver, logging to `log`, and waits until it is ready.
-    /// A port taken between choosing and binding it is retried.
-    pub async fn start(log: &Path) -> anyhow::Result<ChromeDriver> {
+impl Driver {
+    /// Starts `engine`'s driver, logging into `dir`, with `display` (an X
+    /// display such as `:101`) for engines that draw on one, and waits until
+    /// it is ready. A port taken between choosing and binding it is retried.
+    pub async fn start(
+        engine: Engine,
+        dir: &Path,
+        display: Option<&str>,
+    ) -> anyhow::Result<Driver> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let log = dir.join(format!("{}.log", engine.driver_name()));
         let mut last = None;
         for _ in 0..3 {
-            match Self::try_start(log).await {
+            match Self::try_start(engine, &log, display).await {
                 Ok(driver) => return Ok(driver),
                 Err(err) => last = Some(err),
             }
         }
-        Err(last.unwrap_or_else(|| anyhow::anyhow!("chromedriver did not start")))
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("{} did not start", engine.driver_name())))
     }
 
-    async fn try_start(log: &Path) -> anyhow::Result<ChromeDriver> {
+    async fn try_start(
+        engine: Engine,
+        log: &Path,
+        display: Option<&str>,
+    ) -> anyhow::Result<Driver> {
         let port = free_port()?;
-        let program = program();
-        let child = Command::new(&program)
-            .arg(format!("--port={port}"))
-            .arg(format!("--log-path={}", log.display()))
+        let program = engine.driver_program();
+        let output = std::fs::File::create(log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
+        let mut command = Command::new(&program);
+        command
+            .args(engine.driver_args(port, log)?)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .map_err(|err| {
-                if err.kind() == std::io::ErrorKind::NotFound {
-                    anyhow::anyhow!(
-                        "{program} is not installed: browser tests need Debian's chromium and \
-                         chromium-driver (`cargo xtask install`, or `apt-get install chromium \
-                         chromium-driver`)"
-                    )
-                } else {
-                    anyhow::anyhow!("cannot start {program}: {err}")
-                }
-            })?;
-        let mut driver = ChromeDriver {
+            .stdout(output.try_clone()?)
+            .stderr(output)
+            .process_group(0);
+        if let Some(display) = display {
+            command.env("DISPLAY", display);
+        }
+        let child = command.spawn().map_err(|err| {
+            if err.kind() == std::io::ErrorKind::NotFound {
+                anyhow::anyhow!(
+                    "{program} is not installed: {} (`cargo xtask install` installs it)",
+                    engine.install_hint()
+                )
+            } else {
+                anyhow::anyhow!("cannot start {program}: {err}")
+            }
+        })?;
+        let mut driver = Driver {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            log: log.to_owned(),
         };
-        driver.wait_ready().await?;
+        driver.wait_ready(&program).await?;
         Ok(driver)
     }
 
-    async fn wait_ready(&mut self) -> anyhow::Result<()> {
+    async fn wait_ready(&mut self, program: &str) -> anyhow::Result<()> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()?;
         let deadline = Instant::now() + READY_WITHIN;
         loop {
             if let Some(status) = self.child.try_wait()? {
-                bail!("chromedriver exited with {status} before it was ready");
+                bail!(
+                    "{program} exited with {status} before it was ready; see {}",
+                    self.log.display()
+                );
             }
             let answer = http.get(format!("{}/status", self.url)).send().await;
             if let Ok(response) = answer {
@@ -89,17 +108,17 @@ impl ChromeDriver {
                 }
             }
             if Instant::now() > deadline {
-                bail!("chromedriver was not ready within {READY_WITHIN:?}");
+                bail!("{program} was not ready within {READY_WITHIN:?}");
             }
-            // Polling its status endpoint; chromedriver has no ready signal.
+            // Polling its status endpoint; a driver has no ready signal.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 }
 
-impl Drop for ChromeDriver {
+impl Drop for Driver {
     fn drop(&mut self) {
-        // The group holds chromedriver and any Chromium it left behind.
+        // The group holds the driver and any browser it left behind.
         let group = format!("-{}", self.child.id());
         let _ = Command::new("kill")
             .args(["-KILL", "--", &group])
@@ -107,10 +126,4 @@ impl Drop for ChromeDriver {
             .status();
         let _ = self.child.wait();
     }
-}
-
-/// Checks that `dir` exists for chromedriver's log, creating it.
-pub fn log_path(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir.join("chromedriver.log"))
 }
