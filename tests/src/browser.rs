@@ -39,7 +39,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
-use thirtyfour::{By, Key, WebDriver, WebElement};
+use thirtyfour::{By, WebDriver, WebElement};
 
 use driver::Driver;
 use xvfb::Xvfb;
@@ -280,19 +280,6 @@ impl Browser {
             .click()
             .await
             .with_context(|| format!("one click on `{css}` in {}", self.label))
-    }
-
-    /// Shift+Click on the element at `css` (range selection).
-    pub async fn shift_click(&self, css: &str) -> anyhow::Result<()> {
-        let element = self.wait_for(css, WAIT).await?;
-        self.driver()?
-            .action_chain()
-            .key_down(Key::Shift)
-            .click_element(&element)
-            .key_up(Key::Shift)
-            .perform()
-            .await
-            .with_context(|| format!("Shift+Click on `{css}` in {}", self.label))
     }
 
     /// Replaces the text of the field at `css` with `text`, as typed keys.
