@@ -81,13 +81,16 @@ impl Browser {
     ) -> anyhow::Result<Browser> {
         let dir = e2e_dir().join(slug(label));
         let _ = std::fs::remove_dir_all(&dir);
-        let (width, height) = screen.size();
+        let (width, height) = engine.window(screen);
+        let mut env = Vec::new();
         let display = match engine.needs_display() {
             true => Some(Xvfb::start(width, height).await?),
             false => None,
         };
-        let process =
-            Driver::start(engine, &dir, display.as_ref().map(|d| d.display.as_str())).await?;
+        if let Some(display) = &display {
+            env.push(("DISPLAY", display.display.clone()));
+        }
+        let process = Driver::start(engine, &dir, &env).await?;
         let profile = tempfile::Builder::new()
             .prefix(&format!("baton-{}-", engine.name()))
             .tempdir()?;
@@ -106,7 +109,7 @@ impl Browser {
                 .await
                 .with_context(|| format!("sizing {label}'s window"))?;
         }
-        Ok(Browser {
+        let browser = Browser {
             driver: Some(driver),
             process,
             _display: display,
@@ -116,7 +119,31 @@ impl Browser {
             base_url: base_url.trim_end_matches('/').to_owned(),
             label: label.to_owned(),
             console: Mutex::new(Vec::new()),
-        })
+        };
+        if screen == Screen::Phone {
+            browser.check_viewport().await?;
+        }
+        Ok(browser)
+    }
+
+    /// Fails unless a page (that asks for the device's width, as the app
+    /// does) gets the screen's size in CSS pixels, to a pixel.
+    async fn check_viewport(&self) -> anyhow::Result<()> {
+        let (width, height) = self.engine.page_size(self.screen);
+        self.goto_url("data:text/html,<meta name=viewport content='width=device-width'>")
+            .await?;
+        let seen = self
+            .script("return [window.innerWidth, window.innerHeight]", vec![])
+            .await?;
+        let seen: (i64, i64) = serde_json::from_value(seen)?;
+        anyhow::ensure!(
+            (seen.0 - i64::from(width)).abs() <= 1 && (seen.1 - i64::from(height)).abs() <= 1,
+            "{}'s page is {}×{}, not {width}×{height}",
+            self.label,
+            seen.0,
+            seen.1
+        );
+        Ok(())
     }
 
     pub fn engine(&self) -> Engine {

@@ -30,19 +30,19 @@ pub fn free_port() -> anyhow::Result<u16> {
 }
 
 impl Driver {
-    /// Starts `engine`'s driver, logging into `dir`, with `display` (an X
-    /// display such as `:101`) for engines that draw on one, and waits until
-    /// it is ready. A port taken between choosing and binding it is retried.
+    /// Starts `engine`'s driver, logging into `dir`, with `env` (such as
+    /// the X `DISPLAY` for engines that draw on one), and waits until it is
+    /// ready. A port taken between choosing and binding it is retried.
     pub async fn start(
         engine: Engine,
         dir: &Path,
-        display: Option<&str>,
+        env: &[(&str, String)],
     ) -> anyhow::Result<Driver> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let log = dir.join(format!("{}.log", engine.driver_name()));
         let mut last = None;
         for _ in 0..3 {
-            match Self::try_start(engine, &log, display).await {
+            match Self::try_start(engine, &log, env).await {
                 Ok(driver) => return Ok(driver),
                 Err(err) => last = Some(err),
             }
@@ -53,7 +53,7 @@ impl Driver {
     async fn try_start(
         engine: Engine,
         log: &Path,
-        display: Option<&str>,
+        env: &[(&str, String)],
     ) -> anyhow::Result<Driver> {
         let port = free_port()?;
         let program = engine.driver_program();
@@ -65,10 +65,8 @@ impl Driver {
             .stdin(Stdio::null())
             .stdout(output.try_clone()?)
             .stderr(output)
-            .process_group(0);
-        if let Some(display) = display {
-            command.env("DISPLAY", display);
-        }
+            .process_group(0)
+            .envs(env.iter().map(|(k, v)| (k, v)));
         let child = command.spawn().map_err(|err| {
             if err.kind() == std::io::ErrorKind::NotFound {
                 anyhow::anyhow!(

@@ -49,6 +49,11 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--no-first-run",
 ];
 
+/// MiniBrowser's window is never narrower than this (its toolbar), and its
+/// page is shorter than the window by the toolbar.
+const MINIBROWSER_MIN_WIDTH: u32 = 447;
+const MINIBROWSER_TOOLBAR: u32 = 39;
+
 /// MiniBrowser's own build, from Debian's libwebkit2gtk-4.1.
 const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
 
@@ -115,6 +120,27 @@ impl Engine {
     /// each browser its own Xvfb).
     pub(super) fn needs_display(self) -> bool {
         self == Engine::WebKit
+    }
+
+    /// The page size `screen` gets in this engine, in CSS pixels: its own,
+    /// but in WebKit no narrower than MiniBrowser's window can be (447 px;
+    /// zooming the page instead makes WebKitWebDriver click beside the
+    /// element).
+    pub fn page_size(self, screen: Screen) -> (u32, u32) {
+        let (width, height) = screen.size();
+        match self {
+            Engine::WebKit => (width.max(MINIBROWSER_MIN_WIDTH), height),
+            _ => (width, height),
+        }
+    }
+
+    /// The window to ask for so that the page gets [`Engine::page_size`].
+    pub(super) fn window(self, screen: Screen) -> (u32, u32) {
+        let (width, height) = self.page_size(screen);
+        match self {
+            Engine::WebKit => (width, height + MINIBROWSER_TOOLBAR),
+            _ => (width, height),
+        }
     }
 
     /// The capabilities of a new session in a fresh profile at `profile`.

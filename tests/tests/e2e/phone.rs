@@ -2,7 +2,7 @@
 //! sideways, Ana reaches every view and filter from the menu, opens a
 //! conversation and goes back, reassigns from the dropdown, selects a range
 //! and uses the bulk bar, and replies. Chromium emulates the phone (touch
-//! included); WebKit runs at its size.
+//! included); WebKit runs as narrow as MiniBrowser's window goes (447 px).
 
 use baton_tests::browser::app::{option, row, rows_in_order, sign_in};
 use baton_tests::browser::{Browser, Engine, Screen, WAIT, step, wait_until};
