@@ -362,58 +362,6 @@ impl Browser {
         Ok(path)
     }
 
-    /// Every console entry of this browser so far: Chromium's as `LEVEL
-    /// message`, Firefox's as its driver's log has them, WebKit's as
-    /// [`console::HOOK`] kept them.
-    pub async fn console(&self) -> anyhow::Result<Vec<String>> {
-        let fresh: Vec<String> = match self.engine {
-            Engine::Chromium => self
-                .driver()?
-                .browser_log()
-                .await?
-                .into_iter()
-                .map(|e| format!("{} {}", e.level, e.message))
-                .collect(),
-            Engine::Firefox => {
-                let log = std::fs::read_to_string(&self.process.log).unwrap_or_default();
-                return Ok(console::from_firefox_log(&log));
-            }
-            Engine::WebKit => {
-                // A page on its way out answers nothing: keep what was read.
-                let kept = self.script(console::READ, vec![]).await.unwrap_or_default();
-                let kept: Vec<String> = serde_json::from_value(kept).unwrap_or_default();
-                let mut all = self.console.lock().unwrap_or_else(|e| e.into_inner());
-                if kept.len() >= all.len() {
-                    *all = kept;
-                }
-                return Ok(all.clone());
-            }
-        };
-        let mut all = self.console.lock().unwrap_or_else(|e| e.into_inner());
-        all.extend(fresh);
-        Ok(all.clone())
-    }
-
-    /// WebKitGTK's driver has no console log: a hook in the page keeps it
-    /// (from when the page was loaded through [`Browser::goto`] or
-    /// [`Browser::reload`] on).
-    async fn keep_console(&self) -> anyhow::Result<()> {
-        if self.engine == Engine::WebKit {
-            self.script(console::HOOK, vec![]).await?;
-        }
-        Ok(())
-    }
-
-    /// Console entries at error level (uncaught errors, `console.error`,
-    /// failed requests).
-    pub async fn console_errors(&self) -> anyhow::Result<Vec<String>> {
-        let all = self.console().await?;
-        Ok(all
-            .into_iter()
-            .filter(|e| self.engine.is_console_error(e))
-            .collect())
-    }
-
     /// Saves the console as `target/e2e/<label>/<name>.console.txt`.
     pub async fn save_console(&self, name: &str) -> anyhow::Result<PathBuf> {
         let lines = self.console().await?;

@@ -281,7 +281,8 @@ impl AppState {
     pub(super) fn confirm(&self, doc: DocumentId) {
         let schedule = self.core.try_update_value(|core| {
             let core = core.as_mut()?;
-            if !core.outbox.has(&doc) {
+            // A refused document's entries wait for its redo, not the server.
+            if !core.outbox.has(&doc) || core.refusals.contains_key(&doc) {
                 return None;
             }
             let effective = core

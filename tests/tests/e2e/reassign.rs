@@ -1,7 +1,7 @@
 //! Scenario 3: Reassign from the dropdown hands the conversation to Ben,
 //! who is told, and alone is told of what the customer writes next.
 
-use baton_tests::browser::app::{option, overlap, reachable, row, toasts, view};
+use baton_tests::browser::app::{open, option, overlap, reachable, row, toasts, view};
 use baton_tests::browser::{WAIT, step, wait_until};
 use baton_tests::customer_writes;
 
@@ -33,9 +33,12 @@ async fn scenario_3_reassign_from_the_dropdown_tells_the_new_assignee_only(
         "scenario 3: Ana picks Ben in the Reassign dropdown and clicks Assign",
         &both,
         async {
-            ana.click("[data-testid=reassign-button]").await?;
-            ana.wait_for("[data-testid=reassign-dropdown]", WAIT)
-                .await?;
+            open(
+                ana,
+                "[data-testid=reassign-button]",
+                "[data-testid=reassign-dropdown]",
+            )
+            .await?;
             // A busy inbox: five customer messages, five toasts, while the
             // dropdown is open. None may sit over it.
             for n in 0..5 {
