@@ -132,6 +132,10 @@ pub(crate) struct Core {
     persist_scheduled: bool,
     /// IndexedDB writes issued and not yet committed.
     writing: u32,
+    /// Documents the last catch-up named that have not synced yet.
+    awaiting: BTreeSet<DocumentId>,
+    /// The catch-up sequence IndexedDB holds.
+    written_seq: u64,
     /// Documents whose change the server refused, with its reason: reloaded
     /// from the server, then the agent's other pending actions are redone.
     refusals: BTreeMap<DocumentId, String>,

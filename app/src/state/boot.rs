@@ -105,6 +105,8 @@ impl AppState {
             attempt: 0,
             persist_scheduled: false,
             writing: 0,
+            awaiting: BTreeSet::new(),
+            written_seq: kept.seq.unwrap_or(0),
             refusals: Default::default(),
             queue: Default::default(),
             pace: pace::Pace::new(js_sys::Date::now()),

@@ -161,7 +161,10 @@ impl AppState {
                     self.presence
                         .update(|board| board.update(document, presence, time::now()));
                 }
-                Event::CaughtUp { .. } => self.loaded.set(true),
+                Event::CaughtUp { documents, .. } => {
+                    self.await_documents(documents);
+                    self.loaded.set(true);
+                }
                 Event::Error(problem) => self.toast(ToastKind::Problem, problem, None),
             }
         }
@@ -180,6 +183,11 @@ impl AppState {
             self.schedule_persist();
         }
         if let Some(doc) = touched {
+            self.core.update_value(|core| {
+                if let Some(core) = core.as_mut() {
+                    core.awaiting.remove(&doc);
+                }
+            });
             // A refused document's pending actions are redone once its
             // reload is in, before anything is taken as confirmed.
             self.redo_refused(doc);
@@ -205,6 +213,8 @@ impl AppState {
         let reads = self.core.try_update_value(|core| {
             let core = core.as_mut()?;
             core.attempt = 0;
+            // This connection's catch-up lists them again.
+            core.awaiting.clear();
             if core.docs.doc(&core.workspace_doc).is_none() {
                 core.docs.open(core.workspace_doc);
             }
@@ -221,6 +231,16 @@ impl AppState {
             });
         }
         self.fetch_notifications();
+    }
+
+    /// A catch-up named these documents: the sequence it reached is kept
+    /// only once each has been heard from and written (see `keep.rs`).
+    fn await_documents(&self, documents: Vec<DocumentId>) {
+        self.core.update_value(|core| {
+            if let Some(core) = core.as_mut() {
+                core.awaiting.extend(documents);
+            }
+        });
     }
 
     /// Sends what the documents have to say, as fast as the pace allows; the

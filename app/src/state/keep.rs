@@ -57,8 +57,14 @@ impl AppState {
                         saves.push((id.to_string(), doc.save(), row));
                     }
                 }
+                // The catch-up sequence moves on only with every document
+                // it named heard from and written: a reload that kept a
+                // later sequence than its documents would never ask again.
+                if core.awaiting.is_empty() && core.dirty.is_empty() {
+                    core.written_seq = core.docs.last_seq;
+                }
                 let meta = [
-                    ("seq", core.docs.last_seq.to_string()),
+                    ("seq", core.written_seq.to_string()),
                     ("seen", seen),
                     ("outbox", core.outbox.to_json()),
                     ("notices", notices),
