@@ -6,16 +6,20 @@ pub mod backoff;
 mod boot;
 mod connection;
 pub mod inbox;
+mod keep;
 mod mutate;
+pub mod notices;
 pub mod outbox;
 pub mod pace;
 pub mod presence;
+pub mod redo;
+mod refusal;
 pub mod summary;
 
 #[cfg(test)]
 pub mod fixtures;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use baton_shared::conversation;
@@ -31,6 +35,7 @@ use crate::socket::Socket;
 use crate::storage::{self, Db};
 use crate::time;
 use inbox::{Filter, Inbox};
+pub use notices::{Notice, Notices};
 use outbox::{Outbox, Overridden};
 use presence::PresenceBoard;
 use summary::Summary;
@@ -112,49 +117,6 @@ pub struct Toast {
     pub doc: Option<DocumentId>,
 }
 
-/// One notification, stored by the server or just pushed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub id: String,
-    pub doc: DocumentId,
-    pub text: String,
-    pub at: Millis,
-    pub read: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Notices {
-    pub items: Vec<Notice>,
-}
-
-impl Notices {
-    pub fn unread(&self) -> usize {
-        self.items.iter().filter(|n| !n.read).count()
-    }
-
-    /// Adds a notice, or updates the one with its id (a push and a fetch can
-    /// overlap, and a batch's count grows after its first push). True when new.
-    pub fn add(&mut self, notice: Notice) -> bool {
-        if let Some(known) = self.items.iter_mut().find(|n| n.id == notice.id) {
-            known.text = notice.text;
-            known.read |= notice.read;
-            return false;
-        }
-        self.items.push(notice);
-        self.items.sort_by_key(|n| std::cmp::Reverse(n.at));
-        self.items.truncate(200);
-        true
-    }
-
-    pub fn mark_read(&mut self, ids: &[String]) {
-        for item in &mut self.items {
-            if ids.contains(&item.id) {
-                item.read = true;
-            }
-        }
-    }
-}
-
 /// The non-reactive half: documents, socket, database.
 pub(crate) struct Core {
     docs: DocSet,
@@ -168,6 +130,15 @@ pub(crate) struct Core {
     /// Reconnect attempts since the last successful join.
     attempt: u32,
     persist_scheduled: bool,
+    /// IndexedDB writes issued and not yet committed.
+    writing: u32,
+    /// Documents the last catch-up named that have not synced yet.
+    awaiting: BTreeSet<DocumentId>,
+    /// The catch-up sequence IndexedDB holds.
+    written_seq: u64,
+    /// Documents whose change the server refused, with its reason: reloaded
+    /// from the server, then the agent's other pending actions are redone.
+    refusals: BTreeMap<DocumentId, String>,
     /// Encoded frames waiting for the pace to allow them.
     queue: std::collections::VecDeque<Vec<u8>>,
     pace: pace::Pace,
@@ -289,8 +260,8 @@ impl AppState {
                 text: text.into(),
                 doc,
             });
-            // Only the latest few stay on screen.
-            let excess = toasts.len().saturating_sub(4);
+            // The view shows the newest few; past these, the oldest go.
+            let excess = toasts.len().saturating_sub(20);
             toasts.drain(..excess);
         });
         let toasts = self.toasts;

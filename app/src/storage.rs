@@ -192,16 +192,31 @@ impl Db {
             .collect())
     }
 
-    /// Saves documents with their inbox rows (none for the workspace) in one
-    /// transaction: all of them, or none, so a row never outlives its bytes.
-    pub async fn save_docs(
+    /// Writes documents with their inbox rows (none for the workspace) and
+    /// metadata in one transaction: all of it, or none, so a row never
+    /// outlives its bytes and the outbox never disagrees with the documents.
+    /// The transaction is issued before this returns: transactions commit in
+    /// the order they are issued, so the latest snapshot always lands last.
+    /// Await the answer to know it is durable.
+    pub fn write(
         &self,
         docs: &[(String, Vec<u8>, Option<String>)],
-    ) -> Result<(), String> {
-        if docs.is_empty() {
-            return Ok(());
-        }
-        let names = Array::of2(&JsValue::from_str(DOCS), &JsValue::from_str(ROWS));
+        meta: &[(&str, String)],
+    ) -> impl std::future::Future<Output = Result<(), String>> + use<> {
+        let issued = self.issue(docs, meta);
+        async move { committed(&issued?).await }
+    }
+
+    fn issue(
+        &self,
+        docs: &[(String, Vec<u8>, Option<String>)],
+        meta: &[(&str, String)],
+    ) -> Result<IdbTransaction, String> {
+        let names = Array::of3(
+            &JsValue::from_str(DOCS),
+            &JsValue::from_str(ROWS),
+            &JsValue::from_str(META),
+        );
         let tx = self
             .db
             .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)
@@ -210,20 +225,23 @@ impl Db {
             tx.object_store(name)
                 .map_err(|e| js_error("IndexedDB store", e))
         };
-        let (doc_store, row_store) = (store(DOCS)?, store(ROWS)?);
+        let (doc_store, row_store, meta_store) = (store(DOCS)?, store(ROWS)?, store(META)?);
+        let put = |store: &web_sys::IdbObjectStore, value: &JsValue, key: &str| {
+            store
+                .put_with_key(value, &JsValue::from_str(key))
+                .map(|_| ())
+                .map_err(|e| js_error("IndexedDB put", e))
+        };
         for (id, bytes, row) in docs {
-            let key = JsValue::from_str(id);
-            let value = Uint8Array::from(bytes.as_slice());
-            doc_store
-                .put_with_key(&value, &key)
-                .map_err(|e| js_error("IndexedDB put", e))?;
+            put(&doc_store, &Uint8Array::from(bytes.as_slice()).into(), id)?;
             if let Some(row) = row {
-                row_store
-                    .put_with_key(&JsValue::from_str(row), &key)
-                    .map_err(|e| js_error("IndexedDB put", e))?;
+                put(&row_store, &JsValue::from_str(row), id)?;
             }
         }
-        committed(&tx).await
+        for (key, value) in meta {
+            put(&meta_store, &JsValue::from_str(value), key)?;
+        }
+        Ok(tx)
     }
 
     pub async fn delete_doc(&self, id: &str) -> Result<(), String> {
@@ -247,16 +265,6 @@ impl Db {
             .get(&JsValue::from_str(key))
             .map_err(|e| js_error("IndexedDB get", e))?;
         Ok(finished(&request).await?.as_string())
-    }
-
-    pub async fn put_meta(&self, entries: &[(&str, String)]) -> Result<(), String> {
-        let (tx, store) = self.store(META, IdbTransactionMode::Readwrite)?;
-        for (key, value) in entries {
-            store
-                .put_with_key(&JsValue::from_str(value), &JsValue::from_str(key))
-                .map_err(|e| js_error("IndexedDB put", e))?;
-        }
-        committed(&tx).await
     }
 }
 
@@ -302,13 +310,15 @@ mod tests {
     async fn documents_rows_and_metadata_survive_a_reopen() {
         let name = format!("baton-test-{}", js_sys::Math::random());
         let db = Db::open(&name).await.expect("open");
-        db.save_docs(&[
-            ("a".into(), vec![1, 2, 3], Some("{\"row\":\"a\"}".into())),
-            ("b".into(), vec![4], None),
-        ])
+        db.write(
+            &[
+                ("a".into(), vec![1, 2, 3], Some("{\"row\":\"a\"}".into())),
+                ("b".into(), vec![4], None),
+            ],
+            &[("seq", "42".into())],
+        )
         .await
         .expect("save");
-        db.put_meta(&[("seq", "42".into())]).await.expect("meta");
         drop(db);
         let db = Db::open(&name).await.expect("reopen");
         let mut docs = db.load_docs().await.expect("load");

@@ -1,13 +1,15 @@
-//! Real Chromium for end-to-end tests, over WebDriver: one headless browser
-//! per agent, each with its own chromedriver and a fresh profile, so two
-//! agents run side by side. Waits are conditions with a deadline, never
-//! fixed sleeps; screenshots and the browser console go to `target/e2e/`.
+//! Real browsers for end-to-end tests, over WebDriver: Chromium, Firefox
+//! and WebKit (the engine of Safari), one per agent, each with its own
+//! driver process and a fresh profile, so two agents run side by side in
+//! the same or different engines, at a desktop's size or a phone's. Waits
+//! are conditions with a deadline, never fixed sleeps; screenshots and the
+//! browser console go to `target/e2e/`.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! use baton_tests::browser::{Browser, WAIT, step};
+//! use baton_tests::browser::{Browser, Engine, Screen, WAIT, step};
 //! # let server_url = "http://127.0.0.1:8080";
-//! let ana = Browser::open(server_url, "smoke-ana").await?;
+//! let ana = Browser::open_in(Engine::Firefox, Screen::Phone, server_url, "smoke-ana").await?;
 //! step("the app boots", &[&ana], async {
 //!     ana.goto("/").await?;
 //!     ana.wait_for_text("[data-testid=server-status]", "Server: ok", WAIT).await?;
@@ -21,125 +23,135 @@
 
 pub mod app;
 mod artifacts;
-mod chromedriver;
+mod console;
+mod driver;
+mod engine;
+mod touch;
+mod wait;
+mod xvfb;
 
 pub use artifacts::{e2e_dir, slug, step};
+pub use engine::{Engine, Screen};
+pub use wait::{wait_for_value, wait_until};
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, bail};
-use thirtyfour::{
-    By, ChromiumLikeCapabilities, DesiredCapabilities, Key, LoggingPrefsLogLevel, WebDriver,
-    WebElement,
-};
+use anyhow::Context;
+use thirtyfour::{By, WebDriver, WebElement};
 
-use chromedriver::ChromeDriver;
+use driver::Driver;
+use xvfb::Xvfb;
 
 /// The usual deadline for something to show up on screen.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// How often a wait looks again.
-const POLL: Duration = Duration::from_millis(50);
-
-/// Headless, quiet, and the same size on every machine.
-const CHROMIUM_ARGS: &[&str] = &[
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1400,900",
-];
-
-/// One headless Chromium showing pages of one origin (the server, or an
-/// agent's [`crate::proxy::Proxy`]).
+/// One browser showing pages of one origin (the server, or an agent's
+/// [`crate::proxy::Proxy`]).
 pub struct Browser {
-    /// `None` once closed. Fields drop in order: chromedriver (and Chromium
-    /// with it) before the profile directory.
+    /// `None` once closed. Fields drop in order: the driver (and the
+    /// browser with it), then the display, then the profile directory.
     driver: Option<WebDriver>,
-    _chromedriver: ChromeDriver,
+    process: Driver,
+    _display: Option<Xvfb>,
     _profile: tempfile::TempDir,
+    engine: Engine,
+    screen: Screen,
     base_url: String,
     label: String,
     /// Every console entry read so far (reading drains Chromium's buffer).
     console: Mutex<Vec<String>>,
 }
 
-/// Waits until `check` answers `Some`, looking again every 50 ms; an error
-/// from `check` counts as "not yet" and is reported if the deadline passes.
-/// Returns the value and how long it took.
-pub async fn wait_for_value<T>(
-    what: &str,
-    within: Duration,
-    mut check: impl AsyncFnMut() -> anyhow::Result<Option<T>>,
-) -> anyhow::Result<(T, Duration)> {
-    let started = Instant::now();
-    let mut last_error = None;
-    loop {
-        match check().await {
-            Ok(Some(value)) => return Ok((value, started.elapsed())),
-            Ok(None) => {}
-            Err(err) => last_error = Some(err),
-        }
-        if started.elapsed() > within {
-            let why = last_error.map_or(String::new(), |e| format!(" (last error: {e:#})"));
-            bail!("waited {within:?} for {what}{why}");
-        }
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-/// Waits until `check` holds; returns how long it took (scenarios log it).
-pub async fn wait_until(
-    what: &str,
-    within: Duration,
-    mut check: impl AsyncFnMut() -> anyhow::Result<bool>,
-) -> anyhow::Result<Duration> {
-    let (_, took) = wait_for_value(what, within, async || Ok(check().await?.then_some(()))).await?;
-    Ok(took)
-}
-
 impl Browser {
-    /// Opens a headless Chromium (fresh profile, console captured) whose
-    /// relative paths load from `base_url`. `label` names its files under
-    /// `target/e2e/<label>/`, which is emptied first.
+    /// Opens a headless Chromium at desktop size: [`Browser::open_in`].
     pub async fn open(base_url: &str, label: &str) -> anyhow::Result<Browser> {
+        Self::open_in(Engine::Chromium, Screen::Desktop, base_url, label).await
+    }
+
+    /// Opens `engine` with a `screen`-sized window (fresh profile, console
+    /// captured) whose relative paths load from `base_url`. `label` names
+    /// its files under `target/e2e/<label>/`, which is emptied first.
+    pub async fn open_in(
+        engine: Engine,
+        screen: Screen,
+        base_url: &str,
+        label: &str,
+    ) -> anyhow::Result<Browser> {
         let dir = e2e_dir().join(slug(label));
         let _ = std::fs::remove_dir_all(&dir);
-        let chromedriver = ChromeDriver::start(&chromedriver::log_path(&dir)?).await?;
+        let (width, height) = engine.window(screen);
+        let mut env = Vec::new();
+        let display = match engine.needs_display() {
+            true => Some(Xvfb::start(width, height).await?),
+            false => None,
+        };
+        if let Some(display) = &display {
+            env.push(("DISPLAY", display.display.clone()));
+        }
+        let process = Driver::start(engine, &dir, &env).await?;
         let profile = tempfile::Builder::new()
-            .prefix("baton-chromium-")
+            .prefix(&format!("baton-{}-", engine.name()))
             .tempdir()?;
-        let mut caps = DesiredCapabilities::chrome();
-        for arg in CHROMIUM_ARGS {
-            caps.add_arg(arg)?;
-        }
-        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))?;
-        if let Ok(binary) = std::env::var("BATON_CHROMIUM") {
-            caps.set_binary(&binary)?;
-        }
-        caps.set_browser_log_level(LoggingPrefsLogLevel::All)?;
-        let driver = WebDriver::new(chromedriver.url.clone(), caps)
+        let caps = engine.capabilities(screen, profile.path())?;
+        let driver = WebDriver::new(process.url.clone(), caps)
             .await
             .with_context(|| {
                 format!(
-                    "Chromium did not start for {label}; see {}",
-                    dir.join("chromedriver.log").display()
+                    "{engine:?} did not start for {label}; see {}",
+                    process.log.display()
                 )
             })?;
-        Ok(Browser {
+        if engine != Engine::Chromium {
+            driver
+                .set_window_rect(0, 0, width, height)
+                .await
+                .with_context(|| format!("sizing {label}'s window"))?;
+        }
+        let browser = Browser {
             driver: Some(driver),
-            _chromedriver: chromedriver,
+            process,
+            _display: display,
             _profile: profile,
+            engine,
+            screen,
             base_url: base_url.trim_end_matches('/').to_owned(),
             label: label.to_owned(),
             console: Mutex::new(Vec::new()),
-        })
+        };
+        if screen == Screen::Phone {
+            browser.check_viewport().await?;
+        }
+        Ok(browser)
+    }
+
+    /// Fails unless a page (that asks for the device's width, as the app
+    /// does) gets the screen's size in CSS pixels, to a pixel.
+    async fn check_viewport(&self) -> anyhow::Result<()> {
+        let (width, height) = self.engine.page_size(self.screen);
+        self.goto_url("data:text/html,<meta name=viewport content='width=device-width'>")
+            .await?;
+        let seen = self
+            .script("return [window.innerWidth, window.innerHeight]", vec![])
+            .await?;
+        let seen: (i64, i64) = serde_json::from_value(seen)?;
+        anyhow::ensure!(
+            (seen.0 - i64::from(width)).abs() <= 1 && (seen.1 - i64::from(height)).abs() <= 1,
+            "{}'s page is {}×{}, not {width}×{height}",
+            self.label,
+            seen.0,
+            seen.1
+        );
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.screen
     }
 
     /// The name its files are saved under.
@@ -159,11 +171,7 @@ impl Browser {
 
     /// Loads `path` (e.g. `/` or `/inbox/mine`) from the browser's origin.
     pub async fn goto(&self, path: &str) -> anyhow::Result<()> {
-        let url = format!("{}{path}", self.base_url);
-        self.driver()?
-            .goto(url.as_str())
-            .await
-            .with_context(|| format!("{} could not load {url}", self.label))
+        self.goto_url(&format!("{}{path}", self.base_url)).await
     }
 
     /// Loads an absolute URL (a page of another origin).
@@ -171,12 +179,32 @@ impl Browser {
         self.driver()?
             .goto(url)
             .await
-            .with_context(|| format!("{} could not load {url}", self.label))
+            .with_context(|| format!("{} could not load {url}", self.label))?;
+        self.keep_console().await
     }
 
-    /// Reloads the current page.
+    /// Reloads the page as a person does, through the service worker
+    /// (Firefox's WebDriver refresh bypasses it), and waits for the new
+    /// document to load.
     pub async fn reload(&self) -> anyhow::Result<()> {
-        Ok(self.driver()?.refresh().await?)
+        self.script(
+            "window.__batonBeforeReload = true; setTimeout(() => location.reload(), 0)",
+            vec![],
+        )
+        .await?;
+        let what = format!("{} to load the page again", self.label);
+        // Errors while the old page goes count as "not yet".
+        wait_until(&what, WAIT, async || {
+            let fresh = self
+                .script(
+                    "return !window.__batonBeforeReload && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await?;
+            Ok(fresh == serde_json::Value::Bool(true))
+        })
+        .await?;
+        self.keep_console().await
     }
 
     /// The first displayed element matching `css`, if any, now.
@@ -271,17 +299,14 @@ impl Browser {
         Ok(())
     }
 
-    /// Shift+Click on the element at `css` (range selection).
-    pub async fn shift_click(&self, css: &str) -> anyhow::Result<()> {
+    /// Clicks the element at `css` once, now: fails if anything covers it
+    /// (where [`Browser::click`] would wait for it to be free).
+    pub async fn click_once(&self, css: &str) -> anyhow::Result<()> {
         let element = self.wait_for(css, WAIT).await?;
-        self.driver()?
-            .action_chain()
-            .key_down(Key::Shift)
-            .click_element(&element)
-            .key_up(Key::Shift)
-            .perform()
+        element
+            .click()
             .await
-            .with_context(|| format!("Shift+Click on `{css}` in {}", self.label))
+            .with_context(|| format!("one click on `{css}` in {}", self.label))
     }
 
     /// Replaces the text of the field at `css` with `text`, as typed keys.
@@ -337,27 +362,6 @@ impl Browser {
         Ok(path)
     }
 
-    /// Every console entry of this browser so far, as `LEVEL message`.
-    pub async fn console(&self) -> anyhow::Result<Vec<String>> {
-        let fresh = self.driver()?.browser_log().await?;
-        let mut all = self.console.lock().unwrap_or_else(|e| e.into_inner());
-        all.extend(
-            fresh
-                .into_iter()
-                .map(|e| format!("{} {}", e.level, e.message)),
-        );
-        Ok(all.clone())
-    }
-
-    /// Console entries at error level (uncaught errors, failed requests).
-    pub async fn console_errors(&self) -> anyhow::Result<Vec<String>> {
-        let all = self.console().await?;
-        Ok(all
-            .into_iter()
-            .filter(|e| e.starts_with("SEVERE"))
-            .collect())
-    }
-
     /// Saves the console as `target/e2e/<label>/<name>.console.txt`.
     pub async fn save_console(&self, name: &str) -> anyhow::Result<PathBuf> {
         let lines = self.console().await?;
@@ -369,8 +373,8 @@ impl Browser {
         Ok(path)
     }
 
-    /// Quits Chromium and chromedriver. A browser dropped without `close`
-    /// (a failed test) is killed with chromedriver's process group instead.
+    /// Quits the browser and its driver. A browser dropped without `close`
+    /// (a failed test) is killed with the driver's process group instead.
     pub async fn close(mut self) -> anyhow::Result<()> {
         if let Some(driver) = self.driver.take() {
             driver.quit().await?;
@@ -383,7 +387,7 @@ impl Drop for Browser {
     fn drop(&mut self) {
         // thirtyfour's fallback quits the session synchronously, and stalls
         // for its two-minute request timeout when dropped inside a failing
-        // test; killing chromedriver's process group ends Chromium at once.
+        // test; killing the driver's process group ends the browser at once.
         if let Some(driver) = self.driver.take() {
             std::mem::forget(driver);
         }

@@ -6,16 +6,24 @@
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use baton_tests::browser::{Browser, step, wait_until};
+use baton_tests::browser::{Browser, Engine, Screen, step, wait_until};
 use baton_tests::{Server, Team};
 use futures_util::FutureExt;
 use serde_json::json;
 
 #[tokio::test]
 async fn a_failing_step_saves_a_screenshot_and_the_console_named_after_it() -> anyhow::Result<()> {
+    for engine in Engine::ALL {
+        failing_step_in(engine).await?;
+    }
+    Ok(())
+}
+
+async fn failing_step_in(engine: Engine) -> anyhow::Result<()> {
     let team = Team::new().await?;
     let server = Server::start(team.path(), &[]).await?;
-    let browser = Browser::open(&server.url, "harness-failure").await?;
+    let label = format!("harness-failure-{}", engine.name());
+    let browser = Browser::open_in(engine, Screen::Desktop, &server.url, &label).await?;
     let dir = browser.artifacts_dir();
 
     let failed: anyhow::Result<()> = step("step 1: an error", &[&browser], async {
@@ -34,7 +42,10 @@ async fn a_failing_step_saves_a_screenshot_and_the_console_named_after_it() -> a
     assert!(message.contains("the page said no"), "{message}");
     assert!(dir.join("failed-step-1-an-error.png").is_file());
     let console = std::fs::read_to_string(dir.join("failed-step-1-an-error.console.txt"))?;
-    assert!(console.contains("left for the record"), "{console}");
+    assert!(
+        console.contains("left for the record"),
+        "{engine:?}: {console}"
+    );
 
     let panicked = AssertUnwindSafe(step("step 2: a failed assert", &[&browser], async {
         assert_eq!(1 + 1, 3, "arithmetic");

@@ -34,7 +34,7 @@ const MEASUREMENTS: &[Measurement] = &[
 fn measure_app(out: &Path) -> anyhow::Result<()> {
     crate::tools::ensure_wasm_tools()?;
     crate::tools::ensure_wasm_opt()?;
-    crate::tools::ensure_browser()?;
+    crate::browsers::ensure_chromium()?;
     status(&mut crate::app::build_release()?)?;
     // The same app with its function names kept, for Automerge's share.
     let named = crate::target_dir().join("bench-wasm-names");

@@ -2,10 +2,12 @@
 //!
 //! - `cargo xtask run`  — build the app and start the server with a demo workspace
 //! - `cargo xtask test` — formatting, lints, unit, integration, wasm and browser tests
+//! - `cargo xtask browsers` — only the end-to-end scenarios, in every browser
 //! - `cargo xtask bench` — measure Baton against a stock automerge-repo server; writes BENCHMARKS.md
 
 mod app;
 mod bench;
+mod browsers;
 mod phase;
 mod run;
 mod test;
@@ -18,6 +20,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::test(&args[1..]),
+        Some("browsers") => test::browsers(&args[1..]),
         Some("install") => tools::install_all(),
         Some("bench") => bench::bench(&args[1..]),
         _ => {
@@ -26,12 +29,14 @@ fn main() {
                  commands:\n  \
                  run       build the app and start Baton with a demo workspace\n  \
                  test      formatting, clippy, unit, integration, wasm and browser tests\n  \
+                 browsers  only the end-to-end scenarios in every browser (the app and\n            \
+                           the server built as `test` builds them)\n  \
                  bench     measure latency, throughput, bulk, reconnect, memory and start\n            \
                            against a stock automerge-repo server; writes BENCHMARKS.md\n            \
                            (`cargo xtask bench latency reconnect` runs only those,\n            \
                            `cargo xtask bench report` only writes the report)\n  \
                  install   install the build tools (wasm target, trunk, wasm-bindgen-cli,\n            \
-                           wasm-opt) and Chromium with chromedriver"
+                           wasm-opt) and the browsers with their drivers"
             );
             std::process::exit(2);
         }

@@ -1,7 +1,7 @@
 //! Installs what the build needs when it is missing, and says so: the wasm32
 //! target, trunk, the wasm-bindgen-cli equal to the pinned crate, wasm-opt
-//! (Binaryen from npm, pinned in `xtask/wasm-opt`) and, for browser tests,
-//! Debian chromium + chromedriver.
+//! (Binaryen from npm, pinned in `xtask/wasm-opt`); the browsers are in
+//! `browsers.rs`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -34,7 +34,7 @@ pub fn ensure_wasm_tools() -> anyhow::Result<()> {
 pub fn install_all() -> anyhow::Result<()> {
     ensure_wasm_tools()?;
     ensure_wasm_opt()?;
-    ensure_browser()
+    crate::browsers::ensure_all()
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {
@@ -115,22 +115,9 @@ pub fn ensure_wasm_opt() -> anyhow::Result<()> {
     .context("npm could not install binaryen for wasm-opt")
 }
 
-/// Debian chromium and chromedriver for the browser tests.
-pub fn ensure_browser() -> anyhow::Result<()> {
-    let have = output("chromium", &["--version"]).is_some()
-        && output("chromedriver", &["--version"]).is_some();
-    if have {
-        return Ok(());
-    }
-    apt_install(
-        &["chromium", "chromium-driver"],
-        "Chromium and ChromeDriver (for the browser tests)",
-    )
-}
-
 /// Installs Debian packages: `apt-get update` first (a fresh machine has no
 /// package lists), through sudo unless already root.
-fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {
+pub fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {
     let yourself = || {
         format!(
             "install {} yourself (e.g. `sudo apt-get install {}`) and run again",

@@ -84,7 +84,14 @@ pub fn BulkBar(rows: Memo<Vec<Arc<Summary>>>) -> impl IntoView {
                 </div>
                 <button class="ghost" data-testid="bulk-unassign" on:click=move |_| assign(None)>"Unassign"</button>
                 <button class="ghost" data-testid="bulk-resolve" on:click=resolve>"Resolve"</button>
-                <button class="ghost" data-testid="bulk-clear" on:click=move |_| state.selection.update(|s| s.clear())>
+                <button class="ghost" data-testid="bulk-range" class:active=move || ui.range.get()
+                    aria-pressed=move || ui.range.get().to_string()
+                    title="Then tick another row: everything between is selected (Shift+Click does the same)"
+                    on:click=move |_| ui.range.update(|r| *r = !*r)>"Select range"</button>
+                <button class="ghost" data-testid="bulk-clear" on:click=move |_| {
+                    ui.range.set(false);
+                    state.selection.update(|s| s.clear());
+                }>
                     "Clear"
                 </button>
             </div>

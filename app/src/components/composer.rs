@@ -34,6 +34,7 @@ pub fn Composer(
     // The warning the agent has seen and chosen to send past.
     let warned = RwSignal::new(None::<String>);
     let last_typing = StoredValue::new(0i64);
+    let busy = RwSignal::new(false);
     let area = NodeRef::<html::Textarea>::new();
     Effect::new(move |_| {
         if ui.focus_reply.get() > 0
@@ -65,7 +66,7 @@ pub fn Composer(
     };
     let send = move |reply_mode: Option<ReplyMode>| {
         let text = body.get_untracked();
-        if text.trim().is_empty() {
+        if text.trim().is_empty() || busy.get_untracked() {
             return;
         }
         // Replies (not notes) stop once for a warning the agent has not seen.
@@ -76,26 +77,36 @@ pub fn Composer(
             warned.set(Some(w));
             return;
         }
-        let result = match reply_mode {
-            Some(m) => state.reply(doc, text.trim(), m).map(|claimed| {
-                if claimed {
-                    state.toast(
-                        ToastKind::Info,
-                        "Replied; the conversation is now yours.",
-                        None,
-                    );
+        // Kept on this device before the box clears; sending twice meanwhile
+        // would send it twice.
+        busy.set(true);
+        let text = text.trim().to_owned();
+        leptos::task::spawn_local(async move {
+            let result = match reply_mode {
+                Some(m) => {
+                    let leave = m == ReplyMode::LeaveUnassigned;
+                    state.reply(doc, text, leave).await.map(|claimed| {
+                        if claimed {
+                            state.toast(
+                                ToastKind::Info,
+                                "Replied; the conversation is now yours.",
+                                None,
+                            );
+                        }
+                    })
                 }
-            }),
-            None => state.note(doc, text.trim()),
-        };
-        match result {
-            Ok(()) => {
-                body.set(String::new());
-                warned.set(None);
-                state.announce(doc, PresenceState::Viewing);
+                None => state.note(doc, text).await,
+            };
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    body.set(String::new());
+                    warned.set(None);
+                    state.announce(doc, PresenceState::Viewing);
+                }
+                Err(problem) => state.toast(ToastKind::Problem, problem, Some(doc)),
             }
-            Err(problem) => state.toast(ToastKind::Problem, problem, Some(doc)),
-        }
+        });
     };
     let on_input = move |ev| {
         body.set(event_target_value(&ev));
@@ -147,16 +158,16 @@ pub fn Composer(
                 <div class="composer-actions">
                     <Show when=move || mode.get() == Mode::Reply fallback=move || view! {
                         <button class="primary" data-testid="note-send" on:click=move |_| send(None)
-                            disabled=move || body.with(|b| b.trim().is_empty())>"Add note"</button>
+                            disabled=move || busy.get() || body.with(|b| b.trim().is_empty())>"Add note"</button>
                     }>
                         <button class="primary" data-testid="reply-send" on:click=move |_| send(Some(ReplyMode::Claim))
-                            disabled=move || body.with(|b| b.trim().is_empty())
+                            disabled=move || busy.get() || body.with(|b| b.trim().is_empty())
                             title=move || if unassigned() { "Sends and makes the conversation yours" } else { "Sends the reply" }>
                             {move || if warned.get().is_some() { "Send anyway" } else { "Reply" }}
                         </button>
                         <Show when=unassigned>
                             <button class="ghost" data-testid="reply-leave-unassigned"
-                                disabled=move || body.with(|b| b.trim().is_empty())
+                                disabled=move || busy.get() || body.with(|b| b.trim().is_empty())
                                 on:click=move |_| send(Some(ReplyMode::LeaveUnassigned))>
                                 "Reply and leave unassigned"
                             </button>

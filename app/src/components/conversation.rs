@@ -97,14 +97,16 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
         }
     };
     let toggle_status = move |_| {
-        let result = if status == Status::Open {
-            state.resolve(doc)
-        } else {
-            state.reopen(doc)
-        };
-        if let Err(problem) = result {
-            state.toast(ToastKind::Problem, problem, Some(doc));
-        }
+        leptos::task::spawn_local(async move {
+            let result = if status == Status::Open {
+                state.resolve(doc).await
+            } else {
+                state.reopen(doc).await
+            };
+            if let Err(problem) = result {
+                state.toast(ToastKind::Problem, problem, Some(doc));
+            }
+        });
     };
     let assignee_chip = {
         let assignee = assignee.clone();
@@ -136,8 +138,11 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
                     {(status == Status::Resolved).then_some(" · Resolved")}
                 </p>
             </div>
-            <button class="icon-button close" aria-label="Close conversation" title="Close (Esc)"
-                on:click=move |_| state.go(Route::Inbox)>"×"</button>
+            <button class="icon-button close" data-testid="conversation-back" aria-label="Back to the inbox"
+                title="Back to the inbox (Esc)" on:click=move |_| state.go(Route::Inbox)>
+                <span class="wide-only" aria-hidden="true">"×"</span>
+                <span class="narrow-only" aria-hidden="true">"‹ Inbox"</span>
+            </button>
         </header>
         <div class="toolbar" role="toolbar" aria-label="Conversation actions">
             <span class="field-label">"Assignee"</span>

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use super::avatar::Avatar;
 use super::bulk_bar::BulkBar;
+use super::ui::Ui;
 use crate::state::summary::Summary;
 use crate::state::{AppState, Phase, Route};
 use crate::time;
@@ -157,6 +158,7 @@ pub fn InboxList() -> impl IntoView {
 #[component]
 fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let ui = expect_context::<Ui>();
     let doc = summary.doc;
     let selected = move || state.selection.with(|s| s.contains(&doc));
     let open = move || state.route.with(|r| *r == Route::Conversation(doc));
@@ -191,7 +193,8 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
     let last_at = summary.last_at;
     let on_check = move |ev: leptos::ev::MouseEvent| {
         ev.stop_propagation();
-        if ev.shift_key() {
+        if ev.shift_key() || ui.range.get_untracked() {
+            ui.range.set(false);
             let order: Vec<DocumentId> = rows.with_untracked(|r| r.iter().map(|s| s.doc).collect());
             state.selection.update(|s| s.extend_to(&doc, &order));
         } else {

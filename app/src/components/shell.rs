@@ -79,11 +79,18 @@ fn TopBar() -> impl IntoView {
     };
     view! {
         <header class="topbar">
+            <button class="icon-button menu-button" data-testid="menu" aria-label="Views and filters"
+                aria-controls="views-menu" aria-expanded=move || ui.menu.get().to_string()
+                on:click=move |_| ui.menu.update(|m| *m = !*m)>
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                    <path fill="currentColor" d="M3 6h18v2H3zm0 5h18v2H3zm0 5h18v2H3z"/>
+                </svg>
+            </button>
             <a class="brand" href="#/" on:click=move |_| state.go(Route::Inbox)>"Baton"</a>
             <span class="workspace-name">{workspace_name}</span>
             <span class="spacer"></span>
             <ConnectionPill />
-            <button class="icon-button" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"
+            <button class="icon-button keyboard-help" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"
                 on:click=move |_| ui.help.update(|h| *h = !*h)>"?"</button>
             <Bell />
             <a class="me" href="#/settings" data-testid="whoami" on:click=move |_| state.go(Route::Settings)
@@ -94,7 +101,7 @@ fn TopBar() -> impl IntoView {
                 })}
                 <span class="status-dot" class:away=away aria-label=move || if away() { "Away" } else { "Available" }></span>
             </a>
-            <button class="ghost" data-testid="logout" on:click=move |_| leptos::task::spawn_local(state.logout())>
+            <button class="ghost logout" data-testid="logout" on:click=move |_| leptos::task::spawn_local(state.logout())>
                 "Sign out"
             </button>
         </header>

@@ -1,14 +1,17 @@
-//! Views with live counts, the channel filter, open or resolved.
+//! Views with live counts, the channel filter, open or resolved. On a phone
+//! it is a drawer, opened from the top bar's menu button.
 
 use baton_shared::model::Status;
 use leptos::prelude::*;
 
+use super::ui::Ui;
 use crate::state::inbox::View;
 use crate::state::{AppState, Phase, Route};
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let ui = expect_context::<Ui>();
     let counts = Memo::new(move |_| {
         let Phase::Ready(session) = state.phase.get() else {
             return Default::default();
@@ -27,12 +30,24 @@ pub fn Sidebar() -> impl IntoView {
     let pick_view = move |view: View| {
         state.filter.update(|f| f.view = view);
         state.selection.update(|s| s.clear());
+        ui.menu.set(false);
         if state.route.get_untracked() == Route::Settings {
             state.go(Route::Inbox);
         }
     };
     view! {
-        <nav class="sidebar" aria-label="Views">
+        <Show when=move || ui.menu.get()>
+            <button class="menu-backdrop" aria-label="Close the menu" tabindex="-1"
+                on:click=move |_| ui.menu.set(false)></button>
+        </Show>
+        <nav class="sidebar" class:open=move || ui.menu.get() aria-label="Views" id="views-menu"
+            data-testid="views-menu">
+            <div class="drawer-head">
+                <strong>"Views"</strong>
+                <span class="spacer"></span>
+                <button class="icon-button" data-testid="menu-close" aria-label="Close the menu"
+                    on:click=move |_| ui.menu.set(false)>"×"</button>
+            </div>
             <ul class="views">
                 {View::ALL.into_iter().map(|view| view! {
                     <li>
@@ -83,6 +98,8 @@ pub fn Sidebar() -> impl IntoView {
                     }
                 />
             </select>
+            <button class="ghost drawer-only" data-testid="menu-logout"
+                on:click=move |_| leptos::task::spawn_local(state.logout())>"Sign out"</button>
         </nav>
     }
 }

@@ -1,16 +1,36 @@
-//! Short-lived messages in the corner, read out by screen readers.
+//! Short-lived messages, read out by screen readers. They take a strip of
+//! their own at the bottom of the page instead of floating over it, so they
+//! never cover a control (an open dropdown, a dialog, the bulk bar, the
+//! reply box); the newest few show, the rest as "+N more".
 
 use leptos::prelude::*;
 
 use crate::state::{AppState, Route, ToastKind};
 
+/// Toasts on screen at once; older ones wait behind "+N more".
+const SHOWN: usize = 3;
+
 #[component]
 pub fn Toasts() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let shown = move || {
+        state.toasts.with(|toasts| {
+            let from = toasts.len().saturating_sub(SHOWN);
+            toasts[from..].to_vec()
+        })
+    };
+    let more = move || state.toasts.with(|t| t.len().saturating_sub(SHOWN));
     view! {
-        <div class="toasts" role="status" aria-live="polite" data-testid="toasts">
+        <div class="toasts" class:has-toasts=move || state.toasts.with(|t| !t.is_empty())
+            role="status" aria-live="polite" data-testid="toasts">
+            <Show when=move || { more() > 0 }>
+                <div class="toast-more" data-testid="toast-more">
+                    <span>{move || format!("+{} more", more())}</span>
+                    <button class="link" on:click=move |_| state.toasts.set(Vec::new())>"Dismiss all"</button>
+                </div>
+            </Show>
             <For
-                each=move || state.toasts.get()
+                each=shown
                 key=|toast| toast.id
                 children=move |toast| {
                     let id = toast.id;

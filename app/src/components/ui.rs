@@ -18,6 +18,11 @@ pub struct Ui {
     pub picker: RwSignal<Picker>,
     pub help: RwSignal<bool>,
     pub bell: RwSignal<bool>,
+    /// The views and filters, as a drawer on a phone.
+    pub menu: RwSignal<bool>,
+    /// The next row ticked selects the range from the last one (what
+    /// Shift+Click does, for touch).
+    pub range: RwSignal<bool>,
     /// Bumped to ask the composer to take focus.
     pub focus_reply: RwSignal<u32>,
 }
@@ -28,6 +33,8 @@ impl Ui {
             picker: RwSignal::new(Picker::Closed),
             help: RwSignal::new(false),
             bell: RwSignal::new(false),
+            menu: RwSignal::new(false),
+            range: RwSignal::new(false),
             focus_reply: RwSignal::new(0),
         }
     }
@@ -40,6 +47,8 @@ impl Ui {
             self.picker.set(Picker::Closed);
         } else if self.bell.get_untracked() {
             self.bell.set(false);
+        } else if self.menu.get_untracked() {
+            self.menu.set(false);
         } else {
             return false;
         }

@@ -11,6 +11,7 @@ use baton_shared::docset::DocSet;
 use baton_shared::ids::DocumentId;
 use leptos::prelude::*;
 
+use super::notices::Notices;
 use super::outbox::Outbox;
 use super::summary::Summary;
 use super::{AppState, Core, Phase, Route, Session, ToastKind, pace};
@@ -30,6 +31,7 @@ struct Kept {
     seq: Option<u64>,
     seen: HashMap<DocumentId, baton_shared::model::Millis>,
     outbox: Outbox,
+    notices: Notices,
 }
 
 async fn read_kept(db: &Db, state: AppState, workspace: &str) -> Kept {
@@ -51,6 +53,9 @@ async fn read_kept(db: &Db, state: AppState, workspace: &str) -> Kept {
     }
     if let Ok(Some(json)) = db.get_meta("outbox").await {
         kept.outbox = Outbox::from_json(&json);
+    }
+    if let Ok(Some(json)) = db.get_meta("notices").await {
+        kept.notices = Notices::from_json(&json);
     }
     kept
 }
@@ -99,6 +104,10 @@ impl AppState {
             db_name,
             attempt: 0,
             persist_scheduled: false,
+            writing: 0,
+            awaiting: BTreeSet::new(),
+            written_seq: kept.seq.unwrap_or(0),
+            refusals: Default::default(),
             queue: Default::default(),
             pace: pace::Pace::new(js_sys::Date::now()),
             flush_scheduled: false,
@@ -135,6 +144,7 @@ impl AppState {
             }
         });
         self.set_pending(pending);
+        self.notices.set(std::mem::take(&mut kept.notices));
         self.refresh(&[me.workspace]);
         // Not "loaded" until the documents are: an open conversation says
         // it is loading rather than missing.

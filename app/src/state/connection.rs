@@ -1,6 +1,5 @@
 //! The live side of the state: the socket's life (connect, join, catch up,
-//! reconnect with jittered backoff), what arrives on it, and saving to
-//! IndexedDB in the background.
+//! reconnect with jittered backoff) and what arrives on it.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -13,18 +12,12 @@ use leptos::prelude::*;
 
 use super::backoff::reconnect_delay_ms;
 use super::outbox::describe;
-use super::summary::Summary;
 use super::{AppState, Connection, Notice, Phase, ToastKind};
 use crate::api::{self, ApiError};
 use crate::desktop;
 use crate::socket::{self, Handlers, Socket};
 use crate::time;
 
-/// How long changes wait before they are written to IndexedDB, so a burst
-/// (a bulk reassign, a catch-up) is one transaction.
-const PERSIST_AFTER: Duration = Duration::from_millis(150);
-/// Documents saved per IndexedDB transaction, so no save blocks the page long.
-const PERSIST_BATCH: usize = 100;
 /// Server changes wait this long to be drawn, so a burst is drawn once.
 const RENDER_AFTER: Duration = Duration::from_millis(30);
 
@@ -168,7 +161,10 @@ impl AppState {
                     self.presence
                         .update(|board| board.update(document, presence, time::now()));
                 }
-                Event::CaughtUp { .. } => self.loaded.set(true),
+                Event::CaughtUp { documents, .. } => {
+                    self.await_documents(documents);
+                    self.loaded.set(true);
+                }
                 Event::Error(problem) => self.toast(ToastKind::Problem, problem, None),
             }
         }
@@ -187,6 +183,14 @@ impl AppState {
             self.schedule_persist();
         }
         if let Some(doc) = touched {
+            self.core.update_value(|core| {
+                if let Some(core) = core.as_mut() {
+                    core.awaiting.remove(&doc);
+                }
+            });
+            // A refused document's pending actions are redone once its
+            // reload is in, before anything is taken as confirmed.
+            self.redo_refused(doc);
             self.confirm(doc);
         }
         self.flush();
@@ -209,6 +213,8 @@ impl AppState {
         let reads = self.core.try_update_value(|core| {
             let core = core.as_mut()?;
             core.attempt = 0;
+            // This connection's catch-up lists them again.
+            core.awaiting.clear();
             if core.docs.doc(&core.workspace_doc).is_none() {
                 core.docs.open(core.workspace_doc);
             }
@@ -225,6 +231,16 @@ impl AppState {
             });
         }
         self.fetch_notifications();
+    }
+
+    /// A catch-up named these documents: the sequence it reached is kept
+    /// only once each has been heard from and written (see `keep.rs`).
+    fn await_documents(&self, documents: Vec<DocumentId>) {
+        self.core.update_value(|core| {
+            if let Some(core) = core.as_mut() {
+                core.awaiting.extend(documents);
+            }
+        });
     }
 
     /// Sends what the documents have to say, as fast as the pace allows; the
@@ -285,7 +301,8 @@ impl AppState {
     pub(super) fn confirm(&self, doc: DocumentId) {
         let schedule = self.core.try_update_value(|core| {
             let core = core.as_mut()?;
-            if !core.outbox.has(&doc) {
+            // A refused document's entries wait for its redo, not the server.
+            if !core.outbox.has(&doc) || core.refusals.contains_key(&doc) {
                 return None;
             }
             let effective = core
@@ -339,32 +356,6 @@ impl AppState {
         }
     }
 
-    /// The server refused a change: take its copy back and say so.
-    fn refused(self, document: Option<DocumentId>, message: String) {
-        let Some(doc) = document else {
-            self.toast(ToastKind::Problem, message, None);
-            return;
-        };
-        let pending = self.core.try_update_value(|core| {
-            let core = core.as_mut()?;
-            core.outbox.drop_doc(&doc);
-            core.docs.reload(doc);
-            Some(core.outbox.docs())
-        });
-        if let Some(Some(pending)) = pending {
-            self.set_pending(pending);
-        }
-        let subject = self
-            .inbox
-            .with_untracked(|i| i.get(&doc).map(|r| r.subject.clone()))
-            .unwrap_or_else(|| "the workspace".to_owned());
-        self.toast(
-            ToastKind::Problem,
-            format!("Your change to “{subject}” was not accepted and was undone: {message}"),
-            Some(doc),
-        );
-    }
-
     fn notified(self, notification: Notification) {
         let notice = Notice {
             id: notification.id.clone(),
@@ -384,6 +375,7 @@ impl AppState {
             );
         }
         let fresh = self.notices.try_update(|n| n.add(notice)).unwrap_or(false);
+        self.schedule_persist();
         if fresh {
             self.toast(ToastKind::Notice, text.clone(), Some(doc));
             desktop::notify_if_hidden(&text, doc, self);
@@ -406,6 +398,7 @@ impl AppState {
                         });
                     }
                 });
+                self.schedule_persist();
             }
         });
     }
@@ -416,6 +409,7 @@ impl AppState {
             return;
         }
         self.notices.update(|n| n.mark_read(&ids));
+        self.schedule_persist();
         let online = self.is_online();
         if online {
             self.core.update_value(|core| {
@@ -430,86 +424,6 @@ impl AppState {
                     core.unsent_reads.extend(ids);
                 }
             });
-        }
-    }
-
-    /// Writes changed documents to IndexedDB soon, in batches.
-    pub(super) fn schedule_persist(&self) {
-        let already = self
-            .core
-            .try_update_value(|core| {
-                let core = core.as_mut()?;
-                Some(std::mem::replace(&mut core.persist_scheduled, true))
-            })
-            .flatten()
-            .unwrap_or(true);
-        if already {
-            return;
-        }
-        self.saved.set(false);
-        let state = *self;
-        set_timeout(
-            move || leptos::task::spawn_local(state.persist()),
-            PERSIST_AFTER,
-        );
-    }
-
-    async fn persist(self) {
-        let batch = self.core.try_update_value(|core| {
-            let core = core.as_mut()?;
-            core.persist_scheduled = false;
-            let ids: Vec<DocumentId> = core.dirty.iter().take(PERSIST_BATCH).copied().collect();
-            let mut saves = Vec::with_capacity(ids.len());
-            for id in &ids {
-                core.dirty.remove(id);
-                let workspace = *id == core.workspace_doc;
-                let stale = core.unrendered.contains(id);
-                if let Some(doc) = core.docs.doc_mut(id) {
-                    // The row goes with its bytes: the inbox's, unless a
-                    // change has not been drawn yet (then read it here).
-                    let row = if workspace {
-                        None
-                    } else if stale {
-                        conversation::read(&*doc)
-                            .ok()
-                            .map(|c| Summary::of(*id, &c, 0).to_json())
-                    } else {
-                        self.inbox
-                            .with_untracked(|i| i.get(id).map(|r| r.to_json()))
-                    };
-                    saves.push((id.to_string(), doc.save(), row));
-                }
-            }
-            let more = !core.dirty.is_empty();
-            let outbox = core.outbox.to_json();
-            Some((core.db.clone(), saves, core.docs.last_seq, outbox, more))
-        });
-        let Some(Some((db, saves, seq, outbox, more))) = batch else {
-            return;
-        };
-        let seen = self
-            .inbox
-            .with_untracked(|i| serde_json::to_string(i.seen()).unwrap_or_default());
-        if let Some(db) = db {
-            let saved = db.save_docs(&saves).await;
-            let meta = db
-                .put_meta(&[("seq", seq.to_string()), ("seen", seen), ("outbox", outbox)])
-                .await;
-            if let Err(problem) = saved.and(meta) {
-                self.toast(
-                    ToastKind::Problem,
-                    format!("Could not save for offline use: {problem}"),
-                    None,
-                );
-            }
-        }
-        if more {
-            self.schedule_persist();
-        } else if self
-            .core
-            .with_value(|c| c.as_ref().is_some_and(|c| c.dirty.is_empty()))
-        {
-            self.saved.set(true);
         }
     }
 }

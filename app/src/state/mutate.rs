@@ -1,17 +1,20 @@
 //! The agent's actions. Each one runs `shared`'s operation on the local
-//! document first (so the screen changes at once, online or not), records
-//! what it meant in the outbox, and hands the change to sync.
+//! document first, records the action in the outbox, sends the change, and
+//! writes the document, its row and the outbox to IndexedDB in one
+//! transaction; only once that has committed does the screen show the
+//! action done, so a reload at any moment keeps it (see `docs/app.md`).
 
 use automerge::AutoCommit;
 use baton_shared::ids::{AgentId, ChannelId, DocumentId};
-use baton_shared::model::{By, Millis, Status};
-use baton_shared::operations::{self, OpError, ReplyMode};
+use baton_shared::model::{Millis, Status};
+use baton_shared::operations::OpError;
 use baton_shared::protocol::{Presence, PresenceState};
-use baton_shared::workspace::{self as ws, Workspace};
+use baton_shared::workspace::Workspace;
 use leptos::prelude::*;
 
 use super::AppState;
-use super::outbox::Intent;
+use super::outbox::{Intent, Pending};
+use super::redo::Op;
 use super::summary::Summary;
 use crate::{perf, time};
 
@@ -21,93 +24,80 @@ use crate::{perf, time};
 const BULK_SLICE: usize = 20;
 
 impl AppState {
-    /// Runs `op` on `doc` and sends the change. Returns the op's own answer.
-    fn mutate<T>(
-        &self,
-        doc: DocumentId,
-        op: impl FnOnce(&mut AutoCommit, &Workspace, &AgentId, Millis) -> Result<(T, Intent), OpError>,
-    ) -> Result<T, String> {
+    /// Runs `op` on one conversation; answers once it is kept on this device
+    /// and drawn. `None`: it was already so, nothing changed.
+    async fn act(self, doc: DocumentId, op: Op) -> Result<Option<Intent>, String> {
         let workspace = self.workspace.get_untracked();
-        let answer = self.mutate_quietly(&workspace, doc, op)?;
-        let pending = self
-            .core
-            .with_value(|c| c.as_ref().map(|c| c.outbox.docs()).unwrap_or_default());
-        self.set_pending(pending);
-        self.refresh(&[doc]);
-        self.flush();
-        self.schedule_persist();
-        Ok(answer)
+        let run = |d: &mut AutoCommit, w: &Workspace, me: &AgentId, now| op.run(d, w, me, now);
+        let intent = self.apply(&workspace, doc, &op, run)?;
+        if intent.is_some() {
+            self.flush();
+            let row = self.row_json(doc);
+            self.keep(vec![(doc, row)]).await;
+            self.refresh(&[doc]);
+            self.draw_pending();
+        }
+        Ok(intent)
     }
 
-    /// Reply (claiming an unassigned conversation) or reply and leave it unassigned.
-    pub fn reply(&self, doc: DocumentId, body: &str, mode: ReplyMode) -> Result<bool, String> {
-        self.mutate(doc, |d, w, me, now| {
-            let outcome = operations::reply(d, w, me, body, mode, now)?;
-            let intent = if outcome.claimed {
-                Intent::Claim(me.clone())
-            } else {
-                Intent::Other
-            };
-            Ok((outcome.claimed, intent))
-        })
+    /// Reply (claiming an unassigned conversation) or reply and leave it
+    /// unassigned. True when the reply claimed it.
+    pub async fn reply(
+        self,
+        doc: DocumentId,
+        body: String,
+        leave_unassigned: bool,
+    ) -> Result<bool, String> {
+        let op = Op::Reply {
+            body,
+            leave_unassigned,
+        };
+        let intent = self.act(doc, op).await?;
+        Ok(matches!(intent, Some(Intent::Claim(_))))
     }
 
-    pub fn note(&self, doc: DocumentId, body: &str) -> Result<(), String> {
-        self.mutate(doc, |d, w, me, now| {
-            operations::note(d, w, me, body, now)?;
-            Ok(((), Intent::Other))
-        })
+    pub async fn note(self, doc: DocumentId, body: String) -> Result<(), String> {
+        self.act(doc, Op::Note { body }).await.map(drop)
     }
 
-    pub fn resolve(&self, doc: DocumentId) -> Result<(), String> {
-        self.mutate(doc, |d, _, me, now| {
-            operations::resolve(d, &By::Agent(me.clone()), now)?;
-            Ok(((), Intent::Other))
-        })
+    pub async fn resolve(self, doc: DocumentId) -> Result<(), String> {
+        self.act(doc, Op::Resolve).await.map(drop)
     }
 
-    pub fn reopen(&self, doc: DocumentId) -> Result<(), String> {
-        self.mutate(doc, |d, _, me, now| {
-            operations::reopen(d, &By::Agent(me.clone()), now)?;
-            Ok(((), Intent::Other))
-        })
+    pub async fn reopen(self, doc: DocumentId) -> Result<(), String> {
+        self.act(doc, Op::Reopen).await.map(drop)
     }
 
     /// Assigns (or unassigns, with `None`) one conversation or many. More than
     /// one is a bulk action: one batch id, so each agent gets one
     /// notification. Returns how many changed and the problems of the rest.
     pub async fn assign(self, docs: Vec<DocumentId>, to: Option<AgentId>) -> (usize, Vec<String>) {
-        let batch = (docs.len() > 1).then(operations::new_batch_id);
-        let op = |d: &mut AutoCommit, w: &Workspace, me: &AgentId, now: Millis| {
-            let by = By::Agent(me.clone());
-            let outcome = operations::assign(d, w, &by, to.as_ref(), batch.as_ref(), now)?;
-            Ok((outcome.changed, Intent::Assign(to.clone())))
+        let batch = (docs.len() > 1).then(baton_shared::operations::new_batch_id);
+        let op = Op::Assign {
+            to: to.clone(),
+            batch,
         };
         let patch = |row: &mut Summary| {
             row.assignee = to.clone();
             row.contested = false;
         };
-        self.in_slices(&docs, op, patch).await
+        self.in_slices(&docs, &op, patch).await
     }
 
     /// Resolves many conversations at once (the bulk bar).
     pub async fn resolve_many(self, docs: Vec<DocumentId>) -> (usize, Vec<String>) {
-        let op = |d: &mut AutoCommit, _: &Workspace, me: &AgentId, now: Millis| {
-            operations::resolve(d, &By::Agent(me.clone()), now)?;
-            Ok((true, Intent::Other))
-        };
-        self.in_slices(&docs, op, |row| row.status = Status::Resolved)
+        self.in_slices(&docs, &Op::Resolve, |row| row.status = Status::Resolved)
             .await
     }
 
-    /// Runs `op` on every document, [`BULK_SLICE`] at a time with a yield to
-    /// the browser between slices. The rows of the documents `op` changed
-    /// (it answers `true`) are patched with `patch`: reading every document
-    /// again would double the cost of a bulk action.
+    /// Runs `op` on every document, [`BULK_SLICE`] at a time, each slice
+    /// kept in one transaction before it is drawn. The rows of the documents
+    /// it changed are patched with `patch`: reading every document again
+    /// would double the cost of a bulk action.
     async fn in_slices(
         self,
         docs: &[DocumentId],
-        op: impl Fn(&mut AutoCommit, &Workspace, &AgentId, Millis) -> Result<(bool, Intent), OpError>,
+        op: &Op,
         patch: impl Fn(&mut Summary),
     ) -> (usize, Vec<String>) {
         let workspace = self.workspace.get_untracked();
@@ -123,34 +113,44 @@ impl AppState {
             perf::mark("baton:bulk-slice-start");
             let mut done = Vec::with_capacity(slice.len());
             for doc in slice {
-                match self.mutate_quietly(&workspace, *doc, &op) {
-                    Ok(true) => done.push(*doc),
-                    Ok(false) => {}
+                let run =
+                    |d: &mut AutoCommit, w: &Workspace, me: &AgentId, now| op.run(d, w, me, now);
+                match self.apply(&workspace, *doc, op, run) {
+                    Ok(Some(_)) => done.push(*doc),
+                    Ok(None) => {}
                     Err(problem) => problems.push(problem),
                 }
             }
             changed += done.len();
-            self.patch_rows(&done, &patch);
-            let pending = self
-                .core
-                .with_value(|c| c.as_ref().map(|c| c.outbox.docs()).unwrap_or_default());
-            self.set_pending(pending);
             self.flush();
-            self.schedule_persist();
+            let rows = self.patched_rows(&done, &patch);
             perf::measure_since("baton:bulk-slice", "baton:bulk-slice-start");
+            let saves = rows
+                .iter()
+                .map(|row| (row.doc, Some(row.to_json())))
+                .collect();
+            self.keep(saves).await;
+            self.inbox.update(|inbox| {
+                for row in rows {
+                    inbox.upsert(row);
+                }
+            });
+            self.draw_pending();
         }
         perf::measure_since("baton:bulk", "baton:bulk-start");
         (changed, problems)
     }
 
-    /// Runs `op` and hands its change (if it made one) to the outbox and
-    /// sync, without drawing: `mutate` draws one change, bulk slices draw once.
-    fn mutate_quietly<T>(
+    /// Runs `run` (the action `op`) on `doc` and hands its change, if it
+    /// made one, to the outbox and sync; nothing is drawn or saved yet.
+    /// `Some(intent)` when the document changed.
+    fn apply(
         &self,
         workspace: &Workspace,
         doc: DocumentId,
-        op: impl FnOnce(&mut AutoCommit, &Workspace, &AgentId, Millis) -> Result<(T, Intent), OpError>,
-    ) -> Result<T, String> {
+        op: &Op,
+        run: impl FnOnce(&mut AutoCommit, &Workspace, &AgentId, Millis) -> Result<Intent, OpError>,
+    ) -> Result<Option<Intent>, String> {
         let offline = !self.is_online();
         self.core
             .try_update_value(|core| {
@@ -163,27 +163,31 @@ impl AppState {
                     .doc_mut(&doc)
                     .ok_or_else(|| "This conversation is still loading.".to_owned())?;
                 let before = document.get_heads();
-                let (answer, intent) =
-                    op(document, workspace, &me, time::now()).map_err(|e| e.to_string())?;
+                let intent =
+                    run(document, workspace, &me, time::now()).map_err(|e| e.to_string())?;
                 // A local commit leaves one head: the new change. No new head, no change.
                 let after = document.get_heads();
-                if after != before {
-                    if let [hash] = after.as_slice() {
-                        core.outbox.push(doc, *hash, intent, offline);
-                    }
-                    core.dirty.insert(doc);
-                    core.docs.sync(doc);
+                if after == before {
+                    return Ok(None);
                 }
-                Ok(answer)
+                if let [hash] = after.as_slice() {
+                    let pending = Pending {
+                        hash: *hash,
+                        op: op.clone(),
+                        intent: intent.clone(),
+                        offline,
+                    };
+                    core.outbox.push(doc, pending);
+                }
+                core.docs.sync(doc);
+                Ok(Some(intent))
             })
             .unwrap_or_else(|| Err("You are signed out.".to_owned()))
     }
 
-    /// Applies a known change to rows without reading their documents.
-    fn patch_rows(&self, docs: &[DocumentId], change: impl Fn(&mut Summary)) {
-        if docs.is_empty() {
-            return;
-        }
+    /// The rows of `docs` with a known change applied, without reading
+    /// their documents.
+    fn patched_rows(&self, docs: &[DocumentId], change: impl Fn(&mut Summary)) -> Vec<Summary> {
         let first = self
             .core
             .try_update_value(|core| {
@@ -194,38 +198,36 @@ impl AppState {
             })
             .flatten()
             .unwrap_or(0);
-        self.inbox.update(|inbox| {
-            for (n, doc) in docs.iter().enumerate() {
-                if let Some(row) = inbox.get(doc) {
-                    let mut row = (**row).clone();
+        self.inbox.with_untracked(|inbox| {
+            docs.iter()
+                .enumerate()
+                .filter_map(|(n, doc)| {
+                    let mut row = (**inbox.get(doc)?).clone();
                     change(&mut row);
                     row.version = first + n as u64;
-                    inbox.upsert(row);
-                }
-            }
-        });
+                    Some(row)
+                })
+                .collect()
+        })
     }
 
     /// Signs the agent up for (or off) notifications on a channel.
     pub fn set_subscription(&self, channel: ChannelId, subscribed: bool) -> Result<(), String> {
-        let Some(doc) = self.workspace_doc() else {
-            return Err("You are signed out.".to_owned());
+        let op = Op::Subscribe {
+            channel,
+            subscribed,
         };
-        self.mutate(doc, |d, _, me, now| {
-            ws::set_subscription(d, me, &channel, subscribed, now)?;
-            Ok(((), Intent::Other))
-        })
+        self.change_own_workspace(op)
     }
 
     /// Away (skipped by round-robin workflows) or available.
     pub fn set_away(&self, away: bool) -> Result<(), String> {
-        let Some(doc) = self.workspace_doc() else {
-            return Err("You are signed out.".to_owned());
-        };
-        self.mutate(doc, |d, _, me, now| {
-            ws::set_away(d, me, away, now)?;
-            Ok(((), Intent::Other))
-        })
+        self.change_own_workspace(Op::Away { away })
+    }
+
+    fn change_own_workspace(&self, op: Op) -> Result<(), String> {
+        let run = |d: &mut AutoCommit, w: &Workspace, me: &AgentId, now| op.run(d, w, me, now);
+        self.change_workspace_with(&op, run)
     }
 
     /// Runs an admin's change to the workspace document (settings, workflows).
@@ -233,13 +235,30 @@ impl AppState {
         &self,
         change: impl FnOnce(&mut AutoCommit, Millis) -> Result<(), OpError>,
     ) -> Result<(), String> {
+        self.change_workspace_with(&Op::Workspace, |d, _, _, now| {
+            change(d, now)?;
+            Ok(Intent::Other)
+        })
+    }
+
+    /// Changes the workspace document: drawn at once (a setting's switch
+    /// must not lag) and kept on this device right after.
+    fn change_workspace_with(
+        &self,
+        op: &Op,
+        run: impl FnOnce(&mut AutoCommit, &Workspace, &AgentId, Millis) -> Result<Intent, OpError>,
+    ) -> Result<(), String> {
         let Some(doc) = self.workspace_doc() else {
             return Err("You are signed out.".to_owned());
         };
-        self.mutate(doc, |d, _, _, now| {
-            change(d, now)?;
-            Ok(((), Intent::Other))
-        })
+        let workspace = self.workspace.get_untracked();
+        if self.apply(&workspace, doc, op, run)?.is_some() {
+            self.flush();
+            self.refresh(&[doc]);
+            self.draw_pending();
+            leptos::task::spawn_local(self.keep(vec![(doc, None)]));
+        }
+        Ok(())
     }
 
     fn workspace_doc(&self) -> Option<DocumentId> {

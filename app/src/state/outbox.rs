@@ -1,8 +1,10 @@
-//! Local changes the server has not confirmed yet, with what each was meant
-//! to do, so the agent learns afterwards when concurrency decided otherwise
-//! ("Ben claimed 2 conversations you reassigned while offline"). It is kept
-//! in IndexedDB with the documents, so a reload while offline still shows
-//! what waits to sync, and still tells what lost once it does.
+//! Local changes the server has not confirmed yet: the action each one was
+//! (so it can be redone if the server refuses an earlier one) and what it
+//! was meant to do to the assignee, so the agent learns afterwards when
+//! concurrency decided otherwise ("Ben claimed 2 conversations you
+//! reassigned while offline"). It is kept in IndexedDB with the documents,
+//! in the same transaction, so a reload while offline still shows what
+//! waits to sync, and still tells what lost once it does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +13,8 @@ use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::model::{Assignment, AssignmentKind};
 use baton_shared::workspace::Workspace;
 use serde::{Deserialize, Serialize};
+
+use super::redo::Op;
 
 /// What a local change was meant to do to the assignee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,11 +27,13 @@ pub enum Intent {
     Other,
 }
 
-#[derive(Debug, Clone)]
-struct Pending {
-    hash: ChangeHash,
-    intent: Intent,
-    offline: bool,
+/// One local change the server has not confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub hash: ChangeHash,
+    pub op: Op,
+    pub intent: Intent,
+    pub offline: bool,
 }
 
 /// One pending change as IndexedDB keeps it.
@@ -35,6 +41,7 @@ struct Pending {
 struct Saved {
     doc: String,
     hash: String,
+    op: Op,
     intent: Intent,
     offline: bool,
 }
@@ -54,12 +61,13 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    pub fn push(&mut self, doc: DocumentId, hash: ChangeHash, intent: Intent, offline: bool) {
-        self.pending.entry(doc).or_default().push(Pending {
-            hash,
-            intent,
-            offline,
-        });
+    pub fn push(&mut self, doc: DocumentId, pending: Pending) {
+        self.pending.entry(doc).or_default().push(pending);
+    }
+
+    /// The pending changes of `doc`, oldest first.
+    pub fn of(&self, doc: &DocumentId) -> &[Pending] {
+        self.pending.get(doc).map_or(&[], Vec::as_slice)
     }
 
     pub fn docs(&self) -> BTreeSet<DocumentId> {
@@ -130,6 +138,7 @@ impl Outbox {
                 entries.iter().map(move |entry| Saved {
                     doc: doc.to_string(),
                     hash: entry.hash.to_string(),
+                    op: entry.op.clone(),
                     intent: entry.intent.clone(),
                     offline: entry.offline,
                 })
@@ -138,24 +147,35 @@ impl Outbox {
         serde_json::to_string(&saved).unwrap_or_default()
     }
 
-    /// The outbox [`Outbox::to_json`] wrote; entries that no longer parse
-    /// (an older app's format) are skipped: their changes still sync, only
-    /// their "not yet synced" mark is lost.
+    /// The outbox [`Outbox::to_json`] wrote. Entries that no longer parse
+    /// (an older app's, which did not keep the action) are skipped: their
+    /// changes still sync, only their "not yet synced" mark is lost.
     pub fn from_json(json: &str) -> Outbox {
-        let saved: Vec<Saved> = serde_json::from_str(json).unwrap_or_default();
+        let saved: Vec<serde_json::Value> = serde_json::from_str(json).unwrap_or_default();
         let mut outbox = Outbox::default();
         for entry in saved {
+            let Ok(entry) = serde_json::from_value::<Saved>(entry) else {
+                continue;
+            };
             if let (Ok(doc), Ok(hash)) = (entry.doc.parse(), entry.hash.parse()) {
-                outbox.push(doc, hash, entry.intent, entry.offline);
+                outbox.push(
+                    doc,
+                    Pending {
+                        hash,
+                        op: entry.op,
+                        intent: entry.intent,
+                        offline: entry.offline,
+                    },
+                );
             }
         }
         outbox
     }
 
-    /// Forgets a document's changes (the server refused one and the document
-    /// was reloaded); returns how many were dropped.
-    pub fn drop_doc(&mut self, doc: &DocumentId) -> usize {
-        self.pending.remove(doc).map_or(0, |entries| entries.len())
+    /// Takes a document's pending changes out (to redo them on the server's
+    /// copy after a refusal), oldest first.
+    pub fn take(&mut self, doc: &DocumentId) -> Vec<Pending> {
+        self.pending.remove(doc).unwrap_or_default()
     }
 }
 
@@ -213,6 +233,18 @@ mod tests {
         ChangeHash([n; 32])
     }
 
+    /// A pending change `n` meant as `intent` (the action matters only to redo).
+    fn change(n: u8, intent: Intent, offline: bool) -> Pending {
+        Pending {
+            hash: hash(n),
+            op: Op::Note {
+                body: format!("note {n}"),
+            },
+            intent,
+            offline,
+        }
+    }
+
     fn claim_by(agent: &AgentId) -> Assignment {
         Assignment {
             agent: Some(agent.clone()),
@@ -226,7 +258,7 @@ mod tests {
     fn a_change_stays_pending_until_the_server_holds_it() {
         let mut outbox = Outbox::default();
         let doc = DocumentId::random();
-        outbox.push(doc, hash(1), Intent::Other, false);
+        outbox.push(doc, change(1, Intent::Other, false));
         assert!(outbox.confirm(doc, None, |_| false).is_empty());
         assert_eq!(outbox.docs().len(), 1);
         assert!(outbox.confirm(doc, None, |h| *h == hash(1)).is_empty());
@@ -239,12 +271,22 @@ mod tests {
         let (ana, ben) = (&agents[0], &agents[1]);
         let mut outbox = Outbox::default();
         let (claimed, reassigned) = (DocumentId::random(), DocumentId::random());
-        outbox.push(claimed, hash(1), Intent::Claim(ana.clone()), true);
-        outbox.push(reassigned, hash(2), Intent::Assign(Some(ben.clone())), true);
-        outbox.push(reassigned, hash(3), Intent::Other, false);
+        outbox.push(claimed, change(1, Intent::Claim(ana.clone()), true));
+        outbox.push(
+            reassigned,
+            change(2, Intent::Assign(Some(ben.clone())), true),
+        );
+        outbox.push(reassigned, change(3, Intent::Other, false));
 
         let mut reloaded = Outbox::from_json(&outbox.to_json());
         assert_eq!(reloaded.docs(), outbox.docs());
+        assert_eq!(reloaded.of(&reassigned), outbox.of(&reassigned));
+        // An older app's entry, which did not keep the action, is skipped.
+        let older = format!(
+            r#"[{{"doc":"{claimed}","hash":"{}","intent":"Other","offline":true}}]"#,
+            hash(4)
+        );
+        assert!(Outbox::from_json(&older).is_empty());
         // The reassign is still pending until the server holds both changes.
         let to_ben = claim_by(ben);
         let kept = reloaded.confirm(reassigned, Some(&to_ben), |h| *h == hash(2));
@@ -270,7 +312,7 @@ mod tests {
         let mut lost = Vec::new();
         for n in 0..3 {
             let doc = DocumentId::random();
-            outbox.push(doc, hash(n), Intent::Assign(Some(ana.clone())), true);
+            outbox.push(doc, change(n, Intent::Assign(Some(ana.clone())), true));
             // Two of the three were claimed by Ben meanwhile; one kept Ana.
             let winner = if n < 2 { claim_by(ben) } else { claim_by(ana) };
             lost.extend(outbox.confirm(doc, Some(&winner), |_| true));
@@ -283,16 +325,20 @@ mod tests {
     }
 
     #[test]
-    fn online_changes_are_not_summed_up_and_refusals_drop_the_doc() {
+    fn online_changes_are_not_summed_up_and_a_refusal_takes_the_doc_in_order() {
         let (_, agents) = fixtures::workspace(&["Ana", "Ben"]);
         let mut outbox = Outbox::default();
         let doc = DocumentId::random();
-        outbox.push(doc, hash(1), Intent::Claim(agents[0].clone()), false);
+        outbox.push(doc, change(1, Intent::Claim(agents[0].clone()), false));
         let lost = outbox.confirm(doc, Some(&claim_by(&agents[1])), |_| true);
         assert!(lost.is_empty(), "the server notifies online losers itself");
-        outbox.push(doc, hash(2), Intent::Other, true);
-        outbox.push(doc, hash(3), Intent::Other, true);
-        assert_eq!(outbox.drop_doc(&doc), 2);
+        outbox.push(doc, change(2, Intent::Other, true));
+        outbox.push(doc, change(3, Intent::Other, true));
+        let taken = outbox.take(&doc);
+        assert_eq!(
+            taken.iter().map(|p| p.hash).collect::<Vec<_>>(),
+            [hash(2), hash(3)]
+        );
         assert!(outbox.is_empty());
     }
 }

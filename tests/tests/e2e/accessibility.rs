@@ -1,16 +1,23 @@
 //! Scenario 10: axe-core (npm, pinned in `tests/axe`) injected through
 //! WebDriver finds no serious or critical violation on the inbox, the
 //! conversation, the Reassign dropdown, the bulk bar and Settings, in the
-//! light and the dark theme.
+//! light and the dark theme; and on a phone (390×844) on the inbox, the
+//! menu, the conversation, the Reassign sheet and the bulk bar, light and
+//! dark.
 
 use std::path::Path;
 
-use baton_tests::browser::app::{row, view};
-use baton_tests::browser::{Browser, WAIT, step};
-use baton_tests::customer_writes;
+use baton_tests::browser::app::{row, sign_in, view};
+use baton_tests::browser::{Browser, Engine, Screen, WAIT, step};
+use baton_tests::{Server, Team, customer_writes};
 use serde_json::{Value, json};
 
-use crate::Pair;
+use crate::{ANA, Engines, Pair};
+
+crate::in_chromium!(
+    scenario_10_no_serious_accessibility_violation_on_the_main_screens,
+    scenario_10_no_serious_accessibility_violation_on_a_phone,
+);
 
 fn axe_source() -> anyhow::Result<String> {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/axe"));
@@ -66,11 +73,10 @@ async fn set_theme(browser: &Browser, scheme: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::test]
 async fn scenario_10_no_serious_accessibility_violation_on_the_main_screens() -> anyhow::Result<()>
 {
     let axe = axe_source()?;
-    let pair = Pair::signed_in("scenario-10").await?;
+    let pair = Pair::signed_in("scenario-10", Engines::CHROMIUM).await?;
     let ana = &pair.ana;
     let ana_ = [ana];
     let mut landed = Vec::new();
@@ -147,4 +153,75 @@ async fn scenario_10_no_serious_accessibility_violation_on_the_main_screens() ->
         .await?;
     }
     pair.finish().await
+}
+
+async fn scenario_10_no_serious_accessibility_violation_on_a_phone() -> anyhow::Result<()> {
+    let axe = axe_source()?;
+    let team = Team::new().await?;
+    let server = Server::with_app(team.path(), &[]).await?;
+    let mut landed = Vec::new();
+    for n in 0..3 {
+        landed.push(customer_writes(&server, &team, &format!("a11y{n}"), None).await?);
+    }
+    let (first, second) = (&landed[0].conversation, &landed[1].conversation);
+    let label = "scenario-10-chromium-phone";
+    let ana = Browser::open_in(Engine::Chromium, Screen::Phone, &server.url, label).await?;
+    let ana_ = [&ana];
+    sign_in(&ana, ANA).await?;
+
+    for scheme in ["light", "dark"] {
+        set_theme(&ana, scheme).await?;
+        step(
+            &format!("scenario 10: a phone's inbox and menu ({scheme})"),
+            &ana_,
+            async {
+                ana.goto("/").await?;
+                ana.wait_for(&row(first), WAIT).await?;
+                audit(&ana, &axe, &format!("a phone's inbox ({scheme})")).await?;
+                ana.tap("[data-testid=menu]").await?;
+                ana.wait_for("[data-testid=views-menu]", WAIT).await?;
+                audit(&ana, &axe, &format!("a phone's menu ({scheme})")).await?;
+                ana.tap("[data-testid=menu-close]").await?;
+                ana.wait_gone("[data-testid=views-menu]", WAIT).await?;
+                Ok(())
+            },
+        )
+        .await?;
+
+        step(
+            &format!("scenario 10: a phone's conversation and Reassign sheet ({scheme})"),
+            &ana_,
+            async {
+                ana.tap(&row(first)).await?;
+                ana.wait_for("[data-testid=reply-box]", WAIT).await?;
+                audit(&ana, &axe, &format!("a phone's conversation ({scheme})")).await?;
+                ana.tap("[data-testid=reassign-button]").await?;
+                ana.wait_for("[data-testid=reassign-dropdown]", WAIT)
+                    .await?;
+                audit(&ana, &axe, &format!("a phone's Reassign sheet ({scheme})")).await?;
+                ana.tap("[data-testid=conversation-back]").await?;
+                ana.wait_for("[data-testid=inbox-list]", WAIT).await?;
+                Ok(())
+            },
+        )
+        .await?;
+
+        step(
+            &format!("scenario 10: a phone's bulk bar ({scheme})"),
+            &ana_,
+            async {
+                for conversation in [first, second] {
+                    ana.tap(&format!("{} [data-testid=row-select]", row(conversation)))
+                        .await?;
+                }
+                ana.wait_for_text("[data-testid=bulk-count]", "2 selected", WAIT)
+                    .await?;
+                audit(&ana, &axe, &format!("a phone's bulk bar ({scheme})")).await?;
+                ana.tap("[data-testid=bulk-clear]").await
+            },
+        )
+        .await?;
+    }
+    ana.close().await?;
+    server.stop().await
 }

@@ -6,16 +6,18 @@ use baton_tests::browser::app::{reassign_to, row, rows_in_order, view};
 use baton_tests::browser::{WAIT, step, wait_until};
 use baton_tests::customer_writes;
 
-use crate::{BEN, Pair};
+use crate::{BEN, Engines, Pair};
+
+crate::in_every_engine!(scenario_4_shift_click_selects_five_and_bulk_reassign_moves_them_live);
 
 fn checkbox(conversation: &str) -> String {
     format!("{} [data-testid=row-select]", row(conversation))
 }
 
-#[tokio::test]
-async fn scenario_4_shift_click_selects_five_and_bulk_reassign_moves_them_live()
--> anyhow::Result<()> {
-    let pair = Pair::signed_in("scenario-4").await?;
+async fn scenario_4_shift_click_selects_five_and_bulk_reassign_moves_them_live(
+    engines: Engines,
+) -> anyhow::Result<()> {
+    let pair = Pair::signed_in("scenario-4", engines).await?;
     let (ana, ben) = (&pair.ana, &pair.ben);
     let both = pair.both();
     let mut landed = Vec::new();

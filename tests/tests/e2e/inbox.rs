@@ -5,12 +5,17 @@ use baton_tests::browser::app::{row, view};
 use baton_tests::browser::{WAIT, step, wait_until};
 use baton_tests::customer_writes;
 
-use crate::{ANA, BEN, Pair, told, told_exactly};
+use crate::{ANA, BEN, Engines, Pair, told, told_exactly};
 
-#[tokio::test]
-async fn scenario_1_the_first_reply_claims_and_then_only_the_assignee_is_told() -> anyhow::Result<()>
-{
-    let pair = Pair::signed_in("scenario-1").await?;
+crate::in_every_engine!(
+    scenario_1_the_first_reply_claims_and_then_only_the_assignee_is_told,
+    scenario_2_reply_and_leave_unassigned_keeps_telling_both,
+);
+
+async fn scenario_1_the_first_reply_claims_and_then_only_the_assignee_is_told(
+    engines: Engines,
+) -> anyhow::Result<()> {
+    let pair = Pair::signed_in("scenario-1", engines).await?;
     let (ana, ben) = (&pair.ana, &pair.ben);
     let both = pair.both();
     let zoe = customer_writes(&pair.server, &pair.team, "zoe", None).await?;
@@ -67,9 +72,10 @@ async fn scenario_1_the_first_reply_claims_and_then_only_the_assignee_is_told() 
     pair.finish().await
 }
 
-#[tokio::test]
-async fn scenario_2_reply_and_leave_unassigned_keeps_telling_both() -> anyhow::Result<()> {
-    let pair = Pair::signed_in("scenario-2").await?;
+async fn scenario_2_reply_and_leave_unassigned_keeps_telling_both(
+    engines: Engines,
+) -> anyhow::Result<()> {
+    let pair = Pair::signed_in("scenario-2", engines).await?;
     let (ana, ben) = (&pair.ana, &pair.ben);
     let both = pair.both();
     let yan = customer_writes(&pair.server, &pair.team, "yan", None).await?;

@@ -1,15 +1,22 @@
 //! The end-to-end scenarios: two agents, Ana and Ben, each in their own
-//! headless Chromium, against the real `baton serve` with a temporary data
-//! directory. One module per capability; each scenario is one test, each of
-//! its steps named after what the agent does, so a failure says where and
-//! leaves screenshots and consoles under `target/e2e/<test>-<agent>/`.
-//! Key states of scenarios 1, 3, 4 and 5 are photographed on every run.
+//! browser, against the real `baton serve` with a temporary data directory.
+//! One module per capability; each of its steps is named after what the
+//! agent does, so a failure says where and leaves screenshots and consoles
+//! under `target/e2e/<scenario>-<engine>-<agent>/`. Key states of scenarios
+//! 1, 3, 4 and 5 are photographed on every run.
+//!
+//! Scenarios 1–5 run three times, Ana and Ben in different engines, so each
+//! engine plays each role: tests `chromium_firefox::…`, `firefox_webkit::…`
+//! and `webkit_chromium::…` (Ana's engine first). The rest run in Chromium
+//! (`only_chromium::…`), the phone scenario in WebKit too (`only_webkit::…`).
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 mod accessibility;
 mod bulk;
 mod inbox;
 mod offline;
+mod phone;
+
 mod presence;
 mod reassign;
 mod security;
@@ -19,11 +26,89 @@ mod workflows;
 use std::time::Duration;
 
 use baton_tests::browser::app::{notices_about, sign_in, view};
-use baton_tests::browser::{Browser, WAIT, wait_until};
+use baton_tests::browser::{Browser, Engine, Screen, WAIT, wait_until};
 use baton_tests::{Server, Team, notifications_about};
 
 pub const ANA: &str = "ana@acme.test";
 pub const BEN: &str = "ben@acme.test";
+
+/// The engines of Ana's and Ben's browsers.
+#[derive(Debug, Clone, Copy)]
+pub struct Engines {
+    pub ana: Engine,
+    pub ben: Engine,
+}
+
+impl Engines {
+    pub const CHROMIUM: Engines = Engines {
+        ana: Engine::Chromium,
+        ben: Engine::Chromium,
+    };
+
+    /// The folder name of an agent's browser in `scenario`:
+    /// `scenario-1-firefox-ana`.
+    pub fn label(&self, scenario: &str, agent: &str) -> String {
+        let engine = if agent == "ana" { self.ana } else { self.ben };
+        format!("{scenario}-{}-{agent}", engine.name())
+    }
+
+    /// Opens an agent's browser at desktop size on `url`.
+    pub async fn open(&self, url: &str, scenario: &str, agent: &str) -> anyhow::Result<Browser> {
+        let engine = if agent == "ana" { self.ana } else { self.ben };
+        Browser::open_in(engine, Screen::Desktop, url, &self.label(scenario, agent)).await
+    }
+}
+
+/// One test per pairing of engines for each two-agent scenario named: in
+/// `chromium_firefox::…` Ana uses Chromium and Ben Firefox, and so on round.
+macro_rules! in_every_engine {
+    ($($scenario:ident),+ $(,)?) => {
+        $crate::in_every_engine!(@pair chromium_firefox, Chromium, Firefox, $($scenario),+);
+        $crate::in_every_engine!(@pair firefox_webkit, Firefox, WebKit, $($scenario),+);
+        $crate::in_every_engine!(@pair webkit_chromium, WebKit, Chromium, $($scenario),+);
+    };
+    (@pair $pairing:ident, $ana:ident, $ben:ident, $($scenario:ident),+) => {
+        mod $pairing {
+            use baton_tests::browser::Engine;
+            $(
+                #[tokio::test]
+                async fn $scenario() -> anyhow::Result<()> {
+                    let engines = crate::Engines { ana: Engine::$ana, ben: Engine::$ben };
+                    super::$scenario(engines).await
+                }
+            )+
+        }
+    };
+}
+
+/// One test per scenario named, in `only_<engine>::…`, each calling the
+/// scenario with that engine.
+macro_rules! only_in {
+    ($module:ident, $engine:ident, $($scenario:ident),+ $(,)?) => {
+        mod $module {
+            $(
+                #[tokio::test]
+                async fn $scenario() -> anyhow::Result<()> {
+                    super::$scenario(baton_tests::browser::Engine::$engine).await
+                }
+            )+
+        }
+    };
+}
+/// One test per Chromium-only scenario named, in `only_chromium::…`.
+macro_rules! in_chromium {
+    ($($scenario:ident),+ $(,)?) => {
+        mod only_chromium {
+            $(
+                #[tokio::test]
+                async fn $scenario() -> anyhow::Result<()> {
+                    super::$scenario().await
+                }
+            )+
+        }
+    };
+}
+pub(crate) use {in_chromium, in_every_engine, only_in};
 
 /// A team, the server with the app, and Ana and Ben each in a browser.
 pub struct Pair {
@@ -36,8 +121,8 @@ pub struct Pair {
 impl Pair {
     /// Starts everything and signs both agents in, both looking at Unassigned.
     /// `scenario` names the browsers' artifact folders.
-    pub async fn signed_in(scenario: &str) -> anyhow::Result<Pair> {
-        let pair = Self::open(scenario).await?;
+    pub async fn signed_in(scenario: &str, engines: Engines) -> anyhow::Result<Pair> {
+        let pair = Self::open(scenario, engines).await?;
         sign_in(&pair.ana, ANA).await?;
         sign_in(&pair.ben, BEN).await?;
         view(&pair.ana, "unassigned").await?;
@@ -46,11 +131,11 @@ impl Pair {
     }
 
     /// Starts everything; nobody signed in yet.
-    pub async fn open(scenario: &str) -> anyhow::Result<Pair> {
+    pub async fn open(scenario: &str, engines: Engines) -> anyhow::Result<Pair> {
         let team = Team::new().await?;
         let server = Server::with_app(team.path(), &[]).await?;
-        let ana = Browser::open(&server.url, &format!("{scenario}-ana")).await?;
-        let ben = Browser::open(&server.url, &format!("{scenario}-ben")).await?;
+        let ana = engines.open(&server.url, scenario, "ana").await?;
+        let ben = engines.open(&server.url, scenario, "ben").await?;
         Ok(Pair {
             team,
             server,

@@ -1,17 +1,23 @@
 //! Scenario 5: Ana's network is cut (her own proxy). Offline she reassigns
-//! three conversations and replies to an unassigned one that Ben, online,
-//! has just claimed by replying. A reload while still offline keeps her
-//! inbox and her pending changes. Back online both browsers agree on the
-//! rule's answer — the earlier claim, Ben's — and Ana is told what changed.
+//! three conversations (two in bulk, one from the dropdown) and replies to
+//! an unassigned one that Ben, online, has just claimed by replying; she
+//! reloads the moment each action shows done, still offline, and keeps her
+//! inbox, her pending changes and her bell (IndexedDB, and the service
+//! worker for the page). Back online both browsers agree on the rule's
+//! answer — the earlier claim, Ben's — and Ana is told what changed.
 
 use std::time::Duration;
 
-use baton_tests::browser::app::{CONNECTION, OFFLINE_BANNER, ROW, reassign_to, row, sign_in, view};
+use baton_tests::browser::app::{
+    CONNECTION, OFFLINE_BANNER, ROW, notices_about, reassign_to, row, sign_in, view,
+};
 use baton_tests::browser::{Browser, WAIT, step, wait_until};
 use baton_tests::proxy::Proxy;
 use baton_tests::{Server, Team, assignee_on_server, customer_writes};
 
-use crate::{ANA, BEN};
+use crate::{ANA, BEN, Engines};
+
+crate::in_every_engine!(scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule);
 
 fn pending(conversation: &str) -> String {
     format!("{} [data-testid=row-pending]", row(conversation))
@@ -34,9 +40,9 @@ async fn rows_marked(
     Ok(())
 }
 
-#[tokio::test]
-async fn scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule() -> anyhow::Result<()>
-{
+async fn scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule(
+    engines: Engines,
+) -> anyhow::Result<()> {
     let team = Team::new().await?;
     let server = Server::with_app(team.path(), &[]).await?;
     let mut landed = Vec::new();
@@ -52,8 +58,8 @@ async fn scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule() 
     // One link per agent; only Ana's is cut.
     let ana_link = Proxy::start(&server.url).await?;
     let ben_link = Proxy::start(&server.url).await?;
-    let ana = Browser::open(&ana_link.url, "scenario-5-ana").await?;
-    let ben = Browser::open(&ben_link.url, "scenario-5-ben").await?;
+    let ana = engines.open(&ana_link.url, "scenario-5", "ana").await?;
+    let ben = engines.open(&ben_link.url, "scenario-5", "ben").await?;
     let both = [&ana, &ben];
 
     step(
@@ -79,6 +85,9 @@ async fn scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule() 
                 },
             )
             .await?;
+            for l in &landed {
+                crate::told(&ana, &l.document, 1).await?;
+            }
             ana.wait_for(&format!("{CONNECTION}[data-saved=true]"), WAIT)
                 .await?;
             Ok(())
@@ -113,16 +122,44 @@ async fn scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule() 
     .await?;
 
     step(
-        "scenario 5: offline, Ana reassigns three to Ben and replies to the fourth",
+        "scenario 5: offline, Ana reassigns two to Ben in bulk",
         &both,
         async {
-            for conversation in &moved {
+            for conversation in &moved[..2] {
                 ana.click(&format!("{} [data-testid=row-select]", row(conversation)))
                     .await?;
             }
-            ana.wait_for_text("[data-testid=bulk-count]", "3 selected", WAIT)
+            ana.wait_for_text("[data-testid=bulk-count]", "2 selected", WAIT)
                 .await?;
             reassign_to(&ana, ben_id, true).await?;
+            view(&ana, "all").await?;
+            rows_marked(&ana, &moved[..2], true).await
+        },
+    )
+    .await?;
+
+    step(
+        "scenario 5: offline, Ana reassigns a third from the dropdown and reloads at once",
+        &both,
+        async {
+            ana.click(&row(moved[2])).await?;
+            reassign_to(&ana, ben_id, false).await?;
+            ana.wait_for_text("[data-testid=assignee-name]", "Ben", WAIT)
+                .await?;
+            ana.reload().await?;
+            ana.wait_for(OFFLINE_BANNER, WAIT).await?;
+            ana.wait_for_text("[data-testid=assignee-name]", "Ben", WAIT)
+                .await?;
+            view(&ana, "all").await?;
+            rows_marked(&ana, &moved, true).await
+        },
+    )
+    .await?;
+
+    step(
+        "scenario 5: offline, Ana replies to the fourth and reloads at once",
+        &both,
+        async {
             // Ana has not heard of Ben's claim: to her it is still unassigned.
             ana.click(&row(contested)).await?;
             ana.wait_for_text("[data-testid=assignee-name]", "Unassigned", WAIT)
@@ -132,24 +169,27 @@ async fn scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule() 
             ana.click("[data-testid=reply-send]").await?;
             ana.wait_for_text("[data-testid=assignee-name]", "Ana", WAIT)
                 .await?;
-            view(&ana, "all").await?;
-            let mut all = moved.clone();
-            all.push(contested);
-            rows_marked(&ana, &all, true).await?;
-            ana.wait_for(&format!("{CONNECTION}[data-saved=true]"), WAIT)
-                .await?;
             ana.screenshot("1-offline-pending").await?;
+            ana.reload().await?;
             Ok(())
         },
     )
     .await?;
 
     step(
-        "scenario 5: Ana reloads, still offline, and still sees her inbox and pending changes",
+        "scenario 5: after the reload, still offline, Ana has her inbox, pending changes and bell",
         &both,
         async {
-            ana.reload().await?;
             ana.wait_for(OFFLINE_BANNER, WAIT).await?;
+            ana.wait_for_text("[data-testid=assignee-name]", "Ana", WAIT)
+                .await?;
+            wait_until("Ana's reply to be kept", WAIT, async || {
+                Ok(ana
+                    .text("[data-testid=conversation]")
+                    .await?
+                    .contains("Ana here, from the train."))
+            })
+            .await?;
             view(&ana, "all").await?;
             let mut all = moved.clone();
             all.push(contested);
@@ -158,6 +198,14 @@ async fn scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule() 
                 ana.count(ROW).await? == 4,
                 "Ana's All shows every conversation"
             );
+            for l in &landed {
+                let told = notices_about(&ana, &l.document).await?;
+                anyhow::ensure!(
+                    told == 1,
+                    "Ana's bell lists {told} notices about {}",
+                    l.document
+                );
+            }
             ana.screenshot("2-reloaded-offline").await?;
             Ok(())
         },

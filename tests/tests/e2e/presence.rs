@@ -5,11 +5,12 @@ use baton_tests::browser::app::row;
 use baton_tests::browser::{WAIT, step, wait_until};
 use baton_tests::customer_writes;
 
-use crate::Pair;
+use crate::{Engines, Pair};
 
-#[tokio::test]
+crate::in_chromium!(scenario_6_ana_sees_ben_typing_in_the_conversation);
+
 async fn scenario_6_ana_sees_ben_typing_in_the_conversation() -> anyhow::Result<()> {
-    let pair = Pair::signed_in("scenario-6").await?;
+    let pair = Pair::signed_in("scenario-6", Engines::CHROMIUM).await?;
     let (ana, ben) = (&pair.ana, &pair.ben);
     let both = pair.both();
     let wes = customer_writes(&pair.server, &pair.team, "wes", None).await?;

@@ -1,15 +1,18 @@
 //! Scenario 3: Reassign from the dropdown hands the conversation to Ben,
 //! who is told, and alone is told of what the customer writes next.
 
-use baton_tests::browser::app::{pick_assignee, row, view};
+use baton_tests::browser::app::{open, option, overlap, reachable, row, toasts, view};
 use baton_tests::browser::{WAIT, step, wait_until};
 use baton_tests::customer_writes;
 
-use crate::{ANA, BEN, Pair, told, told_exactly};
+use crate::{ANA, BEN, Engines, Pair, told, told_exactly};
 
-#[tokio::test]
-async fn scenario_3_reassign_from_the_dropdown_tells_the_new_assignee_only() -> anyhow::Result<()> {
-    let pair = Pair::signed_in("scenario-3").await?;
+crate::in_every_engine!(scenario_3_reassign_from_the_dropdown_tells_the_new_assignee_only);
+
+async fn scenario_3_reassign_from_the_dropdown_tells_the_new_assignee_only(
+    engines: Engines,
+) -> anyhow::Result<()> {
+    let pair = Pair::signed_in("scenario-3", engines).await?;
     let (ana, ben) = (&pair.ana, &pair.ben);
     let both = pair.both();
     let xia = customer_writes(&pair.server, &pair.team, "xia", None).await?;
@@ -30,11 +33,35 @@ async fn scenario_3_reassign_from_the_dropdown_tells_the_new_assignee_only() -> 
         "scenario 3: Ana picks Ben in the Reassign dropdown and clicks Assign",
         &both,
         async {
-            ana.click("[data-testid=reassign-button]").await?;
-            ana.wait_for("[data-testid=reassign-dropdown]", WAIT)
-                .await?;
-            ana.screenshot("1-reassign-dropdown").await?;
-            pick_assignee(ana, ben_id).await?;
+            open(
+                ana,
+                "[data-testid=reassign-button]",
+                "[data-testid=reassign-dropdown]",
+            )
+            .await?;
+            // A busy inbox: five customer messages, five toasts, while the
+            // dropdown is open. None may sit over it.
+            for n in 0..5 {
+                customer_writes(&pair.server, &pair.team, &format!("busy{n}"), None).await?;
+            }
+            wait_until("five toasts in Ana's browser", WAIT, async || {
+                Ok(toasts(ana).await? >= 5)
+            })
+            .await?;
+            ana.wait_for("[data-testid=toast-more]", WAIT).await?;
+            ana.screenshot("1-reassign-dropdown-with-toasts").await?;
+            ana.click(&option(ben_id)).await?;
+            for toast in ["[data-testid=toasts]", "[data-testid=toast]"] {
+                anyhow::ensure!(
+                    !overlap(ana, toast, "[data-testid=reassign-dropdown]").await?,
+                    "{toast} sits over the Reassign dropdown"
+                );
+            }
+            anyhow::ensure!(
+                reachable(ana, "[data-testid=assign-confirm]").await?,
+                "something covers Assign"
+            );
+            ana.click_once("[data-testid=assign-confirm]").await?;
             ana.wait_for_text("[data-testid=assignee-name]", "Ben", WAIT)
                 .await?;
             let took = wait_until("the conversation in Ben's Mine", WAIT, async || {

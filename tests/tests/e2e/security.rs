@@ -8,7 +8,9 @@ use baton_tests::browser::{Browser, WAIT, step, wait_for_value};
 use baton_tests::proxy::Proxy;
 use serde_json::json;
 
-use crate::{ANA, Pair};
+use crate::{ANA, Engines, Pair};
+
+crate::in_chromium!(scenario_8_signed_out_pages_and_other_origins_cannot_reach_sync);
 
 /// Opens a websocket to `url` from the page; answers "open" or "refused".
 async fn probe_socket(browser: &Browser, url: &str) -> anyhow::Result<String> {
@@ -35,9 +37,8 @@ async fn probe_socket(browser: &Browser, url: &str) -> anyhow::Result<String> {
     Ok(answer)
 }
 
-#[tokio::test]
 async fn scenario_8_signed_out_pages_and_other_origins_cannot_reach_sync() -> anyhow::Result<()> {
-    let pair = Pair::open("scenario-8").await?;
+    let pair = Pair::open("scenario-8", Engines::CHROMIUM).await?;
     let (ana, ben) = (&pair.ana, &pair.ben);
     let both = pair.both();
     let sync = format!("{}/sync", pair.server.url.replacen("http://", "ws://", 1));

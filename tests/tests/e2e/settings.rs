@@ -8,7 +8,9 @@ use baton_tests::sync_client::{Auth, SyncClient};
 use baton_tests::{PASSWORD, customer_writes, session_token, workspace_document};
 use serde_json::json;
 
-use crate::{ANA, BEN, Pair, told, told_exactly};
+use crate::{ANA, BEN, Engines, Pair, told, told_exactly};
+
+crate::in_chromium!(scenario_9_an_agent_who_unsubscribes_is_no_longer_told);
 
 /// Whether the checkbox at `css` is on.
 async fn is_checked(browser: &Browser, css: &str) -> anyhow::Result<bool> {
@@ -21,9 +23,8 @@ async fn is_checked(browser: &Browser, css: &str) -> anyhow::Result<bool> {
     Ok(on == json!(true))
 }
 
-#[tokio::test]
 async fn scenario_9_an_agent_who_unsubscribes_is_no_longer_told() -> anyhow::Result<()> {
-    let pair = Pair::signed_in("scenario-9").await?;
+    let pair = Pair::signed_in("scenario-9", Engines::CHROMIUM).await?;
     let (ana, ben) = (&pair.ana, &pair.ben);
     let both = pair.both();
     let channel = &pair.team.channel;

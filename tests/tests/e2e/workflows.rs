@@ -9,6 +9,10 @@ use baton_tests::sync_client::{Auth, SyncClient};
 use baton_tests::{PASSWORD, Server, Team, ingest, session_token, workspace_document};
 use serde_json::json;
 
+crate::in_chromium!(
+    scenario_7_an_assign_workflow_built_in_the_editor_assigns_the_next_conversation
+);
+
 /// Picks `value` in the `<select>` at `css` as a person would (a change event).
 async fn choose(browser: &Browser, css: &str, value: &str) -> anyhow::Result<()> {
     browser.wait_for(css, WAIT).await?;
@@ -26,7 +30,6 @@ async fn choose(browser: &Browser, css: &str, value: &str) -> anyhow::Result<()>
     Ok(())
 }
 
-#[tokio::test]
 async fn scenario_7_an_assign_workflow_built_in_the_editor_assigns_the_next_conversation()
 -> anyhow::Result<()> {
     let team = Team::new().await?;

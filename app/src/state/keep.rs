@@ -1,0 +1,183 @@
+//! Keeping the agent's work on this device. An action is written at once,
+//! in one IndexedDB transaction with its row and the outbox, and counts as
+//! done only when that commits; changes from the server are written in the
+//! background, a burst at a time. Either way each write carries the whole
+//! metadata (catch-up sequence, what was seen, the outbox, the bell), so
+//! the documents and what is said about them never disagree after a reload.
+
+use std::future::Future;
+use std::time::Duration;
+
+use baton_shared::conversation;
+use baton_shared::ids::DocumentId;
+use leptos::prelude::*;
+
+use super::summary::Summary;
+use super::{AppState, ToastKind};
+
+/// How long server changes wait before they are written, so a burst (a
+/// catch-up) is one transaction.
+const PERSIST_AFTER: Duration = Duration::from_millis(150);
+/// Documents saved per background transaction, so no save blocks the page long.
+const PERSIST_BATCH: usize = 100;
+
+/// A document to write, with its inbox row (none for the workspace).
+pub(super) type Save = (DocumentId, Option<String>);
+
+impl AppState {
+    /// Writes `docs` (and the metadata) now; resolves once it is durable.
+    pub(super) async fn keep(self, docs: Vec<Save>) {
+        let Some(write) = self.write_now(docs) else {
+            return;
+        };
+        let result = write.await;
+        self.written(result);
+    }
+
+    /// Snapshots `docs` and the metadata and issues their transaction
+    /// before returning (so a later write lands later); `None` without a
+    /// database.
+    fn write_now(
+        &self,
+        docs: Vec<Save>,
+    ) -> Option<impl Future<Output = Result<(), String>> + use<>> {
+        let seen = self
+            .inbox
+            .with_untracked(|i| serde_json::to_string(i.seen()).unwrap_or_default());
+        let notices = self.notices.with_untracked(|n| n.to_json());
+        let write = self
+            .core
+            .try_update_value(|core| {
+                let core = core.as_mut()?;
+                let db = core.db.clone()?;
+                let mut saves = Vec::with_capacity(docs.len());
+                for (id, row) in docs {
+                    core.dirty.remove(&id);
+                    if let Some(doc) = core.docs.doc_mut(&id) {
+                        saves.push((id.to_string(), doc.save(), row));
+                    }
+                }
+                // The catch-up sequence moves on only with every document
+                // it named heard from and written: a reload that kept a
+                // later sequence than its documents would never ask again.
+                if core.awaiting.is_empty() && core.dirty.is_empty() {
+                    core.written_seq = core.docs.last_seq;
+                }
+                let meta = [
+                    ("seq", core.written_seq.to_string()),
+                    ("seen", seen),
+                    ("outbox", core.outbox.to_json()),
+                    ("notices", notices),
+                ];
+                core.writing += 1;
+                Some(db.write(&saves, &meta))
+            })
+            .flatten()?;
+        self.saved.set(false);
+        Some(write)
+    }
+
+    /// A write finished: say so if it failed, and whether all is saved.
+    fn written(&self, result: Result<(), String>) {
+        if let Err(problem) = result {
+            self.toast(
+                ToastKind::Problem,
+                format!("Could not save for offline use: {problem}"),
+                None,
+            );
+        }
+        let all = self
+            .core
+            .try_update_value(|core| {
+                let core = core.as_mut()?;
+                core.writing = core.writing.saturating_sub(1);
+                Some(core.writing == 0 && core.dirty.is_empty() && !core.persist_scheduled)
+            })
+            .flatten();
+        if all == Some(true) {
+            self.saved.set(true);
+        }
+    }
+
+    /// The row of a conversation read from its document (the workspace has none).
+    pub(super) fn row_json(&self, doc: DocumentId) -> Option<String> {
+        self.core.with_value(|core| {
+            let core = core.as_ref()?;
+            let conversation = conversation::read(core.docs.doc(&doc)?).ok()?;
+            Some(Summary::of(doc, &conversation, 0).to_json())
+        })
+    }
+
+    /// Draws the "Not yet synced" marks from the outbox.
+    pub(super) fn draw_pending(&self) {
+        let pending = self
+            .core
+            .with_value(|c| c.as_ref().map(|c| c.outbox.docs()).unwrap_or_default());
+        self.set_pending(pending);
+    }
+
+    /// Writes changed documents (and the metadata) soon, in batches.
+    pub(super) fn schedule_persist(&self) {
+        let already = self
+            .core
+            .try_update_value(|core| {
+                let core = core.as_mut()?;
+                Some(std::mem::replace(&mut core.persist_scheduled, true))
+            })
+            .flatten()
+            .unwrap_or(true);
+        if already {
+            return;
+        }
+        self.saved.set(false);
+        let state = *self;
+        set_timeout(
+            move || leptos::task::spawn_local(state.persist()),
+            PERSIST_AFTER,
+        );
+    }
+
+    async fn persist(self) {
+        let batch = self.core.try_update_value(|core| {
+            let core = core.as_mut()?;
+            core.persist_scheduled = false;
+            let ids: Vec<DocumentId> = core.dirty.iter().take(PERSIST_BATCH).copied().collect();
+            let saves: Vec<Save> = ids
+                .iter()
+                .map(|id| {
+                    // The row goes with its bytes: the inbox's, unless a
+                    // change has not been drawn yet (then read it here).
+                    let row = if *id == core.workspace_doc {
+                        None
+                    } else if core.unrendered.contains(id) {
+                        core.docs
+                            .doc(id)
+                            .and_then(|doc| conversation::read(doc).ok())
+                            .map(|c| Summary::of(*id, &c, 0).to_json())
+                    } else {
+                        self.inbox
+                            .with_untracked(|i| i.get(id).map(|r| r.to_json()))
+                    };
+                    (*id, row)
+                })
+                .collect();
+            Some(saves)
+        });
+        let Some(Some(saves)) = batch else {
+            return;
+        };
+        match self.write_now(saves) {
+            Some(write) => {
+                let result = write.await;
+                self.written(result);
+            }
+            None => self.saved.set(true),
+        }
+        let more = self
+            .core
+            .with_value(|c| c.as_ref().is_some_and(|c| !c.dirty.is_empty()));
+        if more {
+            self.schedule_persist();
+        }
+    }
+}
