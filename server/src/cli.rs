@@ -21,8 +21,16 @@ pub struct Global {
     /// Directory of the embedded database.
     #[arg(long, global = true, default_value = "./data", value_name = "DIR")]
     pub data: PathBuf,
-    /// Database URL instead of --data (only sqlite: URLs for now).
-    #[arg(long, global = true, value_name = "URL")]
+    /// Database URL instead of --data: postgres://user@host/database (several
+    /// nodes may share it) or sqlite:///path/to/baton.db. From the
+    /// environment, it stays out of the process list.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "BATON_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
@@ -42,6 +50,24 @@ pub enum Command {
     /// Create API tokens for integrations.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy everything one database keeps into another, empty one (e.g.
+    /// from SQLite to PostgreSQL); stop every `baton serve` first.
+    MigrateStore(MigrateStore),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateStore {
+    /// The database to copy: a sqlite: or postgres:// URL.
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// The database to copy into; it must hold no workspace yet.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BATON_MIGRATE_TO",
+        hide_env_values = true
+    )]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +107,9 @@ pub struct Serve {
     /// Documents one connection may hold.
     #[arg(long, default_value_t = 100_000, hide = true)]
     pub max_documents: usize,
+    /// Seconds between sweeps for conversations still unassigned.
+    #[arg(long, default_value_t = 15, hide = true)]
+    pub sweep_every: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,9 @@ use anyhow::Context;
 use baton_shared::model::Role;
 use serde_json::json;
 
-use crate::cli::{AgentCommand, ChannelCommand, Cli, Command, Global, Serve, TokenCommand};
+use crate::cli::{
+    AgentCommand, ChannelCommand, Cli, Command, Global, MigrateStore, Serve, TokenCommand,
+};
 use crate::hub::Hub;
 use crate::{AppState, demo, store, team};
 
@@ -42,6 +44,9 @@ fn print(json: bool, value: serde_json::Value, human: String) {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let json = cli.global.json;
+    if let Command::MigrateStore(copy) = &cli.command {
+        return migrate_store(copy, json).await;
+    }
     let hub = open(&cli.global).await?;
     match cli.command {
         Command::Serve(serve) => return self::serve(hub, serve, json).await,
@@ -115,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 format!("Revoked token {id}"),
             );
         }
+        Command::MigrateStore(_) => {}
     }
     Ok(())
 }
@@ -168,7 +174,11 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
         }
     }
     hub.watch_store(shutdown.clone());
-    hub.watch_unassigned(shutdown.clone());
+    hub.relay_presence(shutdown.clone());
+    hub.watch_unassigned(
+        Duration::from_secs(serve.sweep_every.max(1)),
+        shutdown.clone(),
+    );
     hub.watch_online(shutdown.clone());
     if serve.demo && serve.demo_rate > 0 {
         demo::simulate(hub.clone(), serve.demo_rate, shutdown.clone());
@@ -180,6 +190,31 @@ async fn serve(hub: Arc<Hub>, serve: Serve, json: bool) -> anyhow::Result<()> {
         on_signal.cancel();
     });
     crate::run(listener, state).await?;
+    Ok(())
+}
+
+/// Copies one database into another (`baton migrate-store`).
+async fn migrate_store(copy: &MigrateStore, json: bool) -> anyhow::Result<()> {
+    let from = store::SqlStore::open(store::Engine::from_url(&copy.from)?).await?;
+    let to = store::SqlStore::open(store::Engine::from_url(&copy.to)?).await?;
+    let copied = store::copy_store(&from, &to).await?;
+    let rows: u64 = copied.tables.iter().map(|(_, n)| n).sum();
+    let tables: serde_json::Map<String, serde_json::Value> = copied
+        .tables
+        .iter()
+        .map(|(table, n)| ((*table).to_owned(), json!(n)))
+        .collect();
+    print(
+        json,
+        json!({ "from": from.engine().describe(), "to": to.engine().describe(),
+                "rows": rows, "tables": tables, "seq": copied.seq }),
+        format!(
+            "Copied {rows} rows from {} to {}; commit sequence continues after {}.",
+            from.engine().describe(),
+            to.engine().describe(),
+            copied.seq
+        ),
+    );
     Ok(())
 }
 

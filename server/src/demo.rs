@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::hub::{Hub, HubError};
 use crate::ingest::{self, Incoming, IncomingCustomer};
-use crate::store::{ConversationQuery, View, Write};
+use crate::store::{ConversationQuery, View, Wait, Write};
 use crate::team;
 
 /// Why seeding or simulating the demo failed.
@@ -97,9 +97,20 @@ impl DemoLogins {
     }
 }
 
-/// Seeds the demo workspace on first start; later starts return the same logins.
-/// Seeds the demo workspace with `conversations` conversations (first start only).
+/// Seeds the demo workspace with `conversations` conversations on first
+/// start; later starts return the same logins. Nodes starting together
+/// take turns (a lock every process on the store shares): one seeds, the
+/// others find it seeded.
 pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> Result<DemoLogins> {
+    let turn = hub.store().lock("demo", Wait::Block).await?;
+    let logins = seed_once(hub, conversations).await;
+    if let Some(turn) = turn {
+        turn.release().await;
+    }
+    logins
+}
+
+async fn seed_once(hub: &Arc<Hub>, conversations: usize) -> Result<DemoLogins> {
     if let Some(saved) = hub.reads().meta(SEEDED_KEY).await? {
         return Ok(serde_json::from_str(&saved)?);
     }
@@ -143,7 +154,7 @@ pub async fn seed(hub: &Arc<Hub>, conversations: usize) -> Result<DemoLogins> {
         }
         let mut settings = current.settings.clone();
         settings.name = "Northwind Support".to_owned();
-        workspace::put_settings(doc, &settings, now)
+        Ok(workspace::put_settings(doc, &settings, now)?)
     })
     .await?;
     add_example_workflow(hub, &ids, &channels, now).await?;
@@ -192,9 +203,9 @@ async fn add_example_workflow(
             channels: vec![billing.id.clone()],
         }];
         workflow.steps = vec![Step::RoundRobin {
-            agents: specialists,
+            agents: specialists.clone(),
         }];
-        workspace::put_workflow(doc, &workflow, now)
+        Ok(workspace::put_workflow(doc, &workflow, now)?)
     })
     .await?;
     Ok(())

@@ -72,6 +72,16 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            err if err.is_unavailable() => {
+                tracing::warn!(error = %err, "the database is unavailable");
+                let mut answer = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is unavailable for a moment; nothing was changed — try again",
+                );
+                answer.retry_after = Some(1);
+                answer
+            }
             other => Self::internal(other),
         }
     }
@@ -88,9 +98,20 @@ impl From<HubError> for ApiError {
             }
             HubError::Store(store) => store.into(),
             HubError::Deactivated => Self::unauthorized("this account has been deactivated"),
+            HubError::Refused(message) => Self::new(StatusCode::CONFLICT, "refused", message),
+            HubError::Contended => {
+                let mut answer =
+                    Self::new(StatusCode::SERVICE_UNAVAILABLE, "contended", err_text());
+                answer.retry_after = Some(1);
+                answer
+            }
             other => Self::internal(other),
         }
     }
+}
+
+fn err_text() -> String {
+    HubError::Contended.to_string()
 }
 
 impl From<TeamError> for ApiError {

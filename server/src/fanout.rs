@@ -30,18 +30,7 @@ pub enum Push {
     },
 }
 
-/// Why the server ends every connection of an agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// The agent was deactivated: their sessions are gone too.
-    Deactivated,
-    /// The agent's role changed: their rights on the socket must be
-    /// re-established, so the client reconnects.
-    RoleChanged,
-    /// The session or API token the connection signed in with ended
-    /// (signed out, expired or revoked).
-    SignedOut,
-}
+pub use crate::broadcast::Ending;
 
 /// One connected peer.
 pub struct Connection {
@@ -219,6 +208,26 @@ impl Live {
                 c.push(Push::NotificationsRead(ids.to_vec()));
             }
         });
+    }
+
+    /// Every connection may have missed notifications (this node was cut
+    /// off from what others told): each reloads them.
+    pub fn lagged_all(&self) {
+        self.each(|c| {
+            c.lagged.store(true, Ordering::Relaxed);
+            c.wake.notify_one();
+        });
+    }
+
+    /// Applies what another node told.
+    pub fn hear(&self, broadcast: &crate::broadcast::Broadcast) {
+        use crate::broadcast::Broadcast;
+        match broadcast {
+            Broadcast::Notification { row } => self.notify(std::slice::from_ref(row)),
+            Broadcast::Read { agent, ids } => self.read(agent, ids, 0),
+            Broadcast::Ended { agent, why } => self.end(agent, *why),
+            Broadcast::SignedOut { credential } => self.end_credential_prefix(credential),
+        }
     }
 
     /// Ends every connection of `agent`; each closes on its next wake.

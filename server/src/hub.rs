@@ -3,10 +3,11 @@
 //! implies (projection, replies to deliver, notifications, fan-out). The HTTP
 //! API, live sync, the command line and the demo all go through here.
 
-mod change;
+pub(crate) mod change;
 mod online;
+mod presence;
 mod receive;
-mod watch;
+pub(crate) mod watch;
 mod workflows;
 
 pub use online::ONLINE_RETENTION_MS;
@@ -24,7 +25,7 @@ use baton_shared::workspace::{self, Workspace};
 
 use crate::fanout::Live;
 use crate::resident::{Documents, Locked, heads_hex};
-use crate::store::{DocumentKind, NotificationRow, Reads, Receipt, Store, StoreError, Write};
+use crate::store::{DocumentKind, NotificationRow, Reads, Receipt, Store, StoreError, Wait, Write};
 use change::{first_seq, server_bindings};
 
 const WORKSPACE_KEY: &str = "workspace_document";
@@ -44,6 +45,12 @@ pub enum HubError {
     Missing(DocumentId),
     #[error("the account has been deactivated")]
     Deactivated,
+    /// A rule of the team refused the change (the last admin).
+    #[error("{0}")]
+    Refused(String),
+    /// Others kept changing the same document; the client may retry.
+    #[error("the document kept changing while this change was made; try again")]
+    Contended,
 }
 
 /// What a committed conversation change produced.
@@ -72,13 +79,24 @@ pub struct Hub {
     /// never changes once stored, so a known one is never asked again; an
     /// unknown actor always is (it may have been bound since).
     actor_owners: std::sync::Mutex<HashMap<String, String>>,
+    /// Changes redone because another writer had moved their document.
+    stale_retries: std::sync::atomic::AtomicU64,
+    /// Whether this node sweeps for unassigned conversations.
+    leading: std::sync::atomic::AtomicBool,
+    /// Presence on its way to the other nodes, once relayed.
+    presence_out: std::sync::Mutex<Option<tokio::sync::mpsc::Sender<PresenceOut>>>,
 }
+
+/// Presence on its way to the other nodes.
+type PresenceOut = (DocumentId, baton_shared::protocol::Presence);
 
 /// How many actor bindings [`Hub::actor_owner`] remembers before starting over.
 const REMEMBERED_ACTORS: usize = 10_000;
 
 impl Hub {
-    /// Opens the hub, creating the workspace document on first start.
+    /// Opens the hub, creating the workspace document on first start. Nodes
+    /// starting together on an empty database take turns (a lock every
+    /// process on the store shares), so exactly one workspace is made.
     pub async fn open(store: Arc<dyn Store>) -> Result<Arc<Hub>, HubError> {
         let actor = ActorId::random();
         store
@@ -88,34 +106,12 @@ impl Hub {
             }])
             .await?;
         let documents = Documents::new(store.clone(), actor.clone());
+        let bootstrap = store.lock("bootstrap", Wait::Block).await?;
         let workspace = match store.meta(WORKSPACE_KEY).await? {
             Some(id) => id
                 .parse()
                 .map_err(|e| StoreError::Corrupt(format!("stored workspace id {id:?}: {e}")))?,
-            None => {
-                let id = DocumentId::random();
-                let mut doc = workspace::create("Baton", baton_shared::clock::now())
-                    .map_err(OpError::from)?;
-                let mut writes = server_bindings(&mut doc, &[], &actor);
-                writes.push(Write::Document {
-                    id,
-                    kind: DocumentKind::Workspace,
-                    heads: heads_hex(&doc.get_heads()),
-                    chunk: doc.save(),
-                    snapshot: None,
-                    after: None,
-                });
-                writes.push(Write::Meta {
-                    key: WORKSPACE_KEY.to_owned(),
-                    value: id.to_string(),
-                });
-                let bytes = doc.save().len();
-                let receipt = store.commit(writes).await?;
-                documents
-                    .insert(id, DocumentKind::Workspace, doc, first_seq(&receipt), bytes)
-                    .await;
-                id
-            }
+            None => create_workspace(&*store, &documents, &actor).await?,
         };
         let hub = Arc::new(Hub {
             store,
@@ -126,13 +122,27 @@ impl Hub {
             workflow_runs: tokio::sync::Mutex::new(()),
             workspace_read: std::sync::Mutex::new(None),
             actor_owners: std::sync::Mutex::new(HashMap::new()),
+            stale_retries: Default::default(),
+            leading: Default::default(),
+            presence_out: std::sync::Mutex::new(None),
         });
         // Workspaces made before workflows existed get their (empty) map now.
         hub.change_workspace(Vec::new(), |doc, _| {
-            workspace::ensure_workflows(doc, baton_shared::clock::now())
+            Ok(workspace::ensure_workflows(
+                doc,
+                baton_shared::clock::now(),
+            )?)
         })
         .await?;
+        if let Some(bootstrap) = bootstrap {
+            bootstrap.release().await;
+        }
         Ok(hub)
+    }
+
+    /// The store, with what other processes sharing it can see of this one.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
     }
 
     /// The workspace document's id.
@@ -260,18 +270,48 @@ impl Hub {
     }
 }
 
+/// Makes the workspace document of a new database.
+async fn create_workspace(
+    store: &dyn Store,
+    documents: &Documents,
+    actor: &ActorId,
+) -> Result<DocumentId, HubError> {
+    let id = DocumentId::random();
+    let mut doc = workspace::create("Baton", baton_shared::clock::now()).map_err(OpError::from)?;
+    let mut writes = server_bindings(&mut doc, &[], actor);
+    writes.push(Write::Document {
+        id,
+        kind: DocumentKind::Workspace,
+        heads: heads_hex(&doc.get_heads()),
+        chunk: doc.save(),
+        snapshot: None,
+        after: None,
+    });
+    // Written once: a second workspace could never be made the one.
+    writes.push(Write::MetaOnce {
+        key: WORKSPACE_KEY.to_owned(),
+        value: id.to_string(),
+    });
+    let bytes = doc.save().len();
+    let receipt = store.commit(writes).await?;
+    documents
+        .insert(id, DocumentKind::Workspace, doc, first_seq(&receipt), bytes)
+        .await;
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
     use super::*;
-    use crate::store::SqliteStore;
+    use crate::store::SqlStore;
     use baton_shared::automerge::transaction::Transactable;
 
     #[tokio::test]
     async fn the_workspace_read_follows_every_change_and_is_shared_between_them() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir.path()).await.unwrap());
         let hub = Hub::open(store).await.unwrap();
         let first = hub.workspace().await.unwrap();
         let again = hub.workspace().await.unwrap();
@@ -289,8 +329,9 @@ mod tests {
         // A change that fails leaves the workspace as it was.
         let failed = hub
             .change_workspace(Vec::new(), |doc, _| {
-                doc.put(baton_shared::automerge::ROOT, "name", "Half-made")?;
-                Err::<(), _>(OpError::Automerge("refused".into()))
+                doc.put(baton_shared::automerge::ROOT, "name", "Half-made")
+                    .map_err(OpError::from)?;
+                Err::<(), _>(OpError::Automerge("refused".into()).into())
             })
             .await;
         assert!(failed.is_err());

@@ -10,6 +10,7 @@ use baton_shared::model::Customer;
 use baton_shared::operations::customer_message;
 use serde::{Deserialize, Serialize};
 
+use crate::hub::change::redo;
 use crate::hub::{Committed, Hub, HubError};
 
 /// A customer message as the ingest endpoint receives it.
@@ -101,14 +102,17 @@ pub async fn receive(
             .await
             .map_err(HubError::from)?;
         let row = row.filter(|r| &r.channel == channel).ok_or_else(unknown)?;
-        let workflows = hub.prepare_workflows(&[], now).await?;
-        let (_, committed) = hub
-            .change_conversation_with(row.document, |doc, workspace| {
+        // Decided again on fresh state if another node changed the
+        // conversation (or took a round-robin turn) meanwhile.
+        let (_, committed) = redo!(hub, {
+            let workflows = hub.prepare_workflows(&[], now).await?;
+            hub.change_conversation_with(row.document, |doc, workspace| {
                 let before = conversation::read(doc)?;
                 customer_message(doc, workspace, &incoming.body, now)?;
                 workflows.apply(doc, workspace, Some(&before), row.document)
             })
-            .await?;
+            .await
+        })?;
         return Ok((
             Landed {
                 conversation: id,
@@ -134,16 +138,18 @@ pub async fn receive(
         },
         at: now,
     };
-    let workflows = hub.prepare_workflows(&[], now).await?;
-    let (document, _, committed) = hub
-        .create_conversation_with(&new, |doc, workspace, document| {
+    let new = &new;
+    let (document, _, committed) = redo!(hub, {
+        let workflows = hub.prepare_workflows(&[], now).await?;
+        hub.create_conversation_with(new, |doc, workspace, document| {
             customer_message(doc, workspace, &incoming.body, now)?;
             workflows.apply(doc, workspace, None, document)
         })
-        .await?;
+        .await
+    })?;
     Ok((
         Landed {
-            conversation: new.id,
+            conversation: new.id.clone(),
             document,
         },
         committed,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod broadcast;
 pub mod cli;
 pub mod commands;
 pub mod demo;
@@ -89,8 +90,20 @@ pub fn app(state: AppState) -> Router {
     }
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// Liveness, and what this node is to the others: its name in the outbox,
+/// its database engine, whether it sweeps, and how many changes it redid
+/// because another node had moved their document.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<serde_json::Value> {
+    let hub = &state.hub;
+    Json(serde_json::json!({
+        "status": "ok",
+        "node": hub.store().node(),
+        "backend": hub.store().engine_name(),
+        "leader": hub.leading(),
+        "stale_retries": hub.stale_retries(),
+    }))
 }
 
 /// Serves `app(state)` on `listener` until `state.shutdown` is cancelled,

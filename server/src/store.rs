@@ -1,28 +1,54 @@
-//! The storage interface. Callers see domain operations only, so a
-//! PostgreSQL backend can implement [`Store`] later without touching them.
-//! SQLite (`store::sqlite`) is the embedded default.
+//! The storage interface. Callers see domain operations only; one
+//! implementation ([`SqlStore`]) runs the same SQL on SQLite, the embedded
+//! default, and on PostgreSQL, where several nodes share one database.
+//!
+//! Every write transaction takes the commit clock first (see
+//! `migrations/postgres/0005_cluster.sql`), so commit sequences become
+//! visible in order and without gaps on both engines; a document write
+//! names the commit its copy was in step with, and fails as
+//! [`StoreError::Stale`] if another writer got there first.
 
+mod copy;
+mod database;
+mod engine;
 #[cfg(debug_assertions)]
 mod fault;
-mod sqlite;
+mod locks;
+mod reads;
+mod rows;
+mod signals;
+mod sql;
+mod write;
 mod writer;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId, WorkflowId};
-use baton_shared::model::{Millis, Role, Status};
-use baton_shared::notify::NoticeKind;
+use baton_shared::model::Millis;
 use serde::Serialize;
-use sqlx::FromRow;
+use tokio::sync::{broadcast, watch};
 
-pub use sqlite::SqliteStore;
+use crate::broadcast::Broadcast;
+pub use copy::{Copied, copy_store};
+pub use database::SqlStore;
+pub use engine::Engine;
+pub use locks::{StoreLock, Wait};
+pub use rows::{
+    AgentRow, ApiTokenRow, ChannelRow, ConversationRow, NotificationRow, ReplyRow, WorkflowRunRow,
+};
+pub use write::{Receipt, Write};
 
 /// Why storage failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0}")]
     Conflict(String),
+    /// Another writer changed what this write was based on (a document
+    /// committed since the copy was read, a round-robin turn moved): read
+    /// again and redo.
+    #[error("changed meanwhile: {0}")]
+    Stale(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -32,9 +58,35 @@ pub enum StoreError {
     #[error("the storage writer has stopped")]
     Closed,
     /// The store named cannot be opened (a bad URL, a directory that
-    /// cannot be made); the message says what to change.
+    /// cannot be made, a schema newer than this Baton); the message says
+    /// what to change.
     #[error("{0}")]
     Open(String),
+}
+
+impl StoreError {
+    /// Whether the database could not be reached or was going away (a
+    /// restart, a lost connection): nothing was changed, and trying again
+    /// shortly should work.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Closed => true,
+            StoreError::Database(err) => match err {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                // PostgreSQL shutting down, restarting, or refusing connections.
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    code.starts_with("57P") || code.starts_with("08") || code == "53300"
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -68,243 +120,25 @@ pub struct StoredDocument {
     pub last_seq: u64,
 }
 
-/// One conversation in the projection that lists, counts and search read.
-/// (Mapped by hand: sqlx converts no optional id.)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ConversationRow {
-    pub id: ConversationId,
-    pub document: DocumentId,
-    pub channel: ChannelId,
-    pub subject: String,
-    pub customer_name: String,
-    pub customer_email: String,
-    pub status: Status,
-    pub assignee: Option<AgentId>,
-    pub created_at: Millis,
-    pub last_activity_at: Millis,
-    pub preview: String,
-    pub messages: u32,
-    /// Since when an open conversation has had no assignee; `None` otherwise.
-    pub unassigned_since: Option<Millis>,
-}
-
-/// An agent as authentication sees it.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct AgentRow {
-    #[sqlx(try_from = "String")]
-    pub id: AgentId,
-    pub email: String,
-    pub name: String,
-    #[sqlx(try_from = "String")]
-    pub role: Role,
-    pub active: bool,
-    pub password_hash: String,
-}
-
-/// A channel and the hash of its ingest secret.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct ChannelRow {
-    #[sqlx(try_from = "String")]
-    pub id: ChannelId,
-    pub name: String,
-    pub secret_hash: String,
-}
-
-/// A stored notification for one agent.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct NotificationRow {
-    pub id: String,
-    #[sqlx(try_from = "String")]
-    pub agent: AgentId,
-    #[sqlx(try_from = "String")]
-    pub conversation: ConversationId,
-    #[sqlx(try_from = "String")]
-    pub document: DocumentId,
-    /// What the agent is told.
-    #[sqlx(try_from = "String")]
-    pub kind: NoticeKind,
-    /// Who caused it (a name to show), if a person or workflow did.
-    pub actor: Option<String>,
-    pub subject: String,
-    /// Rows of one batch for one agent merge into one, counting conversations.
-    pub batch: Option<String>,
-    pub count: u32,
-    pub at: Millis,
-    pub read: bool,
-}
-
-/// An agent's reply, for delivery to the customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
-pub struct ReplyRow {
-    #[sqlx(try_from = "i64")]
-    pub seq: u64,
-    pub message: String,
-    #[sqlx(try_from = "String")]
-    pub channel: ChannelId,
-    #[sqlx(try_from = "String")]
-    pub conversation: ConversationId,
-    #[sqlx(try_from = "String")]
-    pub author: AgentId,
-    pub body: String,
-    pub at: Millis,
-    pub customer_email: String,
-}
-
-/// An API token as its owner sees it (never the token itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApiTokenRow {
-    /// The first 16 hex digits of the token's hash: enough to name it.
-    pub id: String,
-    pub agent: AgentId,
-    pub created_at: Millis,
-    pub expires_at: Option<Millis>,
-    pub revoked: bool,
-}
-
-/// One workflow run, for the run log and for exactly-once.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct WorkflowRunRow {
-    /// `{workflow}/{event key}`; a second insert of the same key fails the
-    /// whole request it is in.
-    pub key: String,
-    #[sqlx(try_from = "String")]
-    pub workflow: WorkflowId,
-    pub workflow_name: String,
-    #[sqlx(try_from = "String")]
-    pub conversation: ConversationId,
-    #[sqlx(try_from = "String")]
-    pub document: DocumentId,
-    pub event: String,
-    /// `ran`, `no_change` or `skipped`.
-    pub outcome: String,
-    /// `baton_shared::workflow::Run` as JSON.
-    pub run: String,
-    pub at: Millis,
-}
-
-/// One write; a request's writes commit together or not at all.
-#[derive(Debug, Clone)]
-pub enum Write {
-    /// New changes to a document (`chunk`), or a compacted `snapshot` that
-    /// replaces the stored snapshot and every chunk. Gets a commit sequence.
-    Document {
-        id: DocumentId,
-        kind: DocumentKind,
-        chunk: Vec<u8>,
-        snapshot: Option<Vec<u8>>,
-        /// The document's heads after this write (hex), for catch-up.
-        heads: Vec<String>,
-        /// The stored commit the writer's copy was last in step with; `None`
-        /// for a new document. If another process committed since, the
-        /// receipt says so and a snapshot is kept as a chunk instead of
-        /// replacing chunks the writer never saw.
-        after: Option<u64>,
-    },
-    Conversation(ConversationRow),
-    Notification(NotificationRow),
-    /// Uses the sequence of the request's latest `Document` write.
-    Reply(ReplyRow),
-    Meta {
-        key: String,
-        value: String,
-    },
-    Agent(AgentRow),
-    SetAgentActive {
-        id: AgentId,
-        active: bool,
-    },
-    /// An admin renamed an agent or changed their role.
-    UpdateAgent {
-        id: AgentId,
-        name: String,
-        role: Role,
-    },
-    Channel(ChannelRow),
-    Session {
-        token_hash: String,
-        agent: AgentId,
-        created_at: Millis,
-        expires_at: Millis,
-    },
-    DeleteSession {
-        token_hash: String,
-    },
-    DeleteSessionsOf {
-        agent: AgentId,
-    },
-    ApiToken {
-        token_hash: String,
-        agent: AgentId,
-        created_at: Millis,
-        /// `None` for a token that never expires.
-        expires_at: Option<Millis>,
-    },
-    RevokeApiTokensOf {
-        agent: AgentId,
-    },
-    /// Revokes the one token whose id ([`ApiTokenRow::id`]) this is.
-    RevokeApiToken {
-        id: String,
-    },
-    /// A connection of `agent` opened (`id` names it).
-    OnlineStarted {
-        id: String,
-        agent: AgentId,
-        at: Millis,
-    },
-    /// These open connections were alive at `at`.
-    OnlineSeen {
-        ids: Vec<String>,
-        at: Millis,
-    },
-    OnlineEnded {
-        id: String,
-        at: Millis,
-    },
-    /// Connections of a process that died without closing them: they
-    /// ended at most `grace` after they were last seen.
-    CloseStaleOnline {
-        seen_before: Millis,
-        grace: Millis,
-    },
-    /// Forgets connections that ended before `ended_before`.
-    PruneOnline {
-        ended_before: Millis,
-    },
-    MarkNotificationsRead {
-        agent: AgentId,
-        ids: Vec<String>,
-    },
-    BindActor {
-        actor: String,
-        principal: String,
-    },
-    /// Fails the request with [`StoreError::Conflict`] if the key exists.
-    WorkflowRun(WorkflowRunRow),
-    /// Corrects when a conversation became unassigned (the projection of a
-    /// conversation stored before that was kept).
-    UnassignedSince {
-        conversation: ConversationId,
-        since: Option<Millis>,
-    },
-    /// The agent a round-robin workflow picked last.
-    WorkflowCursor {
-        workflow: WorkflowId,
-        agent: AgentId,
-    },
-}
-
-/// What a committed request produced.
+/// Documents committed after a position, read in one snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Receipt {
-    /// Each `Notification` write's id and the count stored for it (a
-    /// batch's row counts every conversation of the batch so far).
-    pub counts: Vec<(String, u32)>,
-    /// The commit sequence of each `Document` write, in order.
-    pub seqs: Vec<u64>,
-    /// The sequences (of `seqs`) whose document had a commit from elsewhere
-    /// after the one the write was `after`.
-    pub overtaken: Vec<u64>,
+pub struct CatchUp {
+    /// The position this answer brings a reader to: every commit at or
+    /// below it is covered, and no commit at or below it can appear later.
+    pub seq: u64,
+    /// Each document's latest commit and heads (hex), oldest commit first.
+    pub documents: Vec<(DocumentId, u64, Vec<String>)>,
+    /// The page was full: ask again from `seq`.
+    pub more: bool,
+}
+
+/// One row of the outbox: what a process told every other's sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Told {
+    pub seq: u64,
+    /// The process that committed it (see [`Store::node`]).
+    pub node: String,
+    pub broadcast: Broadcast,
 }
 
 /// Which conversations a list shows.
@@ -336,34 +170,55 @@ pub struct Counts {
     pub all: u64,
 }
 
-/// Everything Baton keeps durably: what it reads ([`Reads`]) and the one
-/// way it writes.
+/// Everything Baton keeps durably: what it reads ([`Reads`]), the one way
+/// it writes, and how processes sharing the store hear of each other.
 #[async_trait]
 pub trait Store: Reads + 'static {
     /// Commits `writes` atomically, grouped with concurrent requests into one
     /// transaction and one fsync; returns once durable.
     async fn commit(&self, writes: Vec<Write>) -> Result<Receipt>;
+
+    /// This process's name in the outbox, unique per open store.
+    fn node(&self) -> &str;
+
+    /// `sqlite` or `postgres`.
+    fn engine_name(&self) -> &'static str;
+
+    /// Changes whenever another process may have committed (PostgreSQL's
+    /// NOTIFY, or a poll of the commit clock); a hint to read
+    /// [`Reads::catch_up`], never the news itself.
+    fn hints(&self) -> watch::Receiver<u64>;
+
+    /// Sends a presence message to the other nodes (PostgreSQL only:
+    /// presence is never stored, and SQLite has no channel for it).
+    async fn send_presence(&self, payload: &str) -> Result<()>;
+
+    /// Presence messages sent by any node, this one's included.
+    fn presence(&self) -> broadcast::Receiver<String>;
+
+    /// Takes the lock `name`, shared by every process on this store (an
+    /// advisory lock on PostgreSQL, a file lock beside SQLite's database),
+    /// waiting for it or not; `None` when another process holds it.
+    async fn lock(&self, name: &str, wait: Wait) -> Result<Option<StoreLock>>;
 }
 
 /// What Baton reads from its store.
 #[async_trait]
 pub trait Reads: Send + Sync {
     async fn meta(&self, key: &str) -> Result<Option<String>>;
+    /// The document with its snapshot and chunks, read in one snapshot.
     async fn document(&self, id: &DocumentId) -> Result<Option<StoredDocument>>;
     /// The sequence of the document's latest commit, if it exists.
     async fn document_seq(&self, id: &DocumentId) -> Result<Option<u64>>;
     /// Chunks committed after `seq`, in order, with their sequence.
     async fn chunks_after(&self, id: &DocumentId, seq: u64) -> Result<Vec<(u64, Vec<u8>)>>;
-    /// Documents committed after `seq`, oldest commit first, at most
-    /// `limit` of them, with their latest sequence and heads.
-    async fn documents_since(
-        &self,
-        seq: u64,
-        limit: u32,
-    ) -> Result<Vec<(DocumentId, u64, Vec<String>)>>;
-    /// The highest commit sequence so far.
-    async fn latest_seq(&self) -> Result<u64>;
-
+    /// The commit clock: every commit at or below it is visible, and none
+    /// at or below it can appear later.
+    async fn clock(&self) -> Result<u64>;
+    /// Documents committed after `seq`, at most `limit` of them.
+    async fn catch_up(&self, seq: u64, limit: u32) -> Result<CatchUp>;
+    /// What was told after `after` up to `upto`, in commit order.
+    async fn told(&self, after: u64, upto: u64) -> Result<Vec<Told>>;
     async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRow>>;
     async fn agent(&self, id: &AgentId) -> Result<Option<AgentRow>>;
     async fn agents(&self) -> Result<Vec<AgentRow>>;
@@ -425,18 +280,12 @@ pub trait Reads: Send + Sync {
     ) -> Result<Vec<ConversationRow>>;
 }
 
-/// Opens the store named by `database_url`, or SQLite in `data` by default.
+/// Opens the store named by `database_url` (`sqlite:…` or `postgres://…`),
+/// or SQLite in `data` by default.
 pub async fn open(database_url: Option<&str>, data: &std::path::Path) -> Result<Arc<dyn Store>> {
-    match database_url {
-        None => Ok(Arc::new(SqliteStore::open_dir(data).await?)),
-        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::open_url(url).await?)),
-        Some(url) => {
-            let scheme = url.split(':').next().unwrap_or(url);
-            Err(StoreError::Open(format!(
-                "--database-url: {scheme:?} databases are not supported yet; \
-                 use a sqlite: URL (e.g. sqlite:///var/lib/baton/baton.db) or leave it out \
-                 to use --data"
-            )))
-        }
-    }
+    let engine = match database_url {
+        None => Engine::sqlite_in(data)?,
+        Some(url) => Engine::from_url(url)?,
+    };
+    Ok(Arc::new(SqlStore::open(engine).await?))
 }

@@ -7,16 +7,11 @@ use baton_shared::model::{Agent, Channel, Role};
 use baton_shared::operations::correct;
 use baton_shared::workspace::{self, Workspace};
 use serde::Serialize;
-use tokio::sync::Mutex;
 
-use crate::fanout::Ending;
+use crate::broadcast::{Broadcast, Ending};
 use crate::hub::{Hub, HubError};
 use crate::secrets;
 use crate::store::{AgentRow, ChannelRow, Write};
-
-/// Serializes the changes that could remove the last admin, so two admins
-/// demoting or deactivating each other at once cannot both succeed.
-static ADMIN_CHANGES: Mutex<()> = Mutex::const_new(());
 
 /// Why a team change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +28,18 @@ pub enum TeamError {
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
-    Hub(#[from] HubError),
+    Hub(HubError),
     #[error(transparent)]
     Password(#[from] crate::secrets::HashError),
+}
+
+impl From<HubError> for TeamError {
+    fn from(e: HubError) -> Self {
+        match e {
+            HubError::Refused(why) => TeamError::Refused(why),
+            other => TeamError::Hub(other),
+        }
+    }
 }
 
 impl From<crate::store::StoreError> for TeamError {
@@ -64,14 +68,17 @@ async fn agent_row(hub: &Hub, id: &AgentId) -> Result<AgentRow, TeamError> {
 }
 
 /// Refuses a change to `id` that would leave no active admin.
-fn keep_an_admin(current: &Workspace, id: &AgentId, change: &str) -> Result<(), TeamError> {
+/// Refuses a change that would leave no active admin. Checked inside the
+/// workspace change itself, against the workspace as it is when the change
+/// commits: two admins demoting each other at once, on any nodes, leave one.
+fn keep_an_admin(current: &Workspace, id: &AgentId, change: &str) -> Result<(), HubError> {
     let others = current
         .agents
         .values()
         .filter(|a| &a.id != id && a.active && a.role == Role::Admin)
         .count();
     if others == 0 {
-        return Err(TeamError::Refused(format!(
+        return Err(HubError::Refused(format!(
             "cannot {change}: they are the last active admin; make another agent an admin first"
         )));
     }
@@ -200,14 +207,11 @@ pub async fn deactivate_agent(hub: &Hub, email: &str) -> Result<Deactivated, Tea
 /// live sockets and unassigns their open conversations (the channels'
 /// subscribers are told). The last active admin cannot be deactivated.
 pub async fn deactivate(hub: &Hub, id: &AgentId) -> Result<Deactivated, TeamError> {
-    let serial = ADMIN_CHANGES.lock().await;
     let row = agent_row(hub, id).await?;
     let email = row.email.clone();
-    if row.active && row.role == Role::Admin {
-        keep_an_admin(&*hub.workspace().await?, id, &format!("deactivate {email}"))?;
-    }
     let now = baton_shared::clock::now();
     let id = row.id.clone();
+    let why = format!("deactivate {email}");
     hub.change_workspace(
         vec![
             Write::SetAgentActive {
@@ -216,9 +220,16 @@ pub async fn deactivate(hub: &Hub, id: &AgentId) -> Result<Deactivated, TeamErro
             },
             Write::DeleteSessionsOf { agent: id.clone() },
             Write::RevokeApiTokensOf { agent: id.clone() },
+            Write::Broadcast(Broadcast::Ended {
+                agent: id.clone(),
+                why: Ending::Deactivated,
+            }),
         ],
         |doc, current| {
             if let Some(agent) = current.agent(&id) {
+                if agent.active && agent.role == Role::Admin {
+                    keep_an_admin(current, &id, &why)?;
+                }
                 let mut agent = agent.clone();
                 agent.active = false;
                 workspace::put_agent(doc, &agent, now)?;
@@ -227,7 +238,6 @@ pub async fn deactivate(hub: &Hub, id: &AgentId) -> Result<Deactivated, TeamErro
         },
     )
     .await?;
-    drop(serial);
     hub.connections().end(&id, Ending::Deactivated);
     let mut unassigned = 0;
     for conversation in hub.reads().open_conversations_of(&id).await? {
@@ -268,7 +278,6 @@ pub async fn change_agent(
         .map(|name| check_name("a name", name))
         .transpose()?;
     let capacity = change.capacity.map(check_capacity).transpose()?;
-    let _serial = ADMIN_CHANGES.lock().await;
     let row = agent_row(hub, id).await?;
     if !row.active {
         return Err(TeamError::Refused(format!(
@@ -276,38 +285,54 @@ pub async fn change_agent(
             row.email
         )));
     }
-    let current = hub.workspace().await?;
-    let before = current.agent(id).cloned().ok_or_else(|| {
-        TeamError::NotFound(format!("agent {id} is missing from the workspace document"))
-    })?;
-    let mut agent = before.clone();
-    if let Some(name) = name {
-        agent.name = name;
-    }
-    if let Some(role) = change.role {
-        agent.role = role;
-    }
-    if let Some(capacity) = capacity {
-        agent.capacity = capacity;
-    }
-    if agent == before {
-        return Ok(agent);
-    }
-    if before.role == Role::Admin && agent.role != Role::Admin {
-        keep_an_admin(&current, id, &format!("demote {}", agent.email))?;
-    }
     let now = baton_shared::clock::now();
-    let write = Write::UpdateAgent {
-        id: id.clone(),
-        name: agent.name.clone(),
-        role: agent.role,
-    };
-    hub.change_workspace(vec![write], |doc, _| workspace::put_agent(doc, &agent, now))
+    let (before, agent) = hub
+        .change_workspace_with(|doc, current| {
+            let before = current.agent(id).cloned().ok_or_else(|| {
+                HubError::Refused(format!("agent {id} is missing from the workspace"))
+            })?;
+            let mut agent = before.clone();
+            if let Some(name) = &name {
+                agent.name = name.clone();
+            }
+            if let Some(role) = change.role {
+                agent.role = role;
+            }
+            if let Some(capacity) = capacity {
+                agent.capacity = capacity;
+            }
+            if agent == before {
+                return Ok(((before, agent), Vec::new()));
+            }
+            if before.role == Role::Admin && agent.role != Role::Admin {
+                keep_an_admin(current, id, &format!("demote {}", agent.email))?;
+            }
+            workspace::put_agent(doc, &agent, now)?;
+            let writes = agent_writes(&before, &agent);
+            Ok(((before, agent), writes))
+        })
         .await?;
     if agent.role != before.role {
         hub.connections().end(id, Ending::RoleChanged);
     }
     Ok(agent)
+}
+
+/// The agent's row as authentication reads it and, for a new role, the
+/// end of their sockets on every node (they reconnect with their new rights).
+fn agent_writes(before: &Agent, agent: &Agent) -> Vec<Write> {
+    let mut writes = vec![Write::UpdateAgent {
+        id: agent.id.clone(),
+        name: agent.name.clone(),
+        role: agent.role,
+    }];
+    if agent.role != before.role {
+        writes.push(Write::Broadcast(Broadcast::Ended {
+            agent: agent.id.clone(),
+            why: Ending::RoleChanged,
+        }));
+    }
+    writes
 }
 
 /// A new channel and its ingest secret (shown once).
@@ -419,8 +444,7 @@ pub async fn list_tokens(
     Ok(hub.reads().api_tokens(&row.id).await?)
 }
 
-/// Revokes one API token by its id; sockets using it close at their next
-/// heartbeat (at once when this process serves them).
+/// Revokes one API token by its id; sockets using it close on every node.
 pub async fn revoke_token(hub: &Hub, id: &str) -> Result<(), TeamError> {
     let id = id.trim().to_lowercase();
     if id.len() != 16 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -428,14 +452,20 @@ pub async fn revoke_token(hub: &Hub, id: &str) -> Result<(), TeamError> {
             "a token id is 16 hex digits (see `baton token list`)".to_owned(),
         ));
     }
-    hub.commit(vec![Write::RevokeApiToken { id: id.clone() }])
-        .await
-        .map_err(|e| match e {
-            HubError::Store(crate::store::StoreError::Conflict(message)) => {
-                TeamError::NotFound(message)
-            }
-            other => other.into(),
-        })?;
+    let ended = Broadcast::SignedOut {
+        credential: id.clone(),
+    };
+    hub.commit(vec![
+        Write::RevokeApiToken { id: id.clone() },
+        Write::Broadcast(ended),
+    ])
+    .await
+    .map_err(|e| match e {
+        HubError::Store(crate::store::StoreError::Conflict(message)) => {
+            TeamError::NotFound(message)
+        }
+        other => other.into(),
+    })?;
     hub.connections().end_credential_prefix(&id);
     Ok(())
 }

@@ -8,13 +8,13 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use baton_server::hub::Hub;
-use baton_server::store::{SqliteStore, Store};
+use baton_server::store::{SqlStore, Store};
 use baton_server::{AppState, app};
 use tower::ServiceExt;
 
 async fn router() -> (axum::Router, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir.path()).await.unwrap());
     let hub = Hub::open(store).await.unwrap();
     (app(AppState::new(hub, None, Duration::from_secs(60))), dir)
 }

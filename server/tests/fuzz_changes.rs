@@ -12,7 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
 use baton_server::hub::{Hub, PeerDoc, Sender};
-use baton_server::store::{SqliteStore, Store};
+use baton_server::store::{SqlStore, Store};
 use baton_server::team;
 use baton_shared::automerge::legacy::{Key, ObjectId, OpId};
 use baton_shared::automerge::sync;
@@ -40,7 +40,7 @@ fn world() -> &'static World {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (hub, ana, ben, channel) = runtime.block_on(async {
-            let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+            let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir.path()).await.unwrap());
             let hub = Hub::open(store).await.unwrap();
             let ana = team::add_agent(&hub, "ana@acme.test", "Ana", Role::Agent, None, None)
                 .await

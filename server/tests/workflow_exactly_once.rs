@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use baton_server::hub::Hub;
-use baton_server::store::{SqliteStore, Store};
+use baton_server::store::{SqlStore, Store};
 use baton_server::team;
 use baton_shared::conversation::{NewConversation, read};
 use baton_shared::ids::{ConversationId, DocumentId};
@@ -17,7 +17,7 @@ use baton_shared::workspace;
 const MINUTE: i64 = 60_000;
 
 async fn node(dir: &std::path::Path) -> Arc<Hub> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir).await.unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir).await.unwrap());
     Hub::open(store).await.unwrap()
 }
 

@@ -25,7 +25,7 @@ pub mod shape;
 mod workspace;
 
 pub use online::{Made, OnlineHistory, Span, Windows};
-pub use shape::{ChangeShape, change_shape, split_changes};
+pub use shape::{ChangeShape, canonical, change_shape, split_changes};
 
 use std::fmt;
 

@@ -151,29 +151,44 @@ async fn channel_add_and_token_create_print_their_secrets_once() -> anyhow::Resu
 }
 
 #[tokio::test]
-async fn database_urls_other_than_sqlite_are_refused_clearly() -> anyhow::Result<()> {
+async fn database_urls_name_their_engine_and_failures_say_what_to_change() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
-    let pg = baton(
-        data.path(),
-        &[
-            "--database-url",
-            "postgres://localhost/baton",
-            "agent",
-            "add",
-            "--email",
-            "a@b.test",
-            "--name",
-            "A",
-        ],
-    )
-    .await?;
-    assert!(!pg.success);
+    let add = |url: &'static str| {
+        let dir = data.path().to_owned();
+        async move {
+            let args = [
+                "--database-url",
+                url,
+                "agent",
+                "add",
+                "--email",
+                "a@b.test",
+                "--name",
+                "A",
+            ];
+            baton(&dir, &args).await
+        }
+    };
+    let mysql = add("mysql://localhost/baton").await?;
+    assert!(!mysql.success);
     assert!(
-        pg.stderr
-            .contains("\"postgres\" databases are not supported yet"),
+        mysql
+            .stderr
+            .contains("\"mysql\" databases are not supported")
+            && mysql.stderr.contains("postgres://"),
         "{}",
-        pg.stderr
+        mysql.stderr
     );
+    // Nothing listens there: the error names the database, never a password.
+    let down = add("postgres://baton:s3cret@127.0.0.1:9/baton").await?;
+    assert!(!down.success);
+    assert!(
+        down.stderr
+            .contains("cannot open the database postgres://baton:***@127.0.0.1:9/baton"),
+        "{}",
+        down.stderr
+    );
+    assert!(!down.stderr.contains("s3cret"), "{}", down.stderr);
 
     let file = data.path().join("other.db");
     let url = format!("sqlite://{}?mode=rwc", file.display());

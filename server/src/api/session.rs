@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::ApiJson;
 use crate::AppState;
 use crate::auth::{Caller, ClientIp, SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie};
+use crate::broadcast::Broadcast;
 use crate::error::ApiError;
 use crate::secrets::{new_token, token_hash, verify_password};
 use crate::store::{AgentRow, Write};
@@ -119,9 +120,14 @@ pub async fn logout(State(state): State<AppState>, parts: Parts) -> Result<Respo
         let hash = token_hash(&token);
         state
             .hub
-            .commit(vec![Write::DeleteSession {
-                token_hash: hash.clone(),
-            }])
+            .commit(vec![
+                Write::DeleteSession {
+                    token_hash: hash.clone(),
+                },
+                Write::Broadcast(Broadcast::SignedOut {
+                    credential: hash.clone(),
+                }),
+            ])
             .await?;
         state.hub.connections().end_credential(&hash);
     }

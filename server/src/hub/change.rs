@@ -2,8 +2,17 @@
 //! command line, the demo): each one commits with everything it implies —
 //! the projection row, the replies to deliver, the notifications — in one
 //! durable request, then everyone connected is told.
+//!
+//! A change is decided on the copy held here. If another node (or the
+//! command line) committed to the document first, the store refuses the
+//! write as stale; the copy is dropped, reloads, and the change is decided
+//! again on what is now true (`redo!`). Merging instead would let a
+//! decision made on an old state stand (a workflow taking a conversation
+//! an agent just claimed, a notification for a state that never was).
 
 use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::conversation::{self, NewConversation};
@@ -17,21 +26,84 @@ use crate::resident::{Locked, heads_hex};
 use crate::store::{DocumentKind, NotificationRow, Receipt, Write};
 use crate::{notify, projection};
 
+/// Attempts at a change whose document others keep moving.
+const ATTEMPTS: u32 = 6;
+
+/// Evaluates `$attempt` (one awaited attempt at a change) again while its
+/// write was stale — another writer committed to the same document, or
+/// moved a round-robin turn, since it read them — waiting 1, 2, 4… ms
+/// between attempts; after a few it gives up with [`HubError::Contended`].
+/// (A macro, not a function taking an async closure: the attempt borrows
+/// its caller's state, and such futures must stay `Send`.)
+macro_rules! redo {
+    ($hub:expr, $attempt:expr) => {{
+        let mut tries = 0u32;
+        loop {
+            match $attempt {
+                Err($crate::hub::HubError::Store($crate::store::StoreError::Stale(what))) => {
+                    if !$hub.wait_to_redo(&what, &mut tries).await {
+                        break Err($crate::hub::HubError::Contended);
+                    }
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use redo;
+
 impl Hub {
+    /// Counts a redo and waits before it; false once attempts are spent.
+    pub(crate) async fn wait_to_redo(&self, what: &str, tries: &mut u32) -> bool {
+        *tries += 1;
+        if *tries >= ATTEMPTS {
+            tracing::warn!(%what, "gave up redoing a change: its document kept changing");
+            return false;
+        }
+        self.stale_retries.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(%what, attempt = *tries, "redoing a change on fresh state");
+        let jitter = u64::from(baton_shared::ids::random_bytes()[0]) * 4;
+        tokio::time::sleep(Duration::from_micros((500 << *tries) + jitter)).await;
+        true
+    }
+
+    /// How many changes were redone because their copy was stale.
+    pub fn stale_retries(&self) -> u64 {
+        self.stale_retries.load(Ordering::Relaxed)
+    }
+
     /// Changes the workspace document with `change` (one or more shared
-    /// operations) and commits it together with `extra` writes.
+    /// operations) and commits it together with `extra` writes; decided
+    /// again on the fresh workspace if another writer changed it first.
     pub async fn change_workspace<T>(
         &self,
         extra: Vec<Write>,
-        change: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
+        mut change: impl FnMut(&mut AutoCommit, &Workspace) -> Result<T, HubError>,
+    ) -> Result<T, HubError> {
+        self.change_workspace_with(|doc, current| Ok((change(doc, current)?, extra.clone())))
+            .await
+    }
+
+    /// Like [`Hub::change_workspace`], where `change` also returns the
+    /// writes that must commit with it, decided on the same workspace.
+    pub async fn change_workspace_with<T>(
+        &self,
+        mut change: impl FnMut(&mut AutoCommit, &Workspace) -> Result<(T, Vec<Write>), HubError>,
+    ) -> Result<T, HubError> {
+        redo!(self, self.change_workspace_once(&mut change).await)
+    }
+
+    async fn change_workspace_once<T>(
+        &self,
+        change: &mut impl FnMut(&mut AutoCommit, &Workspace) -> Result<(T, Vec<Write>), HubError>,
     ) -> Result<T, HubError> {
         let mut held = self.lock(self.workspace).await?;
         let before = workspace::read(&held.doc)?;
-        let value = match change(&mut held.doc, &before) {
+        let (value, extra) = match change(&mut held.doc, &before) {
             Ok(value) => value,
             Err(err) => {
                 held.discard();
-                return Err(err.into());
+                return Err(err);
             }
         };
         let mut writes: Vec<Write> = held.pending_write().into_iter().collect();
@@ -52,21 +124,27 @@ impl Hub {
 
     /// Changes a conversation with `change` and commits it with its projection,
     /// replies and notifications, all in one durable request, then tells
-    /// everyone connected.
+    /// everyone connected; decided again on the fresh conversation if
+    /// another writer changed it first.
     pub async fn change_conversation<T>(
         &self,
         id: DocumentId,
-        change: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
+        mut change: impl FnMut(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
     ) -> Result<(T, Committed), HubError> {
-        self.change_conversation_with(id, |doc, workspace| {
-            change(doc, workspace).map(|value| (value, Vec::new()))
-        })
-        .await
+        redo!(
+            self,
+            self.change_conversation_with(id, |doc, workspace| {
+                change(doc, workspace).map(|value| (value, Vec::new()))
+            })
+            .await
+        )
     }
 
     /// Like [`Hub::change_conversation`], where `change` also returns writes
     /// that must commit with it (workflow runs); they commit even when the
-    /// document did not change.
+    /// document did not change. One attempt: a stale write fails, and the
+    /// caller redoes it with what the writes were decided on read again
+    /// (see `redo!`).
     pub async fn change_conversation_with<T>(
         &self,
         id: DocumentId,
@@ -103,20 +181,26 @@ impl Hub {
     pub async fn create_conversation<T>(
         &self,
         new: &NewConversation,
-        then: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
+        mut then: impl FnMut(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
     ) -> Result<(DocumentId, T, Committed), HubError> {
-        let then = |doc: &mut AutoCommit, ws: &Workspace, _| then(doc, ws).map(|v| (v, Vec::new()));
-        self.add_conversation(new, then, true).await
+        let mut then =
+            |doc: &mut AutoCommit, ws: &Workspace, _| then(doc, ws).map(|v| (v, Vec::new()));
+        redo!(self, self.add_conversation(new, &mut then, true).await)
     }
 
     /// Like [`Hub::create_conversation`], where `then` learns the new
-    /// document's id and also returns writes that must commit with it.
+    /// document's id and also returns writes that must commit with it. One
+    /// attempt, as [`Hub::change_conversation_with`].
     pub async fn create_conversation_with<T>(
         &self,
         new: &NewConversation,
-        then: impl FnOnce(&mut AutoCommit, &Workspace, DocumentId) -> Result<(T, Vec<Write>), OpError>,
+        mut then: impl FnMut(
+            &mut AutoCommit,
+            &Workspace,
+            DocumentId,
+        ) -> Result<(T, Vec<Write>), OpError>,
     ) -> Result<(DocumentId, T, Committed), HubError> {
-        self.add_conversation(new, then, true).await
+        self.add_conversation(new, &mut then, true).await
     }
 
     /// Like [`Hub::create_conversation`] for history being imported (the
@@ -124,16 +208,21 @@ impl Hub {
     pub async fn import_conversation<T>(
         &self,
         new: &NewConversation,
-        then: impl FnOnce(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
+        mut then: impl FnMut(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
     ) -> Result<(DocumentId, T, Committed), HubError> {
-        let then = |doc: &mut AutoCommit, ws: &Workspace, _| then(doc, ws).map(|v| (v, Vec::new()));
-        self.add_conversation(new, then, false).await
+        let mut then =
+            |doc: &mut AutoCommit, ws: &Workspace, _| then(doc, ws).map(|v| (v, Vec::new()));
+        redo!(self, self.add_conversation(new, &mut then, false).await)
     }
 
     async fn add_conversation<T>(
         &self,
         new: &NewConversation,
-        then: impl FnOnce(&mut AutoCommit, &Workspace, DocumentId) -> Result<(T, Vec<Write>), OpError>,
+        then: &mut impl FnMut(
+            &mut AutoCommit,
+            &Workspace,
+            DocumentId,
+        ) -> Result<(T, Vec<Write>), OpError>,
         notify: bool,
     ) -> Result<(DocumentId, T, Committed), HubError> {
         let workspace = self.workspace().await?;

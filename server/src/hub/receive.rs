@@ -6,8 +6,8 @@
 //!    passes is applied, the first refusal ends the message;
 //! 3. [`Hub::commit_received`]: accepted changes are made durable with
 //!    their actors' bindings, projection, replies and notifications;
-//! 4. [`Hub::correct_received`]: the server settles what concurrency made
-//!    wrong and tells whoever lost;
+//! 4. `correct_received`: the server settles what concurrency made wrong
+//!    and tells whoever lost;
 //! 5. workflows fire for a conversation an agent reopened.
 //!
 //! A refused change leaves nothing behind, and a failed commit takes nothing
@@ -21,13 +21,13 @@ use baton_shared::automerge::sync::{self, ChunkList, SyncDoc};
 use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
 use baton_shared::model::Conversation;
-use baton_shared::notify::{self, NoticeKind};
-use baton_shared::operations::{Correction, OpError, correct};
+use baton_shared::operations::OpError;
 use baton_shared::validate::{self, Context, Principal, Violation, validate_change};
 use baton_shared::workflow::{EventKind, TriggerEvent, events_between};
 use baton_shared::workspace::Workspace;
 
 mod admit;
+mod correct;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -37,7 +37,7 @@ pub use state::{PeerDoc, Received, Sender};
 
 use super::{Hub, HubError, SERVER_PRINCIPAL};
 use crate::resident::Locked;
-use crate::store::{DocumentKind, NotificationRow, Write};
+use crate::store::{DocumentKind, NotificationRow, StoreError, Write};
 use admit::{ask_for_gaps, holds, in_dependency_order};
 
 /// Takes in the rest of a message (heads, have, need) first, as if its
@@ -117,34 +117,57 @@ impl Hub {
                 return Ok(Received::refusal(violation));
             }
         };
-        let workspace = self.workspace().await?;
-        ensure_active(&sender.principal, &workspace)?;
-        let mut held = self.lock(id).await?;
-        let kind = held.kind;
-        let before = match kind {
-            // Reading the conversation is for changes, not acknowledgements.
-            DocumentKind::Conversation if !incoming.is_empty() || held.has_unsaved() => {
-                Some(conversation::read(&held.doc)?)
-            }
-            _ => None,
-        };
-        if hear(&mut held, peer, message)?.is_err() {
-            return Ok(self.refuse_after_panic(held, peer, id));
-        }
         let mut waiting = std::mem::take(&mut peer.early);
         waiting.extend(incoming);
-        let validated = match self
-            .validate_incoming(&mut held, waiting, sender, &workspace)
-            .await
-        {
-            Ok(validated) => validated,
-            Err(ValidateError::Panicked) => return Ok(self.refuse_after_panic(held, peer, id)),
-            Err(ValidateError::Hub(err)) => return Err(err),
+        let mut message = Some(message);
+        let mut tries = 0;
+        // Another node may commit to the document between our read and our
+        // write: the peer's changes are then judged again, unchanged, on the
+        // fresh copy (a rebase), and what they imply decided again.
+        let (received, reopened) = loop {
+            let workspace = self.workspace().await?;
+            ensure_active(&sender.principal, &workspace)?;
+            let mut held = self.lock(id).await?;
+            let kind = held.kind;
+            let before = match kind {
+                // Reading the conversation is for changes, not acknowledgements.
+                DocumentKind::Conversation if !waiting.is_empty() || held.has_unsaved() => {
+                    Some(conversation::read(&held.doc)?)
+                }
+                _ => None,
+            };
+            if let Some(message) = message.take()
+                && hear(&mut held, peer, message)?.is_err()
+            {
+                return Ok(self.refuse_after_panic(held, peer, id));
+            }
+            let validated = match self
+                .validate_incoming(&mut held, waiting.clone(), sender, &workspace)
+                .await
+            {
+                Ok(validated) => validated,
+                Err(ValidateError::Panicked) => return Ok(self.refuse_after_panic(held, peer, id)),
+                Err(ValidateError::Hub(err)) => return Err(err),
+            };
+            let done = self
+                .commit_step(&mut held, peer, before.as_ref(), &workspace, validated)
+                .await;
+            drop(held);
+            match done {
+                Err(HubError::Store(StoreError::Stale(what))) => {
+                    if !self.wait_to_redo(&what, &mut tries).await {
+                        peer.reset();
+                        return Err(HubError::Contended);
+                    }
+                }
+                other => break other?,
+            }
         };
-        let (received, reopened) = self
-            .commit_step(&mut held, peer, before.as_ref(), &workspace, validated)
-            .await?;
-        drop(held);
+        let mut received = received;
+        if received.settle_again {
+            let lost = self.settle(id, &received.notifications).await?;
+            received.notifications.extend(lost);
+        }
         if !reopened.is_empty()
             && let Err(err) = self
                 .run_workflows(id, &reopened, baton_shared::clock::now())
@@ -176,6 +199,12 @@ impl Hub {
                 .await;
             let told = match committed {
                 Ok(notifications) => notifications,
+                Err(err @ HubError::Store(StoreError::Stale(_))) => {
+                    // Another node got there first: the copy reloads and the
+                    // same changes are judged again on it.
+                    held.discard();
+                    return Err(err);
+                }
                 Err(err) => {
                     // Nothing of the failed commit stays: not in memory, not
                     // in the peer's sync state. The peer sends it again.
@@ -185,7 +214,11 @@ impl Hub {
                 }
             };
             received.notifications = match held.kind {
-                DocumentKind::Conversation => self.correct_received(held, workspace, told).await?,
+                DocumentKind::Conversation => {
+                    let (all, settled) = self.correct_received(held, workspace, told).await?;
+                    received.settle_again = !settled;
+                    all
+                }
                 DocumentKind::Workspace => told,
             };
             received.changed = true;
@@ -337,56 +370,6 @@ impl Hub {
                 let receipt = self.store.commit(writes).await?;
                 held.committed(&receipt);
                 Ok(Vec::new())
-            }
-        }
-    }
-
-    /// Settles what concurrency made wrong, as the server's own change, and
-    /// tells whoever's decision lost (unless `told` already says the
-    /// conversation moved away from them). Returns every notification.
-    async fn correct_received(
-        &self,
-        held: &mut Locked,
-        workspace: &Workspace,
-        mut told: Vec<NotificationRow>,
-    ) -> Result<Vec<NotificationRow>, HubError> {
-        let now = baton_shared::clock::now();
-        let before = conversation::read(&held.doc)?;
-        let corrections = correct(&mut held.doc, workspace, now)?;
-        if corrections.is_empty() {
-            return Ok(told);
-        }
-        let after = conversation::read(&held.doc)?;
-        let id = held.id;
-        let moved: Vec<_> = told
-            .iter()
-            .filter(|n| n.kind == NoticeKind::MovedAway)
-            .map(|n| n.agent.clone())
-            .collect();
-        let notices: Vec<_> = corrections
-            .iter()
-            .filter_map(|c| match c {
-                Correction::Settled(conflict) => Some(conflict),
-                Correction::Unassigned { .. } => None,
-            })
-            .flat_map(|conflict| notify::lost(conflict, &moved, workspace))
-            .collect();
-        let lost = crate::notify::rows(notices, &after, id);
-        let extra = lost.iter().cloned().map(Write::Notification).collect();
-        let fixed = self
-            .commit_conversation(held, Some(&before), workspace, extra)
-            .await;
-        match fixed {
-            Ok(fixed) => {
-                told.extend(fixed.notifications);
-                told.extend(lost);
-                Ok(told)
-            }
-            Err(err) => {
-                // The peer's changes are durable; only the correction is
-                // lost, and the next change to the document makes it again.
-                tracing::warn!(document = %id, error = %err, "correction failed");
-                Ok(told)
             }
         }
     }

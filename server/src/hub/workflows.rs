@@ -12,6 +12,7 @@
 //! durable together and only the chosen agent is told.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use baton_shared::automerge::AutoCommit;
@@ -24,11 +25,11 @@ use baton_shared::workspace::Workspace;
 use tokio::sync::MutexGuard;
 use tokio_util::sync::CancellationToken;
 
+use crate::hub::change::redo;
+use crate::hub::watch::OUTBOX_KEEP;
 use crate::hub::{Hub, HubError};
-use crate::store::{StoreError, WorkflowRunRow, Write};
+use crate::store::{StoreError, StoreLock, Wait, WorkflowRunRow, Write};
 
-/// How often the sweep looks for conversations still unassigned.
-pub const SWEEP_EVERY: Duration = Duration::from_secs(15);
 /// Conversations the sweep reads per query.
 const SWEEP_PAGE: u32 = 200;
 /// Most pages one sweep reads; the rest wait for the next sweep.
@@ -96,6 +97,7 @@ impl Prepared<'_> {
                 writes.push(Write::WorkflowCursor {
                     workflow: run.workflow.clone(),
                     agent: agent.clone(),
+                    previous: self.cursors.get(&run.workflow).cloned(),
                 });
             }
         }
@@ -173,12 +175,13 @@ impl Hub {
         events: &[TriggerEvent],
         now: Millis,
     ) -> Result<Vec<Run>, HubError> {
-        let prepared = self.prepare_workflows(events, now).await?;
-        let result = self
-            .change_conversation_with(document, |doc, workspace| {
+        let result = redo!(self, {
+            let prepared = self.prepare_workflows(events, now).await?;
+            self.change_conversation_with(document, |doc, workspace| {
                 prepared.apply_events(doc, workspace, events, document)
             })
-            .await;
+            .await
+        });
         runs_made(document, result)
     }
 
@@ -243,15 +246,16 @@ impl Hub {
         event: TriggerEvent,
         now: Millis,
     ) -> Result<Vec<Run>, HubError> {
-        let prepared = self
-            .prepare_workflows(std::slice::from_ref(&event), now)
-            .await?;
-        let result = self
-            .change_conversation_with(document, |doc, workspace| {
+        let event = &event;
+        let result = redo!(self, {
+            let prepared = self
+                .prepare_workflows(std::slice::from_ref(event), now)
+                .await?;
+            self.change_conversation_with(document, |doc, workspace| {
                 let current = conversation::read(doc)?;
                 match TriggerEvent::unassigned(&current) {
                     Some(actual) if actual.key == event.key => {
-                        prepared.apply_events(doc, workspace, &[event], document)
+                        prepared.apply_events(doc, workspace, std::slice::from_ref(event), document)
                     }
                     actual => {
                         let fix = Write::UnassignedSince {
@@ -262,25 +266,59 @@ impl Hub {
                     }
                 }
             })
-            .await;
+            .await
+        });
         runs_made(document, result)
     }
 
-    /// Sweeps for unassigned conversations every [`SWEEP_EVERY`] until shutdown.
-    pub fn watch_unassigned(self: &std::sync::Arc<Self>, shutdown: CancellationToken) {
+    /// Sweeps for unassigned conversations every `every` until shutdown,
+    /// on one node at a time: the node holding the store's `sweep` lock
+    /// (freed when that node dies, so another takes over at its next try).
+    /// The same node prunes the outbox.
+    pub fn watch_unassigned(
+        self: &std::sync::Arc<Self>,
+        every: Duration,
+        shutdown: CancellationToken,
+    ) {
         let hub = self.clone();
         tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(SWEEP_EVERY);
+            let mut ticks = tokio::time::interval(every);
+            let mut lead: Option<StoreLock> = None;
             loop {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     _ = ticks.tick() => {}
                 }
-                if let Err(err) = hub.sweep_unassigned(baton_shared::clock::now()).await {
+                if let Some(held) = lead.as_mut()
+                    && !held.still_held().await
+                {
+                    lead = None;
+                }
+                if lead.is_none() {
+                    lead = hub.store.lock("sweep", Wait::Try).await.ok().flatten();
+                }
+                hub.leading.store(lead.is_some(), Ordering::Relaxed);
+                if lead.is_none() {
+                    continue;
+                }
+                let now = baton_shared::clock::now();
+                if let Err(err) = hub.sweep_unassigned(now).await {
                     tracing::warn!(error = %err, "sweep for unassigned conversations failed");
+                }
+                let keep = i64::try_from(OUTBOX_KEEP.as_millis()).unwrap_or(i64::MAX);
+                let prune = Write::PruneOutbox {
+                    before: now.saturating_sub(keep),
+                };
+                if let Err(err) = hub.store.commit(vec![prune]).await {
+                    tracing::warn!(error = %err, "pruning the outbox failed");
                 }
             }
         });
+    }
+
+    /// Whether this node sweeps (holds the `sweep` lock).
+    pub fn leading(&self) -> bool {
+        self.leading.load(Ordering::Relaxed)
     }
 }
 

@@ -145,7 +145,8 @@ impl Held {
     }
 
     /// Records that the pending write was committed (the receipt's first
-    /// document write).
+    /// document write). The store refuses a write whose copy fell behind,
+    /// so a committed write is always the document's latest commit.
     pub fn committed(&mut self, receipt: &Receipt) {
         let seq = receipt.seqs.first().copied().unwrap_or_default();
         if let Some(heads) = self.pending.take() {
@@ -155,12 +156,7 @@ impl Held {
             } else {
                 self.chunks + 1
             };
-            // Overtaken by another process's commit: the sequence stays
-            // behind it, so the next lock or catch-up loads it (and this
-            // write's own chunk again, which changes nothing).
-            if !receipt.overtaken.contains(&seq) {
-                self.seq = self.seq.max(seq);
-            }
+            self.seq = self.seq.max(seq);
         }
     }
 

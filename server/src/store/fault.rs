@@ -43,3 +43,15 @@ pub(super) fn injected(writes: &[Write]) -> Option<StoreError> {
         "injected commit failure (BATON_FAULT_FAIL_COMMITS)".to_owned(),
     )))
 }
+
+/// How long to wait before each COMMIT (`BATON_FAULT_COMMIT_DELAY_MS`):
+/// widens the window in which two nodes' writes to one document collide.
+pub(super) fn commit_delay() -> Option<std::time::Duration> {
+    static DELAY: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let ms = (*DELAY.get_or_init(|| {
+        std::env::var("BATON_FAULT_COMMIT_DELAY_MS")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+    }))?;
+    Some(std::time::Duration::from_millis(ms))
+}

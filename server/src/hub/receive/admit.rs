@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use baton_shared::automerge::sync::{self, ChunkList};
 use baton_shared::automerge::{AutoCommit, Change, ChangeHash};
 use baton_shared::limits;
-use baton_shared::validate::{Violation, change_shape, split_changes};
+use baton_shared::validate::{Violation, canonical, change_shape, split_changes};
 
 /// Whether `doc` holds the change `hash` (by its graph; `get_change_by_hash`
 /// would rebuild the whole change).
@@ -15,7 +15,8 @@ pub(super) fn holds(doc: &mut AutoCommit, hash: &ChangeHash) -> bool {
 }
 
 /// Reads a message's changes: each must be a change chunk within the limits
-/// ([`change_shape`]) before automerge parses it at all.
+/// ([`change_shape`]) before automerge parses it at all, and encoded as
+/// automerge encodes it ([`canonical`]) before it is applied.
 pub fn admit(chunks: &ChunkList) -> Result<Vec<Change>, Violation> {
     let mut changes = Vec::new();
     for chunk in chunks.iter() {
@@ -31,6 +32,7 @@ pub fn admit(chunks: &ChunkList) -> Result<Vec<Change>, Violation> {
             let change = Change::from_bytes(part.to_vec()).map_err(|e| Violation::Malformed {
                 reason: format!("a change does not decode: {e}"),
             })?;
+            canonical(&change)?;
             changes.push(change);
         }
     }

@@ -19,6 +19,9 @@ pub struct Received {
     /// Whether the document changed (others must hear of it).
     pub changed: bool,
     pub notifications: Vec<NotificationRow>,
+    /// The settlement after the commit found the conversation changed by
+    /// another node: it is made again once the copy is unlocked.
+    pub(super) settle_again: bool,
 }
 
 impl Received {

@@ -14,7 +14,7 @@ use baton_shared::validate::{OnlineHistory, Principal};
 
 use super::{PeerDoc, Received, Sender};
 use crate::hub::Hub;
-use crate::store::{SqliteStore, Store};
+use crate::store::{SqlStore, Store};
 use crate::team;
 
 struct Team {
@@ -27,7 +27,7 @@ struct Team {
 
 async fn team() -> Team {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir.path()).await.unwrap());
     let hub = Hub::open(store).await.unwrap();
     let add = |email: &'static str, name: &'static str| {
         let hub = hub.clone();

@@ -1,10 +1,11 @@
 //! Sessions, API tokens, actor bindings and meta.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::super::{StoreError, Write};
+use super::conflict;
 
-pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(), StoreError> {
+pub(super) async fn apply(c: &mut AnyConnection, write: &Write) -> Result<(), StoreError> {
     match write {
         Write::Session {
             token_hash,
@@ -12,7 +13,7 @@ pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(),
             created_at,
             expires_at,
         } => {
-            sqlx::query("INSERT INTO sessions (token_hash, agent, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            sqlx::query("INSERT INTO sessions (token_hash, agent, created_at, expires_at) VALUES ($1, $2, $3, $4)")
                 .bind(token_hash)
                 .bind(agent.as_str())
                 .bind(created_at)
@@ -21,13 +22,13 @@ pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(),
                 .await?;
         }
         Write::DeleteSession { token_hash } => {
-            sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(token_hash)
                 .execute(&mut *c)
                 .await?;
         }
         Write::DeleteSessionsOf { agent } => {
-            sqlx::query("DELETE FROM sessions WHERE agent = ?")
+            sqlx::query("DELETE FROM sessions WHERE agent = $1")
                 .bind(agent.as_str())
                 .execute(&mut *c)
                 .await?;
@@ -40,7 +41,7 @@ pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(),
         } => {
             sqlx::query(
                 "INSERT INTO api_tokens (token_hash, agent, created_at, expires_at) \
-                 VALUES (?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4)",
             )
             .bind(token_hash)
             .bind(agent.as_str())
@@ -51,7 +52,7 @@ pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(),
         }
         Write::RevokeApiToken { id } => {
             let done = sqlx::query(
-                "UPDATE api_tokens SET revoked = 1 WHERE substr(token_hash, 1, 16) = ?",
+                "UPDATE api_tokens SET revoked = TRUE WHERE substr(token_hash, 1, 16) = $1",
             )
             .bind(id)
             .execute(&mut *c)
@@ -61,24 +62,46 @@ pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(),
             }
         }
         Write::RevokeApiTokensOf { agent } => {
-            sqlx::query("UPDATE api_tokens SET revoked = 1 WHERE agent = ?")
+            sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE agent = $1")
                 .bind(agent.as_str())
                 .execute(&mut *c)
                 .await?;
         }
         Write::Meta { key, value } => {
-            sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                 .bind(key)
                 .bind(value)
                 .execute(&mut *c)
                 .await?;
         }
-        Write::BindActor { actor, principal } => {
-            sqlx::query("INSERT INTO actors (actor, principal) VALUES (?, ?) ON CONFLICT (actor) DO NOTHING")
-                .bind(actor)
-                .bind(principal)
+        Write::MetaOnce { key, value } => {
+            sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2)")
+                .bind(key)
+                .bind(value)
                 .execute(&mut *c)
+                .await
+                .map_err(|e| conflict(e, &format!("meta {key}")))?;
+        }
+        Write::BindActor { actor, principal } => {
+            sqlx::query(
+                "INSERT INTO actors (actor, principal) VALUES ($1, $2) \
+                 ON CONFLICT (actor) DO NOTHING",
+            )
+            .bind(actor)
+            .bind(principal)
+            .execute(&mut *c)
+            .await?;
+            // Two nodes may each have seen the actor unbound: the first
+            // binding stands, and the other's change is refused with it.
+            let bound: String = sqlx::query_scalar("SELECT principal FROM actors WHERE actor = $1")
+                .bind(actor)
+                .fetch_one(&mut *c)
                 .await?;
+            if &bound != principal {
+                return Err(StoreError::Conflict(format!(
+                    "actor {actor} belongs to someone else"
+                )));
+            }
         }
         _ => {}
     }

@@ -1,13 +1,15 @@
 //! Documents, their projection rows and the replies to deliver.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::super::{DocumentKind, Receipt, StoreError, Write};
+use super::Clock;
 
 pub(super) async fn apply(
-    c: &mut SqliteConnection,
+    c: &mut AnyConnection,
     write: &Write,
     receipt: &mut Receipt,
+    clock: &mut Clock<'_>,
 ) -> Result<(), StoreError> {
     match write {
         Write::Document {
@@ -18,27 +20,23 @@ pub(super) async fn apply(
             heads,
             after,
         } => {
-            let seq = document(
-                c,
-                &id.to_string(),
-                *kind,
+            let document = Document {
+                id: &id.to_string(),
+                kind: *kind,
                 chunk,
-                snapshot.as_deref(),
+                snapshot: snapshot.as_deref(),
                 heads,
-                *after,
-            )
-            .await?;
-            receipt.seqs.push(seq.0);
-            if seq.1 {
-                receipt.overtaken.push(seq.0);
-            }
+                after: *after,
+            };
+            let seq = document.write(c, clock).await?;
+            receipt.seqs.push(u64::try_from(seq).unwrap_or_default());
         }
         Write::Conversation(row) => {
             sqlx::query(
                 "INSERT INTO conversations (id, document, channel, subject, customer_name, \
-                 customer_email, status, assignee, created_at, last_activity_at, preview, messages, seq, \
-                 unassigned_since) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 customer_email, status, assignee, created_at, last_activity_at, preview, \
+                 messages, seq, unassigned_since) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                  assignee = excluded.assignee, last_activity_at = excluded.last_activity_at, \
                  preview = excluded.preview, messages = excluded.messages, seq = excluded.seq, \
@@ -55,21 +53,26 @@ pub(super) async fn apply(
             .bind(row.created_at)
             .bind(row.last_activity_at)
             .bind(&row.preview)
-            .bind(row.messages)
-            .bind(receipt.seqs.last().copied().unwrap_or_default() as i64)
+            .bind(i64::from(row.messages))
+            .bind(last_seq(receipt))
             .bind(row.unassigned_since)
             .execute(&mut *c)
             .await?;
         }
         Write::Reply(r) => {
-            let seq = receipt.seqs.last().copied().unwrap_or(r.seq);
+            let seq = receipt
+                .seqs
+                .last()
+                .map_or(i64::try_from(r.seq).unwrap_or(i64::MAX), |s| {
+                    i64::try_from(*s).unwrap_or(i64::MAX)
+                });
             sqlx::query(
                 "INSERT INTO replies (message, seq, channel, conversation, author, body, at, \
-                 customer_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 customer_email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (conversation, message) DO NOTHING",
             )
             .bind(&r.message)
-            .bind(seq as i64)
+            .bind(seq)
             .bind(r.channel.as_str())
             .bind(r.conversation.as_str())
             .bind(r.author.as_str())
@@ -84,61 +87,71 @@ pub(super) async fn apply(
     Ok(())
 }
 
-/// Writes one document's new chunk (or snapshot); its commit sequence, and
-/// whether another process had committed since `after`.
-async fn document(
-    c: &mut SqliteConnection,
-    id: &str,
+/// The sequence of the request's latest document write.
+fn last_seq(receipt: &Receipt) -> i64 {
+    receipt
+        .seqs
+        .last()
+        .map_or(0, |s| i64::try_from(*s).unwrap_or(i64::MAX))
+}
+
+/// One document write.
+struct Document<'a> {
+    id: &'a str,
     kind: DocumentKind,
-    chunk: &[u8],
-    snapshot: Option<&[u8]>,
-    heads: &[String],
+    chunk: &'a [u8],
+    snapshot: Option<&'a [u8]>,
+    heads: &'a [String],
     after: Option<u64>,
-) -> Result<(u64, bool), StoreError> {
-    sqlx::query("INSERT INTO documents (id, kind) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")
-        .bind(id)
-        .bind(kind.as_str())
-        .execute(&mut *c)
-        .await?;
-    let overtaken = match after {
-        Some(after) => {
-            let last: i64 = sqlx::query_scalar("SELECT last_seq FROM documents WHERE id = ?")
-                .bind(id)
+}
+
+impl Document<'_> {
+    /// Writes the new chunk (or snapshot) if the stored document is still
+    /// the one the writer's copy was `after`; its commit sequence.
+    async fn write(&self, c: &mut AnyConnection, clock: &mut Clock<'_>) -> Result<i64, StoreError> {
+        sqlx::query("INSERT INTO documents (id, kind) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(self.id)
+            .bind(self.kind.as_str())
+            .execute(&mut *c)
+            .await?;
+        if let Some(after) = self.after {
+            // Every writer holds the clock, so nothing moves between this
+            // read and the write below.
+            let last: i64 = sqlx::query_scalar("SELECT last_seq FROM documents WHERE id = $1")
+                .bind(self.id)
                 .fetch_one(&mut *c)
                 .await?;
-            u64::try_from(last).unwrap_or_default() != after
+            if u64::try_from(last).unwrap_or_default() != after {
+                return Err(StoreError::Stale(format!(
+                    "document {} was committed at {last} since {after}",
+                    self.id
+                )));
+            }
         }
-        None => false,
-    };
-    // A snapshot from a copy that missed another process's commit
-    // would drop that commit with the chunks it replaces: it is
-    // kept as one more chunk instead (a whole save loads as one).
-    let (chunk, snapshot) = match snapshot {
-        Some(snapshot) if overtaken => (snapshot, None),
-        other => (chunk, other),
-    };
-    if let Some(snapshot) = snapshot {
-        sqlx::query("DELETE FROM chunks WHERE document = ?")
-            .bind(id)
+        if let Some(snapshot) = self.snapshot {
+            sqlx::query("DELETE FROM chunks WHERE document = $1")
+                .bind(self.id)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE documents SET snapshot = $1 WHERE id = $2")
+                .bind(snapshot)
+                .bind(self.id)
+                .execute(&mut *c)
+                .await?;
+        }
+        let seq = clock.take().await?;
+        sqlx::query("INSERT INTO chunks (seq, document, data) VALUES ($1, $2, $3)")
+            .bind(seq)
+            .bind(self.id)
+            .bind(self.chunk)
             .execute(&mut *c)
             .await?;
-        sqlx::query("UPDATE documents SET snapshot = ? WHERE id = ?")
-            .bind(snapshot)
-            .bind(id)
+        sqlx::query("UPDATE documents SET last_seq = $1, heads = $2 WHERE id = $3")
+            .bind(seq)
+            .bind(self.heads.join(","))
+            .bind(self.id)
             .execute(&mut *c)
             .await?;
+        Ok(seq)
     }
-    let seq = sqlx::query("INSERT INTO chunks (document, data) VALUES (?, ?)")
-        .bind(id)
-        .bind(chunk)
-        .execute(&mut *c)
-        .await?
-        .last_insert_rowid();
-    sqlx::query("UPDATE documents SET last_seq = ?, heads = ? WHERE id = ?")
-        .bind(seq)
-        .bind(heads.join(","))
-        .bind(id)
-        .execute(&mut *c)
-        .await?;
-    Ok((u64::try_from(seq).unwrap_or_default(), overtaken))
 }

@@ -1,16 +1,16 @@
 //! Agents and channels.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::super::{StoreError, Write};
 use super::conflict;
 
-pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(), StoreError> {
+pub(super) async fn apply(c: &mut AnyConnection, write: &Write) -> Result<(), StoreError> {
     match write {
         Write::Agent(a) => {
             sqlx::query(
                 "INSERT INTO agents (id, email, name, role, active, password_hash, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(a.id.as_str())
             .bind(&a.email)
@@ -24,14 +24,14 @@ pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(),
             .map_err(|e| conflict(e, &format!("an agent with email {}", a.email)))?;
         }
         Write::SetAgentActive { id, active } => {
-            sqlx::query("UPDATE agents SET active = ? WHERE id = ?")
+            sqlx::query("UPDATE agents SET active = $1 WHERE id = $2")
                 .bind(active)
                 .bind(id.as_str())
                 .execute(&mut *c)
                 .await?;
         }
         Write::UpdateAgent { id, name, role } => {
-            sqlx::query("UPDATE agents SET name = ?, role = ? WHERE id = ?")
+            sqlx::query("UPDATE agents SET name = $1, role = $2 WHERE id = $3")
                 .bind(name)
                 .bind(role.as_str())
                 .bind(id.as_str())
@@ -40,7 +40,7 @@ pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(),
         }
         Write::Channel(ch) => {
             sqlx::query(
-                "INSERT INTO channels (id, name, secret_hash, created_at) VALUES (?, ?, ?, ?) \
+                "INSERT INTO channels (id, name, secret_hash, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash",
             )
             .bind(ch.id.as_str())

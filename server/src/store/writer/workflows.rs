@@ -1,16 +1,16 @@
 //! Workflow runs (unique per event), round-robin cursors and waiting times.
 
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use super::super::{StoreError, Write};
 use super::conflict;
 
-pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(), StoreError> {
+pub(super) async fn apply(c: &mut AnyConnection, write: &Write) -> Result<(), StoreError> {
     match write {
         Write::WorkflowRun(run) => {
             sqlx::query(
                 "INSERT INTO workflow_runs (key, workflow, workflow_name, conversation, document, \
-                 event, outcome, run, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 event, outcome, run, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(&run.key)
             .bind(run.workflow.as_str())
@@ -29,21 +29,44 @@ pub(super) async fn apply(c: &mut SqliteConnection, write: &Write) -> Result<(),
             conversation,
             since,
         } => {
-            sqlx::query("UPDATE conversations SET unassigned_since = ? WHERE id = ?")
+            sqlx::query("UPDATE conversations SET unassigned_since = $1 WHERE id = $2")
                 .bind(since)
                 .bind(conversation.as_str())
                 .execute(&mut *c)
                 .await?;
         }
-        Write::WorkflowCursor { workflow, agent } => {
-            sqlx::query(
-                "INSERT INTO workflow_cursors (workflow, agent) VALUES (?, ?) \
-                 ON CONFLICT (workflow) DO UPDATE SET agent = excluded.agent",
-            )
-            .bind(workflow.as_str())
-            .bind(agent.as_str())
-            .execute(&mut *c)
-            .await?;
+        Write::WorkflowCursor {
+            workflow,
+            agent,
+            previous,
+        } => {
+            // A turn is taken only from the pick it was decided on: two
+            // nodes deciding at once cannot both give the same turn.
+            let moved = match previous {
+                Some(previous) => sqlx::query(
+                    "UPDATE workflow_cursors SET agent = $1 WHERE workflow = $2 AND agent = $3",
+                )
+                .bind(agent.as_str())
+                .bind(workflow.as_str())
+                .bind(previous.as_str())
+                .execute(&mut *c)
+                .await?
+                .rows_affected(),
+                None => sqlx::query(
+                    "INSERT INTO workflow_cursors (workflow, agent) VALUES ($1, $2) \
+                     ON CONFLICT (workflow) DO NOTHING",
+                )
+                .bind(workflow.as_str())
+                .bind(agent.as_str())
+                .execute(&mut *c)
+                .await?
+                .rows_affected(),
+            };
+            if moved == 0 {
+                return Err(StoreError::Stale(format!(
+                    "the round-robin turn of workflow {workflow} moved"
+                )));
+            }
         }
         _ => {}
     }

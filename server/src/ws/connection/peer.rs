@@ -180,10 +180,7 @@ impl Peer {
                     // Presence speaks for the signed-in agent, whatever it claims.
                     presence.agent = self.agent.clone();
                     let id = self.connection.id;
-                    self.state
-                        .hub
-                        .connections()
-                        .presence(document_id, &presence, id);
+                    self.state.hub.share_presence(document_id, &presence, id);
                 }
                 Flow::Continue
             }

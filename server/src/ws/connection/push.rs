@@ -7,6 +7,7 @@ use baton_shared::protocol::{self, ChangedDocument, Message};
 use super::peer::Peer;
 use super::{Flow, POLICY, RESTART, SERVER_ERROR, SERVER_PEER};
 use crate::fanout::{Ending, Push};
+use crate::store::CatchUp;
 
 impl Peer {
     /// Answers a catch-up with the next page of documents committed after
@@ -20,20 +21,14 @@ impl Peer {
             );
             return Flow::Continue;
         }
-        let store = self.state.hub.reads();
         let page = self.state.limits.catch_up_page;
-        let (latest, documents) = match (
-            store.latest_seq().await,
-            store.documents_since(since, page).await,
-        ) {
-            (Ok(latest), Ok(documents)) => (latest, documents),
-            _ => return Flow::Close(SERVER_ERROR, "server error"),
-        };
-        let more = documents.len() >= page as usize;
-        // A full page ends at its last document; the next starts after it.
-        let seq = match documents.last() {
-            Some((_, last, _)) if more => *last,
-            _ => latest.max(since),
+        let Ok(CatchUp {
+            seq,
+            documents,
+            more,
+        }) = self.state.hub.reads().catch_up(since, page).await
+        else {
+            return Flow::Close(SERVER_ERROR, "server error");
         };
         if self.baton {
             let documents = documents

@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use crate::AppState;
 use crate::auth::{Credential, authenticate};
 use crate::hub::Hub;
-use crate::store::{SqliteStore, Store, Write};
+use crate::store::{SqlStore, Store, Write};
 
 struct Peer {
     to_server: mpsc::UnboundedSender<Result<Frame, Infallible>>,
@@ -51,7 +51,7 @@ impl Peer {
 /// A hub with Ana signed in, and a connection of hers served over channels.
 async fn connected() -> (Arc<Hub>, AgentId, Peer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_dir(dir.path()).await.unwrap());
+    let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir.path()).await.unwrap());
     let hub = Hub::open(store).await.unwrap();
     let ana = crate::team::add_agent(&hub, "ana@acme.test", "Ana", Role::Agent, None, None)
         .await
