@@ -1,9 +1,11 @@
 //! Harness for end-to-end tests: runs the real `baton` binary — its commands
-//! and `baton serve` on 127.0.0.1 — against a temporary data directory.
+//! and `baton serve` on 127.0.0.1 — against a temporary data directory (or
+//! its own PostgreSQL database, with `BATON_TEST_BACKEND=postgres`).
 //! `browser` drives headless Chromium, `proxy` cuts an agent's network.
 
 pub mod app_bench;
 pub mod browser;
+pub mod postgres;
 pub mod proxy;
 pub mod sync_client;
 
@@ -100,11 +102,24 @@ impl Output {
     }
 }
 
-/// Runs `baton --data <data> <args>` to completion.
+/// Runs `baton --data <data> <args>` to completion (on PostgreSQL, with
+/// the database of `data`: see [`postgres`]).
 pub async fn baton(data: &Path, args: &[&str]) -> anyhow::Result<Output> {
+    let database = postgres::database_args(data).await?;
+    run_baton(data, &database, args).await
+}
+
+/// Runs `baton --data <data> <args>` where `args` name the database
+/// themselves (`--database-url`), whatever the backend.
+pub async fn baton_on_own_database(data: &Path, args: &[&str]) -> anyhow::Result<Output> {
+    run_baton(data, &[], args).await
+}
+
+async fn run_baton(data: &Path, database: &[String], args: &[&str]) -> anyhow::Result<Output> {
     let out = Command::new(baton_binary())
         .arg("--data")
         .arg(data)
+        .args(database)
         .args(args)
         .env("RUST_LOG", server_log())
         .output()
@@ -164,6 +179,7 @@ impl Server {
         let mut child = Command::new(baton_binary())
             .arg("--data")
             .arg(data)
+            .args(postgres::database_args(data).await?)
             .args(["serve", "--listen", "127.0.0.1:0", "--json"])
             .args(extra)
             .envs(env.iter().copied())

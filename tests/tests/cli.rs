@@ -1,7 +1,9 @@
 //! Every `baton` command, with human and `--json` output, and its errors.
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
-use baton_tests::{PASSWORD, Server, Team, baton, baton_json, client, login};
+use baton_tests::{
+    PASSWORD, Server, Team, baton, baton_json, baton_on_own_database, client, login,
+};
 
 #[tokio::test]
 async fn agent_add_prints_a_password_and_refuses_duplicates_and_bad_input() -> anyhow::Result<()> {
@@ -166,7 +168,7 @@ async fn database_urls_name_their_engine_and_failures_say_what_to_change() -> an
                 "--name",
                 "A",
             ];
-            baton(&dir, &args).await
+            baton_on_own_database(&dir, &args).await
         }
     };
     let mysql = add("mysql://localhost/baton").await?;
@@ -192,7 +194,7 @@ async fn database_urls_name_their_engine_and_failures_say_what_to_change() -> an
 
     let file = data.path().join("other.db");
     let url = format!("sqlite://{}?mode=rwc", file.display());
-    let ok = baton(
+    let ok = baton_on_own_database(
         data.path(),
         &["--database-url", &url, "channel", "add", "--name", "Email"],
     )

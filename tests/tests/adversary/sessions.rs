@@ -113,9 +113,11 @@ async fn an_admin_changes_agents_only_through_the_team_api() -> anyhow::Result<(
 #[tokio::test]
 async fn a_password_read_from_standard_input_stays_out_of_the_process_list() -> anyhow::Result<()> {
     let scene = Scene::new().await?;
+    let database = baton_tests::postgres::database_args(scene.team.path()).await?;
     let mut child = tokio::process::Command::new(baton_tests::baton_binary())
         .arg("--data")
         .arg(scene.team.path())
+        .args(database)
         .args([
             "agent",
             "add",
