@@ -57,6 +57,21 @@ impl SqlStore {
         })
     }
 
+    /// Test only (debug builds): a store whose writer takes sequences the
+    /// naive way, as a database sequence would — the negative control of
+    /// the test that no reader ever steps over a sequence.
+    #[cfg(debug_assertions)]
+    #[doc(hidden)]
+    pub async fn open_naive(engine: Engine) -> Result<Self> {
+        Self::open_as(
+            engine,
+            writer::Options {
+                naive_sequence: true,
+            },
+        )
+        .await
+    }
+
     /// Opens (creating if needed) `baton.db` in the data directory.
     pub async fn open_dir(dir: &Path) -> Result<Self> {
         Self::open(Engine::sqlite_in(dir)?).await
