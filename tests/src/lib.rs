@@ -176,10 +176,23 @@ impl Server {
         env: &[(&str, &str)],
         within: Duration,
     ) -> anyhow::Result<Server> {
+        let database = postgres::database_args(data).await?;
+        Self::start_on(data, &database, extra, env, within).await
+    }
+
+    /// Like [`Server::start_with_env`] on the database `database` names
+    /// (`--database-url …`), whatever the suite's backend.
+    pub async fn start_on(
+        data: &Path,
+        database: &[String],
+        extra: &[&str],
+        env: &[(&str, &str)],
+        within: Duration,
+    ) -> anyhow::Result<Server> {
         let mut child = Command::new(baton_binary())
             .arg("--data")
             .arg(data)
-            .args(postgres::database_args(data).await?)
+            .args(database)
             .args(["serve", "--listen", "127.0.0.1:0", "--json"])
             .args(extra)
             .envs(env.iter().copied())

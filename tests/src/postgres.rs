@@ -45,6 +45,9 @@ pub async fn database_args(data: &Path) -> anyhow::Result<Vec<String>> {
 /// The URL of the PostgreSQL database of `data`, made on first use.
 pub async fn database_for(data: &Path) -> anyhow::Result<String> {
     static MADE: Mutex<Option<HashMap<PathBuf, String>>> = Mutex::new(None);
+    // One at a time: servers started together on one directory share it.
+    static MAKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _making = MAKING.lock().await;
     if let Some(url) = MADE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -106,7 +109,10 @@ pub async fn cluster() -> anyhow::Result<&'static Cluster> {
         .get_or_try_init(|| async {
             match std::env::var("BATON_TEST_POSTGRES") {
                 Ok(url) => split_url(&url),
-                Err(_) => tokio::task::spawn_blocking(start_cluster).await?,
+                Err(_) => {
+                    let started = tokio::task::spawn_blocking(Started::start).await??;
+                    Ok(started.cluster())
+                }
             }
         })
         .await
@@ -166,58 +172,111 @@ fn pg_command(bin: &Path, tool: &str, root: bool) -> Command {
     }
 }
 
-fn start_cluster() -> anyhow::Result<Cluster> {
-    let bin = server_binaries()?;
-    let root = is_root();
-    // Under /tmp: the postgres user must reach every parent directory.
-    let dir = tempfile::Builder::new()
-        .prefix("baton-pg.")
-        .tempdir_in("/tmp")?
-        .keep();
-    if root {
-        let owned = Command::new("chown")
-            .args(["postgres:"])
-            .arg(&dir)
-            .status()?;
-        anyhow::ensure!(owned.success(), "cannot give {} to postgres", dir.display());
+/// A PostgreSQL cluster this test process started (and its watchdog
+/// removes): the shared one, or one a test keeps to itself to restart.
+pub struct Started {
+    bin: PathBuf,
+    dir: PathBuf,
+    root: bool,
+}
+
+impl Started {
+    fn start() -> anyhow::Result<Started> {
+        let bin = server_binaries()?;
+        let root = is_root();
+        // Under /tmp: the postgres user must reach every parent directory.
+        let dir = tempfile::Builder::new()
+            .prefix("baton-pg.")
+            .tempdir_in("/tmp")?
+            .keep();
+        if root {
+            let owned = Command::new("chown")
+                .args(["postgres:"])
+                .arg(&dir)
+                .status()?;
+            anyhow::ensure!(owned.success(), "cannot give {} to postgres", dir.display());
+        }
+        let init = pg_command(&bin, "initdb", root)
+            .arg("-D")
+            .arg(dir.join("data"))
+            .args(["-U", "baton", "-A", "trust", "-E", "UTF8", "--no-sync"])
+            .stdout(Stdio::null())
+            .output()
+            .context("cannot run initdb")?;
+        if !init.status.success() {
+            bail!("initdb failed: {}", String::from_utf8_lossy(&init.stderr));
+        }
+        let started = Started { bin, dir, root };
+        started.pg_ctl(&["start"])?;
+        watch_over(&started.bin, &started.dir, root)?;
+        Ok(started)
     }
-    let data = dir.join("data");
-    let init = pg_command(&bin, "initdb", root)
-        .arg("-D")
-        .arg(&data)
-        .args(["-U", "baton", "-A", "trust", "-E", "UTF8", "--no-sync"])
-        .stdout(Stdio::null())
-        .output()
-        .context("cannot run initdb")?;
-    if !init.status.success() {
-        bail!("initdb failed: {}", String::from_utf8_lossy(&init.stderr));
+
+    /// Runs `pg_ctl <action>` on this cluster, with its settings.
+    fn pg_ctl(&self, action: &[&str]) -> anyhow::Result<()> {
+        // Tests kill Baton nodes, never PostgreSQL: durability settings off.
+        let options = format!(
+            "-c listen_addresses='' -k {} -p 5432 -c max_connections=400 \
+             -c shared_buffers=64MB -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off",
+            self.dir.display()
+        );
+        let log = self.dir.join("postgres.log");
+        let done = pg_command(&self.bin, "pg_ctl", self.root)
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .arg("-l")
+            .arg(&log)
+            .args(["-w", "-t", "60", "-m", "fast", "-o", &options])
+            .args(action)
+            .stdout(Stdio::null())
+            .output()
+            .context("cannot run pg_ctl")?;
+        if !done.status.success() {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            bail!("pg_ctl {action:?} failed: {log}");
+        }
+        Ok(())
     }
-    // Tests kill Baton nodes, never PostgreSQL: durability settings off.
-    let options = format!(
-        "-c listen_addresses='' -k {} -p 5432 -c max_connections=400 \
-         -c shared_buffers=64MB -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off",
-        dir.display()
-    );
-    let log = dir.join("postgres.log");
-    let started = pg_command(&bin, "pg_ctl", root)
-        .arg("-D")
-        .arg(&data)
-        .arg("-l")
-        .arg(&log)
-        .args(["-w", "-t", "60", "-o", &options, "start"])
-        .stdout(Stdio::null())
-        .output()
-        .context("cannot run pg_ctl")?;
-    if !started.status.success() {
-        let log = std::fs::read_to_string(&log).unwrap_or_default();
-        bail!("PostgreSQL did not start: {log}");
+
+    fn cluster(&self) -> Cluster {
+        Cluster {
+            base: "postgres://baton@localhost/".to_owned(),
+            query: format!("?host={}&port=5432", self.dir.display()),
+        }
     }
-    watch_over(&bin, &dir, root)?;
-    Ok(Cluster {
-        base: "postgres://baton@localhost/".to_owned(),
-        query: format!("?host={}&port=5432", dir.display()),
-    })
+
+    /// A cluster of the test's own (e.g. to restart it under load).
+    pub async fn private() -> anyhow::Result<Started> {
+        tokio::task::spawn_blocking(Started::start).await?
+    }
+
+    /// A new database on this cluster; its URL.
+    pub async fn database(&self, name: &str) -> anyhow::Result<String> {
+        let cluster = self.cluster();
+        let mut conn = sqlx::PgConnection::connect(&cluster.url("postgres")).await?;
+        sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+            .execute(&mut conn)
+            .await?;
+        Ok(cluster.url(name))
+    }
+
+    /// Stops PostgreSQL (fast: open connections are cut) and starts it again.
+    pub async fn restart(&self, down_for: std::time::Duration) -> anyhow::Result<()> {
+        let this = Started {
+            bin: self.bin.clone(),
+            dir: self.dir.clone(),
+            root: self.root,
+        };
+        tokio::task::spawn_blocking(move || this.pg_ctl(&["stop"])).await??;
+        tokio::time::sleep(down_for).await;
+        let this = Started {
+            bin: self.bin.clone(),
+            dir: self.dir.clone(),
+            root: self.root,
+        };
+        tokio::task::spawn_blocking(move || this.pg_ctl(&["start"])).await?
+    }
 }
 
 /// Stops and removes the cluster once this test process is gone (Rust has

@@ -40,7 +40,16 @@ impl SqlStore {
             )),
             other => other,
         })?;
+        // Processes starting together take turns: PostgreSQL's migrator
+        // locks by itself, SQLite's does not.
+        let turn = match engine.lock_file("migrate") {
+            Some(_) => locks::take(&engine, "migrate", Wait::Block).await?,
+            None => None,
+        };
         engine.migrate(&mut write).await?;
+        if let Some(turn) = turn {
+            turn.release().await;
+        }
         let read = engine.pool(READERS).await?;
         let node = node_name();
         let signals = match engine.postgres_url() {

@@ -1,0 +1,168 @@
+//! The stage: a team (an admin, Ana and Ben, one channel) and `n` nodes
+//! serving one database.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use baton_shared::conversation::read;
+use baton_shared::docset::Event;
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::notify::NoticeKind;
+use baton_shared::workspace::{self, Workspace};
+use baton_tests::postgres::{self, Backend};
+use baton_tests::sync_client::{Auth, SyncClient};
+use baton_tests::{Landed, PASSWORD, Server, Team, customer_writes, session_token};
+use serde_json::Value;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// How soon a change committed on one node must show on another: NOTIFY
+/// and one catch-up on PostgreSQL; on SQLite, the 250 ms clock poll.
+pub fn crossing_bound() -> Duration {
+    match postgres::backend() {
+        Backend::Postgres => Duration::from_millis(1_000),
+        Backend::Sqlite => Duration::from_millis(2_000),
+    }
+}
+
+pub struct Nodes {
+    pub team: Team,
+    servers: Vec<Option<Server>>,
+    pub workspace: DocumentId,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Nodes {
+    /// `n` nodes on one fresh database.
+    pub async fn start(n: usize) -> anyhow::Result<Nodes> {
+        Self::with(n, &[], &[]).await
+    }
+
+    /// `n` nodes, each run with `args` and `env`.
+    pub async fn with(n: usize, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Nodes> {
+        let team = Team::new().await?;
+        let mut nodes = Nodes {
+            team,
+            servers: Vec::new(),
+            workspace: DocumentId::random(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        };
+        for _ in 0..n {
+            let server = nodes.launch().await?;
+            nodes.servers.push(Some(server));
+        }
+        nodes.workspace = baton_tests::workspace_document(nodes.node(0)).await?;
+        Ok(nodes)
+    }
+
+    async fn launch(&self) -> anyhow::Result<Server> {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Server::start_with_env(self.team.path(), &args, &env, Duration::from_secs(60)).await
+    }
+
+    pub fn node(&self, i: usize) -> &Server {
+        self.servers[i].as_ref().expect("that node was killed")
+    }
+
+    /// SIGKILL node `i`: no chance to finish anything.
+    pub async fn kill(&mut self, i: usize) -> anyhow::Result<()> {
+        let server = self.servers[i].take().context("already killed")?;
+        server.kill_hard().await
+    }
+
+    /// Starts node `i` again after a kill.
+    pub async fn restart(&mut self, i: usize) -> anyhow::Result<()> {
+        let server = self.launch().await?;
+        self.servers[i] = Some(server);
+        Ok(())
+    }
+
+    /// `email` signed in on node `i`, over a socket to it, holding the
+    /// workspace document.
+    pub async fn agent(&self, i: usize, email: &str) -> anyhow::Result<SyncClient> {
+        let token = session_token(self.node(i), email, PASSWORD).await?;
+        let mut client = SyncClient::connect(&self.node(i).url, &Auth::Session(token)).await?;
+        client.open_all(&[self.workspace]).await?;
+        Ok(client)
+    }
+
+    /// A customer writes in on node `i`: a new conversation.
+    pub async fn conversation(&self, i: usize, customer: &str) -> anyhow::Result<Landed> {
+        customer_writes(self.node(i), &self.team, customer, None).await
+    }
+
+    /// Node `i`'s `/healthz`.
+    pub async fn health(&self, i: usize) -> anyhow::Result<Value> {
+        Ok(reqwest::get(self.node(i).at("/healthz"))
+            .await?
+            .json()
+            .await?)
+    }
+}
+
+pub fn document(landed: &Landed) -> DocumentId {
+    landed.document.parse().expect("a document id")
+}
+
+pub fn workspace_of(client: &SyncClient, nodes: &Nodes) -> Workspace {
+    workspace::read(client.docs.doc(&nodes.workspace).expect("the workspace")).expect("readable")
+}
+
+pub fn id_of(client: &SyncClient, nodes: &Nodes, email: &str) -> AgentId {
+    workspace_of(client, nodes)
+        .agent_by_email(email)
+        .expect("a member")
+        .id
+        .clone()
+}
+
+pub fn assignee(client: &SyncClient, doc: DocumentId) -> Option<AgentId> {
+    client
+        .docs
+        .doc(&doc)
+        .and_then(|d| read(d).ok())
+        .and_then(|c| c.assignee().cloned())
+}
+
+/// The notifications pushed to `client` so far.
+pub fn pushed(client: &SyncClient) -> Vec<baton_shared::protocol::Notification> {
+    client
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notification(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Whether `client` was pushed a notification of `kind` about `doc`.
+pub fn told(client: &SyncClient, kind: NoticeKind, doc: DocumentId) -> bool {
+    pushed(client)
+        .iter()
+        .any(|n| n.kind == kind && n.document_id == doc)
+}
+
+/// The notifications the database keeps for `email`, as node `i` lists them.
+pub async fn stored_notifications(
+    nodes: &Nodes,
+    i: usize,
+    email: &str,
+) -> anyhow::Result<Vec<Value>> {
+    let all =
+        baton_tests::get_json_as(nodes.node(i), email, "/api/notifications?limit=200").await?;
+    Ok(all["notifications"]
+        .as_array()
+        .context("no notifications list")?
+        .clone())
+}
