@@ -322,9 +322,33 @@ pub struct Team {
 pub const PASSWORD: &str = "correct-horse";
 
 impl Team {
+    /// A team on the suite's backend (see [`postgres`]).
     pub async fn new() -> anyhow::Result<Team> {
         let data = tempfile::tempdir()?;
+        let database = postgres::database_args(data.path()).await?;
+        Self::made(data, &database).await
+    }
+
+    /// A team on PostgreSQL whatever the suite's backend, and the arguments
+    /// that name its database (for servers started with [`Server::start_on`]).
+    pub async fn on_postgres() -> anyhow::Result<(Team, Vec<String>)> {
+        let data = tempfile::tempdir()?;
+        let url = postgres::database_for(data.path()).await?;
+        let database = vec!["--database-url".to_owned(), url];
+        Ok((Self::made(data, &database).await?, database))
+    }
+
+    async fn made(data: tempfile::TempDir, database: &[String]) -> anyhow::Result<Team> {
         let path = data.path();
+        let json = |args: Vec<&'static str>| async move {
+            let mut args = args;
+            args.push("--json");
+            let out = run_baton(path, database, &args).await?;
+            if !out.success {
+                bail!("baton {args:?} failed: {}", out.stderr);
+            }
+            out.json()
+        };
         let mut agents = Vec::new();
         for (email, name, admin) in [
             ("admin@acme.test", "Alex Admin", true),
@@ -344,11 +368,11 @@ impl Team {
             if admin {
                 args.push("--admin");
             }
-            let added = baton_json(path, &args).await?;
+            let added = json(args).await?;
             let id = added["id"].as_str().context("agent id")?;
             agents.push((email.to_owned(), id.to_owned()));
         }
-        let channel = baton_json(path, &["channel", "add", "--name", "Email"]).await?;
+        let channel = json(vec!["channel", "add", "--name", "Email"]).await?;
         Ok(Team {
             channel: channel["id"].as_str().context("channel id")?.to_owned(),
             secret: channel["secret"]

@@ -45,10 +45,29 @@ pub fn browsers(args: &[String]) -> anyhow::Result<()> {
     result
 }
 
+/// The suites that run a second time on PostgreSQL (each test's data
+/// directory gets its own database on a throwaway cluster), the cluster
+/// suite among them.
+const ON_POSTGRES: &[&str] = &[
+    "adversary",
+    "api_admin",
+    "api_inbox",
+    "api_session",
+    "cli",
+    "cluster",
+    "durability",
+    "store",
+    "sync_durability",
+    "sync_live",
+    "sync_security",
+    "workflows",
+];
+
 fn all(phases: &mut Phases) -> anyhow::Result<()> {
     phases.time("install missing tools", || {
         tools::ensure_wasm_tools()?;
         tools::ensure_wasm_opt()?;
+        tools::ensure_postgres()?;
         browsers::ensure_all()
     })?;
     phases.run("format", cargo().args(["fmt", "--all", "--check"]))?;
@@ -94,6 +113,17 @@ fn all(phases: &mut Phases) -> anyhow::Result<()> {
     phases.run(
         "unit and integration tests",
         cargo().args(["test", "--workspace", "--", "--skip", "scenario_"]),
+    )?;
+    let mut on_postgres = cargo();
+    on_postgres
+        .args(["test", "-p", "baton-tests"])
+        .env("BATON_TEST_BACKEND", "postgres");
+    for suite in ON_POSTGRES {
+        on_postgres.args(["--test", suite]);
+    }
+    phases.run(
+        "integration and cluster tests on PostgreSQL",
+        &mut on_postgres,
     )?;
     browser_phases(phases)?;
     // IndexedDB only exists in a browser: these run in headless Chromium

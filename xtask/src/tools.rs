@@ -115,6 +115,20 @@ pub fn ensure_wasm_opt() -> anyhow::Result<()> {
     .context("npm could not install binaryen for wasm-opt")
 }
 
+/// PostgreSQL's server binaries, for the suites that run on PostgreSQL (the
+/// tests start a throwaway cluster of their own with them).
+pub fn ensure_postgres() -> anyhow::Result<()> {
+    let found = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .any(|entry| entry.path().join("bin").join("initdb").is_file());
+    if found {
+        return Ok(());
+    }
+    apt_install(&["postgresql"], "PostgreSQL (for the tests on PostgreSQL)")
+}
+
 /// Installs Debian packages: `apt-get update` first (a fresh machine has no
 /// package lists), through sudo unless already root.
 pub fn apt_install(packages: &[&str], what: &str) -> anyhow::Result<()> {

@@ -9,11 +9,13 @@
 //! engine plays each role: tests `chromium_firefox::…`, `firefox_webkit::…`
 //! and `webkit_chromium::…` (Ana's engine first). The rest run in Chromium
 //! (`only_chromium::…`), the phone scenario in WebKit too (`only_webkit::…`).
+//! Scenario 12 runs two nodes on PostgreSQL, one browser on each.
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 mod accessibility;
 mod bulk;
 mod inbox;
+mod nodes;
 mod offline;
 mod phone;
 
