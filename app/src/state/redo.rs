@@ -26,7 +26,7 @@ pub enum Op {
     /// action's conversations together (one notification per agent).
     Assign {
         to: Option<AgentId>,
-        batch: Option<String>,
+        batch: Option<baton_shared::ids::BatchId>,
     },
     Resolve,
     Reopen,
@@ -74,7 +74,7 @@ impl Op {
                 Ok(Intent::Other)
             }
             Op::Assign { to, batch } => {
-                operations::assign(doc, workspace, &by, to.as_ref(), batch.as_deref(), now)?;
+                operations::assign(doc, workspace, &by, to.as_ref(), batch.as_ref(), now)?;
                 Ok(Intent::Assign(to.clone()))
             }
             Op::Resolve => {
@@ -199,7 +199,7 @@ mod tests {
             },
             Op::Assign {
                 to: Some(agents[1].clone()),
-                batch: Some("b1".into()),
+                batch: Some(baton_shared::operations::new_batch_id()),
             },
             Op::Reopen,
         ];
