@@ -1,5 +1,5 @@
-//! The views. They read `AppState`'s signals and call its methods; none of
-//! them touches the socket, IndexedDB or a document.
+//! The views. They read the state services (`state::use_…()`) and call
+//! their methods; none of them touches the socket, IndexedDB or a document.
 
 pub mod admin;
 pub mod agent_picker;

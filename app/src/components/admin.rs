@@ -7,7 +7,7 @@ use baton_shared::model::Role;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::state::{AppState, ToastKind};
+use crate::state::{use_session, use_toasts};
 
 /// A secret or password shown once, with a way to copy it.
 #[component]
@@ -24,7 +24,7 @@ fn ShownOnce(title: String, value: String, on_done: Callback<()>) -> impl IntoVi
 
 #[component]
 pub fn AgentsAdmin() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, toasts) = (use_session(), use_toasts());
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let role = RwSignal::new("agent".to_owned());
@@ -32,7 +32,7 @@ pub fn AgentsAdmin() -> impl IntoView {
     let shown = RwSignal::new(None::<(String, String)>);
     let error = RwSignal::new(None::<String>);
     let agents = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut agents: Vec<_> = w.agents.values().cloned().collect();
             agents.sort_by(|a, b| {
                 (!a.active, a.name.to_lowercase()).cmp(&(!b.active, b.name.to_lowercase()))
@@ -81,7 +81,7 @@ pub fn AgentsAdmin() -> impl IntoView {
     let patch = move |id: AgentId, change: serde_json::Value| {
         leptos::task::spawn_local(async move {
             if let Err(problem) = api::update_agent(&id, &change).await {
-                state.toast(ToastKind::Problem, problem.to_string(), None);
+                toasts.problem(problem.to_string(), None);
             }
         });
     };
@@ -99,7 +99,7 @@ pub fn AgentsAdmin() -> impl IntoView {
                             let (role_id, cap_id, off_id) = (id.clone(), id.clone(), id.clone());
                             let label = agent.name.clone();
                             // Nobody deactivates themselves (the server refuses it too).
-                            let deactivatable = agent.active && state.me().as_ref() != Some(&agent.id);
+                            let deactivatable = agent.active && session.me().as_ref() != Some(&agent.id);
                             view! {
                                 <tr class:inactive=!agent.active data-testid="admin-agent" data-agent=agent.id.to_string()>
                                     <td>{agent.name.clone()}</td>
@@ -130,8 +130,8 @@ pub fn AgentsAdmin() -> impl IntoView {
                                                     let id = id.clone();
                                                     leptos::task::spawn_local(async move {
                                                         match api::deactivate_agent(&id).await {
-                                                            Ok(()) => state.toast(ToastKind::Info, "Agent deactivated; their open conversations stay assigned until you reassign them.", None),
-                                                            Err(problem) => state.toast(ToastKind::Problem, problem.to_string(), None),
+                                                            Ok(()) => toasts.info("Agent deactivated; their open conversations stay assigned until you reassign them."),
+                                                            Err(problem) => toasts.problem(problem.to_string(), None),
                                                         }
                                                     });
                                                 }
@@ -171,13 +171,13 @@ pub fn AgentsAdmin() -> impl IntoView {
 
 #[component]
 pub fn ChannelsAdmin() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, toasts) = (use_session(), use_toasts());
     let name = RwSignal::new(String::new());
     let kind = RwSignal::new("email".to_owned());
     let shown = RwSignal::new(None::<(String, String)>);
     let error = RwSignal::new(None::<String>);
     let channels = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut channels: Vec<_> = w.channels.values().cloned().collect();
             channels.sort_by(|a, b| a.name.cmp(&b.name));
             channels
@@ -224,7 +224,7 @@ pub fn ChannelsAdmin() -> impl IntoView {
                                             leptos::task::spawn_local(async move {
                                                 match api::rotate_secret(&id).await {
                                                     Ok(secret) => shown.set(Some((title, secret.secret))),
-                                                    Err(problem) => state.toast(ToastKind::Problem, problem.to_string(), None),
+                                                    Err(problem) => toasts.problem(problem.to_string(), None),
                                                 }
                                             });
                                         }>"Rotate secret"</button>

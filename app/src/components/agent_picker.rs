@@ -6,7 +6,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::avatar::Avatar;
-use crate::state::AppState;
+use crate::state::{use_inbox, use_session};
 
 #[component]
 pub fn AgentPicker(
@@ -16,7 +16,7 @@ pub fn AgentPicker(
     on_pick: Callback<Option<AgentId>>,
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, inbox) = (use_session(), use_inbox());
     let query = RwSignal::new(String::new());
     let chosen = RwSignal::new(None::<AgentId>);
     let search = NodeRef::<html::Input>::new();
@@ -25,11 +25,11 @@ pub fn AgentPicker(
             let _ = input.focus();
         }
     });
-    let me = state.me();
+    let me = session.me();
     let agents = Memo::new(move |_| {
-        let open = state.inbox.with(|i| i.open_by_agent());
+        let open = inbox.open_by_agent();
         let query = query.get().trim().to_lowercase();
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut agents: Vec<_> = w
                 .agents
                 .values()

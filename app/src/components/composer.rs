@@ -9,7 +9,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::ui::Ui;
-use crate::state::{AppState, ToastKind};
+use crate::state::{use_clock, use_conversations, use_session, use_toasts};
 use crate::time;
 
 /// Typing is announced at most this often.
@@ -27,7 +27,12 @@ pub fn Composer(
     assignee: Signal<Option<AgentId>>,
     open: Signal<bool>,
 ) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (conversations, session, toasts, clock) = (
+        use_conversations(),
+        use_session(),
+        use_toasts(),
+        use_clock(),
+    );
     let ui = expect_context::<Ui>();
     let body = RwSignal::new(String::new());
     let mode = RwSignal::new(Mode::Reply);
@@ -44,22 +49,20 @@ pub fn Composer(
         }
     });
     let warning = move || -> Option<String> {
-        let me = state.me()?;
-        let now = state.clock.get();
-        let typing: Vec<String> = state.presence.with(|p| {
-            p.others(&doc, &me, now)
-                .into_iter()
-                .filter(|(_, s)| *s == PresenceState::Typing)
-                .map(|(a, _)| state.agent_name(&a))
-                .collect()
-        });
+        let me = session.me()?;
+        let typing: Vec<String> = conversations
+            .others_here(&doc, clock.now())
+            .into_iter()
+            .filter(|(_, s)| *s == PresenceState::Typing)
+            .map(|(a, _)| session.agent_name(&a))
+            .collect();
         if let Some(name) = typing.first() {
             return Some(format!("{name} is typing a reply right now."));
         }
         match assignee.get() {
             Some(agent) if agent != me => Some(format!(
                 "This conversation belongs to {}.",
-                state.agent_name(&agent)
+                session.agent_name(&agent)
             )),
             _ => None,
         }
@@ -85,26 +88,22 @@ pub fn Composer(
             let result = match reply_mode {
                 Some(m) => {
                     let leave = m == ReplyMode::LeaveUnassigned;
-                    state.reply(doc, text, leave).await.map(|claimed| {
+                    conversations.reply(doc, text, leave).await.map(|claimed| {
                         if claimed {
-                            state.toast(
-                                ToastKind::Info,
-                                "Replied; the conversation is now yours.",
-                                None,
-                            );
+                            toasts.info("Replied; the conversation is now yours.");
                         }
                     })
                 }
-                None => state.note(doc, text).await,
+                None => conversations.note(doc, text).await,
             };
             busy.set(false);
             match result {
                 Ok(()) => {
                     body.set(String::new());
                     warned.set(None);
-                    state.announce(doc, PresenceState::Viewing);
+                    conversations.announce(doc, PresenceState::Viewing);
                 }
-                Err(problem) => state.toast(ToastKind::Problem, problem, Some(doc)),
+                Err(problem) => toasts.problem(problem.to_string(), Some(doc)),
             }
         });
     };
@@ -113,7 +112,7 @@ pub fn Composer(
         let now = time::now();
         if now.saturating_sub(last_typing.get_value()) > TYPING_EVERY_MS {
             last_typing.set_value(now);
-            state.announce(doc, PresenceState::Typing);
+            conversations.announce(doc, PresenceState::Typing);
         }
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {

@@ -7,17 +7,12 @@ use baton_shared::ids::{AgentId, ChannelId, WorkflowId};
 use baton_shared::workflow::{
     Condition, Step, Trigger, Workflow, describe_condition, describe_step, describe_trigger,
 };
-use baton_shared::workspace;
 use leptos::prelude::*;
 
 use crate::api;
-use crate::state::{AppState, Route, ToastKind};
+use crate::error::AppError;
+use crate::state::{Route, use_navigation, use_session, use_toasts};
 use crate::time;
-
-/// One admin change to the workspace document.
-type WorkspaceChange = Box<
-    dyn FnOnce(&mut automerge::AutoCommit, i64) -> Result<(), baton_shared::operations::OpError>,
->;
 
 fn trigger_slug(trigger: &Trigger) -> &'static str {
     match trigger {
@@ -85,17 +80,17 @@ fn toggle<T: PartialEq + Clone>(list: &mut Vec<T>, item: &T, on: bool) {
 
 #[component]
 pub fn WorkflowsAdmin() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, toasts, nav) = (use_session(), use_toasts(), use_navigation());
     let draft = RwSignal::new(None::<Workflow>);
-    let runs = RwSignal::new(None::<Result<Vec<api::WorkflowRun>, String>>);
+    let runs = RwSignal::new(None::<Result<Vec<api::WorkflowRun>, AppError>>);
     let workflows = move || {
-        state
-            .workspace
+        session
+            .workspace()
             .with(|w| w.workflows_in_order().cloned().collect::<Vec<_>>())
     };
-    let change = move |f: WorkspaceChange| {
-        if let Err(problem) = state.change_workspace(f) {
-            state.toast(ToastKind::Problem, problem, None);
+    let done = move |result: Result<(), AppError>| {
+        if let Err(problem) = result {
+            toasts.problem(problem.to_string(), None);
         }
     };
     let move_by = move |id: WorkflowId, step: isize| {
@@ -108,13 +103,11 @@ pub fn WorkflowsAdmin() -> impl IntoView {
             return;
         }
         ids.swap(at, to as usize);
-        change(Box::new(move |doc, now| {
-            workspace::reorder_workflows(doc, &ids, now)
-        }));
+        done(session.reorder_workflows(ids));
     };
     let load_runs = move |_| {
         leptos::task::spawn_local(async move {
-            runs.set(Some(api::workflow_runs().await.map_err(|e| e.to_string())));
+            runs.set(Some(api::workflow_runs().await.map_err(AppError::from)));
         });
     };
     view! {
@@ -126,7 +119,7 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                     each=workflows
                     key=|w| format!("{w:?}")
                     children=move |wf| {
-                        let summary = state.workspace.with_untracked(|ws| {
+                        let summary = session.workspace().with_untracked(|ws| {
                             let mut parts = vec![describe_trigger(&wf.trigger)];
                             parts.extend(wf.conditions.iter().map(|c| format!("if {}", describe_condition(c, ws))));
                             parts.extend(wf.steps.iter().map(|s| describe_step(s, ws)));
@@ -142,8 +135,7 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                                         aria-label=format!("Enable {}", wf.name)
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);
-                                            let id = id.clone();
-                                            change(Box::new(move |doc, now| workspace::set_workflow_enabled(doc, &id, on, now)));
+                                            done(session.enable_workflow(id.clone(), on));
                                         } />
                                     <span class="switch-track" aria-hidden="true"></span>
                                 </label>
@@ -155,8 +147,7 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                                 <button class="icon" aria-label="Move down" on:click=move |_| move_by(id3.clone(), 1)>"↓"</button>
                                 <button class="ghost" data-testid="workflow-edit" on:click=move |_| draft.set(Some(editing.clone()))>"Edit"</button>
                                 <button class="ghost danger" on:click=move |_| {
-                                    let id = id4.clone();
-                                    change(Box::new(move |doc, now| workspace::delete_workflow(doc, &id, now)));
+                                    done(session.delete_workflow(id4.clone()));
                                     if draft.with_untracked(|d| d.as_ref().is_some_and(|d| d.id == id5)) {
                                         draft.set(None);
                                     }
@@ -166,19 +157,19 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                     }
                 />
             </ul>
-            <Show when=move || state.workspace.with(|w| w.workflows.is_empty())>
+            <Show when=move || session.workspace().with(|w| w.workflows.is_empty())>
                 <p class="muted">"No workflows yet."</p>
             </Show>
             <div class="row-actions">
                 <button class="primary" data-testid="workflow-new"
-                    on:click=move |_| draft.set(Some(state.workspace.with_untracked(|w| Workflow::new("New workflow", Trigger::CustomerMessage, w))))>
+                    on:click=move |_| draft.set(Some(session.workspace().with_untracked(|w| Workflow::new("New workflow", Trigger::CustomerMessage, w))))>
                     "New workflow"
                 </button>
                 <button class="ghost" data-testid="workflow-runs" on:click=load_runs>"Recent runs"</button>
             </div>
             {move || draft.get().map(|wf| view! { <Editor draft=draft initial=wf /> })}
             {move || runs.get().map(|result| match result {
-                Err(problem) => view! { <p class="form-error">{problem}</p> }.into_any(),
+                Err(problem) => view! { <p class="form-error">{problem.to_string()}</p> }.into_any(),
                 Ok(list) if list.is_empty() => view! { <p class="muted">"No workflow has run yet."</p> }.into_any(),
                 Ok(list) => view! {
                     <table class="table" data-testid="workflow-run-log">
@@ -192,7 +183,7 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                                         <td>{run.workflow.name}</td>
                                         <td>{run.event}</td>
                                         <td>
-                                            <button class="link" on:click=move |_| state.go(Route::Conversation(doc))>{run.detail}</button>
+                                            <button class="link" on:click=move |_| nav.go(Route::Conversation(doc))>{run.detail}</button>
                                             " " <span class="tag">{run.outcome}</span>
                                         </td>
                                     </tr>
@@ -210,7 +201,7 @@ pub fn WorkflowsAdmin() -> impl IntoView {
 /// re-rendering (so focus stays); structural changes re-render.
 #[component]
 fn Editor(draft: RwSignal<Option<Workflow>>, initial: Workflow) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, toasts) = (use_session(), use_toasts());
     let error = RwSignal::new(None::<String>);
     let edit = move |f: &dyn Fn(&mut Workflow)| {
         draft.update(|d| {
@@ -227,7 +218,7 @@ fn Editor(draft: RwSignal<Option<Workflow>>, initial: Workflow) -> impl IntoView
         })
     };
     let agents = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut agents: Vec<_> = w
                 .agents
                 .values()
@@ -239,7 +230,7 @@ fn Editor(draft: RwSignal<Option<Workflow>>, initial: Workflow) -> impl IntoView
         })
     };
     let channels = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut channels: Vec<(ChannelId, String)> = w
                 .channels
                 .values()
@@ -257,16 +248,16 @@ fn Editor(draft: RwSignal<Option<Workflow>>, initial: Workflow) -> impl IntoView
         let Some(wf) = draft.get_untracked() else {
             return;
         };
-        if let Err(problem) = state.workspace.with_untracked(|w| wf.check(w)) {
+        if let Err(problem) = session.workspace().with_untracked(|w| wf.check(w)) {
             error.set(Some(problem.to_string()));
             return;
         }
-        match state.change_workspace(move |doc, now| workspace::put_workflow(doc, &wf, now)) {
+        match session.save_workflow(wf) {
             Ok(()) => {
-                state.toast(ToastKind::Info, "Workflow saved", None);
+                toasts.info("Workflow saved");
                 draft.set(None);
             }
-            Err(problem) => error.set(Some(problem)),
+            Err(problem) => error.set(Some(problem.to_string())),
         }
     };
     let conditions =
