@@ -16,4 +16,5 @@ pub mod shell;
 pub mod sidebar;
 pub mod toasts;
 pub mod ui;
+pub mod workflow_editor;
 pub mod workflows;

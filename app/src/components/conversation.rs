@@ -108,23 +108,6 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
             }
         });
     };
-    let assignee_chip = {
-        let assignee = assignee.clone();
-        move || match &assignee {
-            Some(agent) => {
-                let name = session.agent_name(agent);
-                view! {
-                    <Avatar name=name.clone() id=agent.to_string() small=true />
-                    <span data-testid="assignee-name">{name}</span>
-                }
-                .into_any()
-            }
-            None => {
-                view! { <span class="unassigned" data-testid="assignee-name">"Unassigned"</span> }
-                    .into_any()
-            }
-        }
-    };
     let contested = conversation.assignments.len() > 1;
     let current = assignee.clone();
     view! {
@@ -146,7 +129,7 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
         </header>
         <div class="toolbar" role="toolbar" aria-label="Conversation actions">
             <span class="field-label">"Assignee"</span>
-            <span class="assignee-chip" data-testid="assignee">{assignee_chip}</span>
+            <span class="assignee-chip" data-testid="assignee"><AssigneeName assignee=assignee.clone() /></span>
             {contested.then(|| view! { <span class="tag warn">"Settling a concurrent change"</span> })}
             <div class="anchor">
                 <button class="primary" data-testid="reassign-button"
@@ -170,6 +153,24 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
         </div>
         <PresenceLine doc=doc />
         <Thread conversation=conversation.clone() />
+    }
+}
+
+/// The assignee's avatar and name, or "Unassigned".
+#[component]
+fn AssigneeName(assignee: Option<AgentId>) -> impl IntoView {
+    let session = use_session();
+    match assignee {
+        Some(agent) => {
+            let name = session.agent_name(&agent);
+            view! {
+                <Avatar name=name.clone() id=agent.to_string() small=true />
+                <span data-testid="assignee-name">{name}</span>
+            }
+            .into_any()
+        }
+        None => view! { <span class="unassigned" data-testid="assignee-name">"Unassigned"</span> }
+            .into_any(),
     }
 }
 

@@ -13,7 +13,7 @@ use super::bulk_bar::BulkBar;
 use super::ui::Ui;
 use crate::state::inbox::View;
 use crate::state::summary::Summary;
-use crate::state::{Route, use_clock, use_inbox, use_navigation, use_session};
+use crate::state::{InboxState, Route, use_clock, use_inbox, use_navigation, use_session};
 use crate::time;
 
 /// Every row is this tall (CSS `--row-height` matches), which is what makes
@@ -51,28 +51,7 @@ pub fn InboxList() -> impl IntoView {
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
 
-    // Keep the keyboard's row in view.
-    Effect::new(move |_| {
-        let Some(cursor) = inbox.cursor.get() else {
-            return;
-        };
-        let Some(el) = list.get_untracked() else {
-            return;
-        };
-        let Some(index) = rows.with_untracked(|r| r.iter().position(|s| s.doc == cursor)) else {
-            return;
-        };
-        let top = index as f64 * ROW_HEIGHT;
-        let bottom = top + ROW_HEIGHT;
-        let view_top = f64::from(el.scroll_top());
-        let view_bottom = view_top + f64::from(el.client_height());
-        if top < view_top {
-            el.set_scroll_top(top as i32);
-        } else if bottom > view_bottom {
-            el.set_scroll_top((bottom - f64::from(el.client_height())) as i32);
-        }
-    });
-
+    keep_cursor_in_view(list, rows);
     let window = Memo::new(move |_| {
         let first = ((scroll_top.get() / ROW_HEIGHT).floor() as usize).saturating_sub(OVERSCAN);
         let count = (viewport.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
@@ -103,19 +82,7 @@ pub fn InboxList() -> impl IntoView {
         }
     };
     let title = move || inbox.filter.with(|f| f.view.label());
-    let empty_text = move || {
-        if !inbox.loaded() {
-            "Loading conversations…"
-        } else if inbox.filter.with(|f| !f.query.trim().is_empty()) {
-            "No conversation matches your search."
-        } else {
-            match inbox.filter.with(|f| f.view) {
-                View::Unassigned => "Nothing unassigned. Every conversation is in someone's hands.",
-                View::Mine => "Nothing assigned to you right now.",
-                View::All => "No conversations here yet.",
-            }
-        }
-    };
+    let empty_text = move || empty_words(inbox);
     view! {
         <section class="inbox" aria-label="Conversations">
             <div class="inbox-head">
@@ -236,5 +203,46 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
                 </Show>
             </div>
         </div>
+    }
+}
+
+/// Scrolls the list so the keyboard's row stays in view.
+fn keep_cursor_in_view(list: NodeRef<html::Div>, rows: Memo<Vec<Arc<Summary>>>) {
+    let inbox = use_inbox();
+    let cursor = inbox.cursor;
+    Effect::new(move |_| {
+        let Some(cursor) = cursor.get() else {
+            return;
+        };
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        let Some(index) = rows.with_untracked(|r| r.iter().position(|s| s.doc == cursor)) else {
+            return;
+        };
+        let top = index as f64 * ROW_HEIGHT;
+        let bottom = top + ROW_HEIGHT;
+        let view_top = f64::from(el.scroll_top());
+        let view_bottom = view_top + f64::from(el.client_height());
+        if top < view_top {
+            el.set_scroll_top(top as i32);
+        } else if bottom > view_bottom {
+            el.set_scroll_top((bottom - f64::from(el.client_height())) as i32);
+        }
+    });
+}
+
+/// What an empty list says.
+fn empty_words(inbox: InboxState) -> &'static str {
+    if !inbox.loaded() {
+        "Loading conversations…"
+    } else if inbox.filter.with(|f| !f.query.trim().is_empty()) {
+        "No conversation matches your search."
+    } else {
+        match inbox.filter.with(|f| f.view) {
+            View::Unassigned => "Nothing unassigned. Every conversation is in someone's hands.",
+            View::Mine => "Nothing assigned to you right now.",
+            View::All => "No conversations here yet.",
+        }
     }
 }
