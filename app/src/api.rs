@@ -7,26 +7,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Why a call failed, in words for the agent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// The network or server cannot be reached (offline).
+    #[error("The server cannot be reached. Check your connection.")]
     Unreachable,
     /// Not signed in (or the session ended).
+    #[error("Your session has ended. Sign in again.")]
     SignedOut,
     /// The server refused, with its message.
+    #[error("{message}")]
     Refused { status: u16, message: String },
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ApiError::Unreachable => {
-                f.write_str("The server cannot be reached. Check your connection.")
-            }
-            ApiError::SignedOut => f.write_str("Your session has ended. Sign in again."),
-            ApiError::Refused { message, .. } => f.write_str(message),
-        }
-    }
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,5 @@
-//! The views. They read `AppState`'s signals and call its methods; none of
-//! them touches the socket, IndexedDB or a document.
+//! The views. They read the state services (`state::use_…()`) and call
+//! their methods; none of them touches the socket, IndexedDB or a document.
 
 pub mod admin;
 pub mod agent_picker;
@@ -16,4 +16,5 @@ pub mod shell;
 pub mod sidebar;
 pub mod toasts;
 pub mod ui;
+pub mod workflow_editor;
 pub mod workflows;

@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Notification, NotificationOptions, NotificationPermission, VisibilityState};
 
-use crate::state::{AppState, Route};
+use crate::state::{Navigation, Route};
 
 /// Whether desktop notifications are allowed, refused, or not asked yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,7 @@ fn tab_hidden() -> bool {
 
 /// Shows a desktop notification when the tab is in the background; a click
 /// brings the tab forward on the conversation.
-pub fn notify_if_hidden(text: &str, doc: DocumentId, state: AppState) {
+pub fn notify_if_hidden(text: &str, doc: DocumentId, nav: Navigation) {
     if !tab_hidden() || permission() != Permission::Granted {
         return;
     }
@@ -66,7 +66,7 @@ pub fn notify_if_hidden(text: &str, doc: DocumentId, state: AppState) {
         if let Some(window) = web_sys::window() {
             let _ = window.focus();
         }
-        state.go(Route::Conversation(doc));
+        nav.go(Route::Conversation(doc));
         shown.close();
     });
     notification.set_onclick(Some(on_click.as_ref().unchecked_ref()));

@@ -1,9 +1,11 @@
 //! Baton in the browser: a Leptos single-page app over Automerge documents.
-//! `state` owns the documents and the connection; `components` draw them.
+//! `state` owns the documents and the connection, and provides one service
+//! per concern; `components` draw them.
 
 pub mod api;
 pub mod components;
 pub mod desktop;
+pub mod error;
 pub mod perf;
 pub mod selection;
 pub mod socket;
@@ -15,33 +17,18 @@ pub mod words;
 use leptos::prelude::*;
 
 use components::login::Login;
-use components::shell::{Shell, start_clock};
+use components::shell::Shell;
 use components::toasts::Toasts;
-use state::{AppState, Phase, Route};
+use state::Phase;
 
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    let state = AppState::new();
-    provide_context(state);
-    let read_route = move || {
-        let hash = web_sys::window()
-            .and_then(|w| w.location().hash().ok())
-            .unwrap_or_default();
-        state.route.set(Route::parse(&hash));
-    };
-    read_route();
-    let hash_change = window_event_listener(leptos::ev::hashchange, move |_| read_route());
-    let online = window_event_listener(leptos::ev::online, move |_| state.retry_now());
-    on_cleanup(move || {
-        hash_change.remove();
-        online.remove();
-    });
-    start_clock(state);
+    state::provide();
     desktop::register_service_worker();
-    leptos::task::spawn_local(state.boot());
+    let session = state::use_session();
     view! {
-        {move || match state.phase.get() {
+        {move || match session.phase() {
             Phase::Booting => view! {
                 <main class="boot" aria-busy="true">
                     <p class="brand">"Baton"</p>

@@ -5,6 +5,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
+use crate::error::AppError;
+
 /// What the socket reports.
 pub struct Handlers {
     pub opened: Box<dyn FnMut()>,
@@ -32,8 +34,11 @@ pub fn sync_url() -> Option<String> {
 }
 
 impl Socket {
-    pub fn connect(url: &str, handlers: Handlers) -> Result<Socket, String> {
-        let ws = WebSocket::new(url).map_err(|e| format!("cannot open {url}: {e:?}"))?;
+    pub fn connect(url: &str, handlers: Handlers) -> Result<Socket, AppError> {
+        let ws = WebSocket::new(url).map_err(|e| AppError::Socket {
+            url: url.to_owned(),
+            detail: format!("{e:?}"),
+        })?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let Handlers {
             opened,

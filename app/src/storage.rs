@@ -1,16 +1,16 @@
-//! What survives a reload or a night offline, in IndexedDB: every held
-//! document (saved whole: a conversation is a few KB, and a full save is also
-//! a compaction), its inbox row (so a reload draws the inbox before reading
-//! any document), and small metadata (last catch-up sequence, what was seen,
-//! the outbox).
+//! What survives a reload or a night offline, in IndexedDB (through the
+//! `idb` crate): every held document (saved whole: a conversation is a few
+//! KB, and a full save is also a compaction), its inbox row (so a reload
+//! draws the inbox before reading any document), and small metadata (last
+//! catch-up sequence, what was seen, the outbox, the bell).
 //! Sync states are not kept: the server starts each connection afresh, and a
 //! fresh automerge sync state costs one round of heads.
 
-use futures_channel::oneshot;
-use js_sys::{Array, Uint8Array};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::*;
-use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
+use std::future::{Future, IntoFuture};
+
+use idb::{Database, Factory, ObjectStoreParams, Query, TransactionMode, TransactionResult};
+use js_sys::Uint8Array;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// Version 2 added the rows store.
 const VERSION: u32 = 2;
@@ -18,129 +18,86 @@ const DOCS: &str = "docs";
 const ROWS: &str = "rows";
 const META: &str = "meta";
 
+/// Why this browser could not keep or read something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    #[error("this browser offers no IndexedDB (private window?)")]
+    Unavailable,
+    /// A request failed, with the browser's words.
+    #[error("IndexedDB could not {what}: {detail}")]
+    Failed { what: &'static str, detail: String },
+    #[error("IndexedDB: the write did not commit (is the disk full?)")]
+    NotCommitted,
+}
+
+/// A failure to `what`, keeping the browser's words (the `idb` error holds
+/// JavaScript values, which are neither `Send` nor comparable).
+fn failed(what: &'static str) -> impl FnOnce(idb::Error) -> StorageError {
+    move |e| StorageError::Failed {
+        what,
+        detail: e.to_string(),
+    }
+}
+
 /// One agent's database in this browser.
 pub struct Db {
-    db: IdbDatabase,
+    db: Database,
 }
 
-fn js_error(context: &str, value: JsValue) -> String {
-    let detail = value
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| format!("{value:?}"));
-    format!("{context}: {detail}")
-}
-
-/// Waits for a request's `success` (its result) or `error`.
-async fn finished(request: &IdbRequest) -> Result<JsValue, String> {
-    let (send, receive) = oneshot::channel::<Result<(), ()>>();
-    let send = std::rc::Rc::new(std::cell::RefCell::new(Some(send)));
-    let ok_send = send.clone();
-    let on_success = Closure::<dyn FnMut()>::new(move || {
-        if let Some(s) = ok_send.borrow_mut().take() {
-            let _ = s.send(Ok(()));
-        }
-    });
-    let on_error = Closure::<dyn FnMut()>::new(move || {
-        if let Some(s) = send.borrow_mut().take() {
-            let _ = s.send(Err(()));
-        }
-    });
-    request.set_onsuccess(Some(on_success.as_ref().unchecked_ref()));
-    request.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    let outcome = receive.await;
-    request.set_onsuccess(None);
-    request.set_onerror(None);
-    match outcome {
-        Ok(Ok(())) => request.result().map_err(|e| js_error("IndexedDB", e)),
-        _ => {
-            Err("IndexedDB: the request failed (is the disk full, or storage blocked?)".to_owned())
-        }
-    }
-}
-
-/// Waits for a write transaction to commit.
-async fn committed(tx: &IdbTransaction) -> Result<(), String> {
-    let (send, receive) = oneshot::channel::<bool>();
-    let send = std::rc::Rc::new(std::cell::RefCell::new(Some(send)));
-    let ok_send = send.clone();
-    let on_complete = Closure::<dyn FnMut()>::new(move || {
-        if let Some(s) = ok_send.borrow_mut().take() {
-            let _ = s.send(true);
-        }
-    });
-    let on_error = Closure::<dyn FnMut()>::new(move || {
-        if let Some(s) = send.borrow_mut().take() {
-            let _ = s.send(false);
-        }
-    });
-    tx.set_oncomplete(Some(on_complete.as_ref().unchecked_ref()));
-    tx.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    tx.set_onabort(Some(on_error.as_ref().unchecked_ref()));
-    let ok = receive.await.unwrap_or(false);
-    tx.set_oncomplete(None);
-    tx.set_onerror(None);
-    tx.set_onabort(None);
-    if ok {
-        Ok(())
-    } else {
-        Err("IndexedDB: the write did not commit (is the disk full?)".to_owned())
-    }
-}
+/// A document to write: its id, its bytes, and its inbox row (JSON; none
+/// for the workspace).
+pub type DocWrite = (String, Vec<u8>, Option<String>);
 
 impl Db {
     /// Opens (creating on first use) the database called `name`.
-    pub async fn open(name: &str) -> Result<Db, String> {
-        let factory = web_sys::window()
-            .and_then(|w| w.indexed_db().ok().flatten())
-            .ok_or("this browser offers no IndexedDB (private window?)")?;
-        let request: IdbOpenDbRequest = factory
-            .open_with_u32(name, VERSION)
-            .map_err(|e| js_error("IndexedDB open", e))?;
-        let upgrading = request.clone();
-        let on_upgrade = Closure::<dyn FnMut()>::new(move || {
-            if let Ok(db) = upgrading.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
-                // Creating a store that exists fails harmlessly: an upgrade
-                // from version 1 adds only the rows.
-                for store in [DOCS, ROWS, META] {
-                    let _ = db.create_object_store(store);
+    pub async fn open(name: &str) -> Result<Db, StorageError> {
+        let factory = Factory::new().map_err(|_| StorageError::Unavailable)?;
+        let mut request = factory
+            .open(name, Some(VERSION))
+            .map_err(failed("open the database"))?;
+        request.on_upgrade_needed(|event| {
+            let Ok(db) = idb::DatabaseEvent::database(&event) else {
+                return;
+            };
+            // An upgrade from version 1 adds only the rows.
+            let existing = db.store_names();
+            for store in [DOCS, ROWS, META] {
+                if !existing.iter().any(|s| s == store) {
+                    let _ = db.create_object_store(store, ObjectStoreParams::new());
                 }
             }
         });
-        request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-        let result = finished(&request).await;
-        request.set_onupgradeneeded(None);
-        let db = result?
-            .dyn_into::<IdbDatabase>()
-            .map_err(|e| js_error("IndexedDB open", e))?;
+        let opened = request.await.map_err(failed("open the database"))?;
         // A newer app in another tab upgrading the schema waits until every
         // open connection closes: this one steps aside.
-        let closing = db.clone();
-        let on_version_change = Closure::<dyn FnMut()>::new(move || closing.close());
-        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
-        on_version_change.forget();
+        let closing = web_sys::IdbDatabase::from(opened);
+        let mut db = Database::from(closing.clone());
+        db.on_version_change(move |_| closing.close());
         Ok(Db { db })
     }
 
-    fn store(
-        &self,
-        name: &str,
-        mode: IdbTransactionMode,
-    ) -> Result<(IdbTransaction, web_sys::IdbObjectStore), String> {
+    async fn read_all(&self, store: &str) -> Result<Vec<(String, JsValue)>, StorageError> {
         let tx = self
             .db
-            .transaction_with_str_and_mode(name, mode)
-            .map_err(|e| js_error("IndexedDB transaction", e))?;
-        let store = tx
-            .object_store(name)
-            .map_err(|e| js_error("IndexedDB store", e))?;
-        Ok((tx, store))
+            .transaction(&[store], TransactionMode::ReadOnly)
+            .map_err(failed("read"))?;
+        let store = tx.object_store(store).map_err(failed("read"))?;
+        // Both requests are issued, and heard, before either answers.
+        let keys = store.get_all_keys(None, None).map_err(failed("read"))?;
+        let values = store.get_all(None, None).map_err(failed("read"))?;
+        let (keys, values) = (keys.into_future(), values.into_future());
+        let keys = keys.await.map_err(failed("read"))?;
+        let values = values.await.map_err(failed("read"))?;
+        Ok(keys
+            .into_iter()
+            .zip(values)
+            .filter_map(|(key, value)| Some((key.as_string()?, value)))
+            .collect())
     }
 
     /// Every saved document, as (id, bytes).
-    pub async fn load_docs(&self) -> Result<Vec<(String, Vec<u8>)>, String> {
-        let pairs = self.load_all(DOCS).await?;
+    pub async fn load_docs(&self) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        let pairs = self.read_all(DOCS).await?;
         Ok(pairs
             .into_iter()
             .filter_map(|(id, value)| Some((id, value.dyn_into::<Uint8Array>().ok()?.to_vec())))
@@ -148,89 +105,88 @@ impl Db {
     }
 
     /// The ids of the saved documents (without reading their bytes).
-    pub async fn doc_ids(&self) -> Result<Vec<String>, String> {
-        let (_tx, store) = self.store(DOCS, IdbTransactionMode::Readonly)?;
-        let keys = finished(&store.get_all_keys().map_err(|e| js_error("IndexedDB", e))?).await?;
-        Ok(Array::from(&keys)
-            .iter()
-            .filter_map(|k| k.as_string())
-            .collect())
+    pub async fn doc_ids(&self) -> Result<Vec<String>, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[DOCS], TransactionMode::ReadOnly)
+            .map_err(failed("list the documents"))?;
+        let store = tx
+            .object_store(DOCS)
+            .map_err(failed("list the documents"))?;
+        let keys = store
+            .get_all_keys(None, None)
+            .map_err(failed("list the documents"))?
+            .await
+            .map_err(failed("list the documents"))?;
+        Ok(keys.into_iter().filter_map(|k| k.as_string()).collect())
+    }
+
+    async fn get(&self, store: &str, key: &str) -> Result<Option<JsValue>, StorageError> {
+        let tx = self
+            .db
+            .transaction(&[store], TransactionMode::ReadOnly)
+            .map_err(failed("read"))?;
+        tx.object_store(store)
+            .map_err(failed("read"))?
+            .get(Query::Key(JsValue::from_str(key)))
+            .map_err(failed("read"))?
+            .await
+            .map_err(failed("read"))
     }
 
     /// One saved document's bytes.
-    pub async fn load_doc(&self, id: &str) -> Result<Option<Vec<u8>>, String> {
-        let (_tx, store) = self.store(DOCS, IdbTransactionMode::Readonly)?;
-        let request = store
-            .get(&JsValue::from_str(id))
-            .map_err(|e| js_error("IndexedDB get", e))?;
-        Ok(finished(&request)
-            .await?
-            .dyn_into::<Uint8Array>()
-            .ok()
+    pub async fn load_doc(&self, id: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        let value = self.get(DOCS, id).await?;
+        Ok(value
+            .and_then(|v| v.dyn_into::<Uint8Array>().ok())
             .map(|bytes| bytes.to_vec()))
     }
 
     /// Every saved inbox row, as (document id, row JSON).
-    pub async fn load_rows(&self) -> Result<Vec<(String, String)>, String> {
-        let pairs = self.load_all(ROWS).await?;
+    pub async fn load_rows(&self) -> Result<Vec<(String, String)>, StorageError> {
+        let pairs = self.read_all(ROWS).await?;
         Ok(pairs
             .into_iter()
             .filter_map(|(id, value)| Some((id, value.as_string()?)))
             .collect())
     }
 
-    async fn load_all(&self, name: &str) -> Result<Vec<(String, JsValue)>, String> {
-        let (_tx, store) = self.store(name, IdbTransactionMode::Readonly)?;
-        let keys = finished(&store.get_all_keys().map_err(|e| js_error("IndexedDB", e))?).await?;
-        let values = finished(&store.get_all().map_err(|e| js_error("IndexedDB", e))?).await?;
-        let keys = Array::from(&keys);
-        let values = Array::from(&values);
-        Ok(keys
-            .iter()
-            .zip(values.iter())
-            .filter_map(|(key, value)| Some((key.as_string()?, value)))
-            .collect())
+    pub async fn get_meta(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(self.get(META, key).await?.and_then(|v| v.as_string()))
     }
 
-    /// Writes documents with their inbox rows (none for the workspace) and
-    /// metadata in one transaction: all of it, or none, so a row never
-    /// outlives its bytes and the outbox never disagrees with the documents.
+    /// Writes documents with their inbox rows and metadata in one
+    /// transaction: all of it, or none, so a row never outlives its bytes
+    /// and the outbox never disagrees with the documents.
     /// The transaction is issued before this returns: transactions commit in
     /// the order they are issued, so the latest snapshot always lands last.
     /// Await the answer to know it is durable.
     pub fn write(
         &self,
-        docs: &[(String, Vec<u8>, Option<String>)],
+        docs: &[DocWrite],
         meta: &[(&str, String)],
-    ) -> impl std::future::Future<Output = Result<(), String>> + use<> {
+    ) -> impl Future<Output = Result<(), StorageError>> + use<> {
         let issued = self.issue(docs, meta);
-        async move { committed(&issued?).await }
+        async move { committed(issued?.await) }
     }
 
     fn issue(
         &self,
-        docs: &[(String, Vec<u8>, Option<String>)],
+        docs: &[DocWrite],
         meta: &[(&str, String)],
-    ) -> Result<IdbTransaction, String> {
-        let names = Array::of3(
-            &JsValue::from_str(DOCS),
-            &JsValue::from_str(ROWS),
-            &JsValue::from_str(META),
-        );
+    ) -> Result<idb::TransactionFuture, StorageError> {
         let tx = self
             .db
-            .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)
-            .map_err(|e| js_error("IndexedDB transaction", e))?;
-        let store = |name| {
-            tx.object_store(name)
-                .map_err(|e| js_error("IndexedDB store", e))
-        };
+            .transaction(&[DOCS, ROWS, META], TransactionMode::ReadWrite)
+            .map_err(failed("start a write"))?;
+        let store = |name| tx.object_store(name).map_err(failed("start a write"));
         let (doc_store, row_store, meta_store) = (store(DOCS)?, store(ROWS)?, store(META)?);
-        let put = |store: &web_sys::IdbObjectStore, value: &JsValue, key: &str| {
+        // Each put is issued now; the transaction answers for all of them.
+        let put = |store: &idb::ObjectStore, value: &JsValue, key: &str| {
             store
-                .put_with_key(value, &JsValue::from_str(key))
-                .map(|_| ())
-                .map_err(|e| js_error("IndexedDB put", e))
+                .put(value, Some(&JsValue::from_str(key)))
+                .map(drop)
+                .map_err(failed("write"))
         };
         for (id, bytes, row) in docs {
             put(&doc_store, &Uint8Array::from(bytes.as_slice()).into(), id)?;
@@ -241,38 +197,36 @@ impl Db {
         for (key, value) in meta {
             put(&meta_store, &JsValue::from_str(value), key)?;
         }
-        Ok(tx)
+        Ok(tx.into_future())
     }
 
-    pub async fn delete_doc(&self, id: &str) -> Result<(), String> {
-        let names = Array::of2(&JsValue::from_str(DOCS), &JsValue::from_str(ROWS));
+    pub async fn delete_doc(&self, id: &str) -> Result<(), StorageError> {
         let tx = self
             .db
-            .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)
-            .map_err(|e| js_error("IndexedDB transaction", e))?;
+            .transaction(&[DOCS, ROWS], TransactionMode::ReadWrite)
+            .map_err(failed("delete"))?;
         for name in [DOCS, ROWS] {
             tx.object_store(name)
-                .map_err(|e| js_error("IndexedDB store", e))?
-                .delete(&JsValue::from_str(id))
-                .map_err(|e| js_error("IndexedDB delete", e))?;
+                .map_err(failed("delete"))?
+                .delete(Query::Key(JsValue::from_str(id)))
+                .map_err(failed("delete"))?;
         }
-        committed(&tx).await
+        committed(tx.await)
     }
+}
 
-    pub async fn get_meta(&self, key: &str) -> Result<Option<String>, String> {
-        let (_tx, store) = self.store(META, IdbTransactionMode::Readonly)?;
-        let request = store
-            .get(&JsValue::from_str(key))
-            .map_err(|e| js_error("IndexedDB get", e))?;
-        Ok(finished(&request).await?.as_string())
+fn committed(outcome: Result<TransactionResult, idb::Error>) -> Result<(), StorageError> {
+    match outcome {
+        Ok(TransactionResult::Committed) => Ok(()),
+        Ok(TransactionResult::Aborted) | Err(_) => Err(StorageError::NotCommitted),
     }
 }
 
 /// Deletes an agent's database (on logout, so the next person on this
 /// browser does not inherit the conversations).
 pub fn forget(name: &str) {
-    if let Some(factory) = web_sys::window().and_then(|w| w.indexed_db().ok().flatten()) {
-        let _ = factory.delete_database(name);
+    if let Ok(factory) = Factory::new() {
+        let _ = factory.delete(name);
     }
 }
 
@@ -327,9 +281,27 @@ mod tests {
         let rows = db.load_rows().await.expect("rows");
         assert_eq!(rows, [("a".into(), "{\"row\":\"a\"}".into())]);
         assert_eq!(db.get_meta("seq").await.expect("get"), Some("42".into()));
+        assert_eq!(db.load_doc("b").await.expect("get"), Some(vec![4]));
+        assert_eq!(db.doc_ids().await.expect("ids").len(), 2);
         db.delete_doc("a").await.expect("delete");
         assert_eq!(db.load_docs().await.expect("load").len(), 1);
         assert!(db.load_rows().await.expect("rows").is_empty());
+        forget(&name);
+    }
+
+    #[wasm_bindgen_test]
+    async fn writes_commit_in_the_order_they_are_issued() {
+        let name = format!("baton-test-{}", js_sys::Math::random());
+        let db = Db::open(&name).await.expect("open");
+        let first = db.write(&[], &[("outbox", "older".into())]);
+        let second = db.write(&[], &[("outbox", "newer".into())]);
+        // Awaited in the wrong order, the later issue still lands last.
+        second.await.expect("second");
+        first.await.expect("first");
+        assert_eq!(
+            db.get_meta("outbox").await.expect("get"),
+            Some("newer".into())
+        );
         forget(&name);
     }
 }

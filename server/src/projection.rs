@@ -6,25 +6,16 @@ use std::collections::HashSet;
 
 use baton_shared::ids::DocumentId;
 use baton_shared::model::{Author, Conversation, MessageKind};
+use baton_shared::summary::RowSummary;
 use baton_shared::workflow::TriggerEvent;
 
 use crate::store::{ConversationRow, ReplyRow};
 
-const PREVIEW_CHARS: usize = 140;
-
-/// The projection row of a conversation.
+/// The projection row of a conversation: its preview, message count and
+/// sort key (last activity) are `shared::summary`'s, as the app's inbox
+/// derives them.
 pub fn conversation_row(conversation: &Conversation, document: DocumentId) -> ConversationRow {
-    let last = conversation
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.kind == MessageKind::Message);
-    let preview = last
-        .map(|m| {
-            let flat: String = m.body.split_whitespace().collect::<Vec<_>>().join(" ");
-            flat.chars().take(PREVIEW_CHARS).collect()
-        })
-        .unwrap_or_default();
+    let summary = RowSummary::of(conversation);
     ConversationRow {
         id: conversation.id.clone(),
         document,
@@ -35,9 +26,9 @@ pub fn conversation_row(conversation: &Conversation, document: DocumentId) -> Co
         status: conversation.status,
         assignee: conversation.assignee().cloned(),
         created_at: conversation.created_at,
-        last_activity_at: conversation.latest_at(),
-        preview,
-        messages: u32::try_from(conversation.messages.len()).unwrap_or(u32::MAX),
+        last_activity_at: summary.last_activity_at,
+        preview: summary.preview,
+        messages: summary.messages,
         unassigned_since: TriggerEvent::unassigned(conversation).map(|event| event.at),
     }
 }

@@ -15,6 +15,7 @@ pub mod model;
 pub mod notify;
 pub mod operations;
 pub mod protocol;
+pub mod summary;
 pub mod validate;
 pub mod workflow;
 pub mod workspace;

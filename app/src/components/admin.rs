@@ -3,11 +3,11 @@
 //! writes the workspace document; the change then arrives like any other.
 
 use baton_shared::ids::AgentId;
-use baton_shared::model::Role;
+use baton_shared::model::{Agent, Role};
 use leptos::prelude::*;
 
 use crate::api;
-use crate::state::{AppState, ToastKind};
+use crate::state::{use_session, use_toasts};
 
 /// A secret or password shown once, with a way to copy it.
 #[component]
@@ -24,7 +24,7 @@ fn ShownOnce(title: String, value: String, on_done: Callback<()>) -> impl IntoVi
 
 #[component]
 pub fn AgentsAdmin() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let session = use_session();
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let role = RwSignal::new("agent".to_owned());
@@ -32,7 +32,7 @@ pub fn AgentsAdmin() -> impl IntoView {
     let shown = RwSignal::new(None::<(String, String)>);
     let error = RwSignal::new(None::<String>);
     let agents = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut agents: Vec<_> = w.agents.values().cloned().collect();
             agents.sort_by(|a, b| {
                 (!a.active, a.name.to_lowercase()).cmp(&(!b.active, b.name.to_lowercase()))
@@ -78,13 +78,6 @@ pub fn AgentsAdmin() -> impl IntoView {
             }
         });
     };
-    let patch = move |id: AgentId, change: serde_json::Value| {
-        leptos::task::spawn_local(async move {
-            if let Err(problem) = api::update_agent(&id, &change).await {
-                state.toast(ToastKind::Problem, problem.to_string(), None);
-            }
-        });
-    };
     view! {
         <section class="card" data-testid="admin-agents">
             <h2>"Agents"</h2>
@@ -94,53 +87,7 @@ pub fn AgentsAdmin() -> impl IntoView {
                     <For
                         each=agents
                         key=|a| (a.id.clone(), a.name.clone(), a.role, a.capacity, a.active, a.away)
-                        children=move |agent| {
-                            let id = agent.id.clone();
-                            let (role_id, cap_id, off_id) = (id.clone(), id.clone(), id.clone());
-                            let label = agent.name.clone();
-                            // Nobody deactivates themselves (the server refuses it too).
-                            let deactivatable = agent.active && state.me().as_ref() != Some(&agent.id);
-                            view! {
-                                <tr class:inactive=!agent.active data-testid="admin-agent" data-agent=agent.id.to_string()>
-                                    <td>{agent.name.clone()}</td>
-                                    <td>{agent.email.clone()}</td>
-                                    <td>
-                                        <select aria-label=format!("Role of {label}") disabled=!agent.active
-                                            on:change=move |ev| patch(role_id.clone(), serde_json::json!({ "role": event_target_value(&ev) }))>
-                                            <option value="agent" selected=agent.role == Role::Agent>"Agent"</option>
-                                            <option value="admin" selected=agent.role == Role::Admin>"Admin"</option>
-                                        </select>
-                                    </td>
-                                    <td>
-                                        <input type="number" min="0" class="narrow" aria-label=format!("Capacity of {}", agent.name)
-                                            disabled=!agent.active placeholder="No limit"
-                                            prop:value=agent.capacity.map(|c| c.to_string()).unwrap_or_default()
-                                            on:change=move |ev| {
-                                                let value = event_target_value(&ev);
-                                                let capacity = value.trim().parse::<u32>().ok();
-                                                patch(cap_id.clone(), serde_json::json!({ "capacity": capacity }));
-                                            } />
-                                    </td>
-                                    <td>{if !agent.active { "Deactivated" } else if agent.away { "Away" } else { "Available" }}</td>
-                                    <td>
-                                        <Show when=move || deactivatable>
-                                            <button class="ghost danger" data-testid="deactivate" on:click={
-                                                let id = off_id.clone();
-                                                move |_| {
-                                                    let id = id.clone();
-                                                    leptos::task::spawn_local(async move {
-                                                        match api::deactivate_agent(&id).await {
-                                                            Ok(()) => state.toast(ToastKind::Info, "Agent deactivated; their open conversations stay assigned until you reassign them.", None),
-                                                            Err(problem) => state.toast(ToastKind::Problem, problem.to_string(), None),
-                                                        }
-                                                    });
-                                                }
-                                            }>"Deactivate"</button>
-                                        </Show>
-                                    </td>
-                                </tr>
-                            }
-                        }
+                        children=move |agent| view! { <AgentRow agent=agent /> }
                     />
                 </tbody>
             </table>
@@ -169,15 +116,73 @@ pub fn AgentsAdmin() -> impl IntoView {
     }
 }
 
+/// One agent's line: role, capacity, deactivate.
+#[component]
+fn AgentRow(agent: Agent) -> impl IntoView {
+    let (session, toasts) = (use_session(), use_toasts());
+    let patch = move |id: AgentId, change: serde_json::Value| {
+        leptos::task::spawn_local(async move {
+            if let Err(problem) = api::update_agent(&id, &change).await {
+                toasts.problem(problem.to_string(), None);
+            }
+        });
+    };
+    let id = agent.id.clone();
+    let (role_id, cap_id, off_id) = (id.clone(), id.clone(), id.clone());
+    let label = agent.name.clone();
+    // Nobody deactivates themselves (the server refuses it too).
+    let deactivatable = agent.active && session.me().as_ref() != Some(&agent.id);
+    view! {
+        <tr class:inactive=!agent.active data-testid="admin-agent" data-agent=agent.id.to_string()>
+            <td>{agent.name.clone()}</td>
+            <td>{agent.email.clone()}</td>
+            <td>
+                <select aria-label=format!("Role of {label}") disabled=!agent.active
+                    on:change=move |ev| patch(role_id.clone(), serde_json::json!({ "role": event_target_value(&ev) }))>
+                    <option value="agent" selected=agent.role == Role::Agent>"Agent"</option>
+                    <option value="admin" selected=agent.role == Role::Admin>"Admin"</option>
+                </select>
+            </td>
+            <td>
+                <input type="number" min="0" class="narrow" aria-label=format!("Capacity of {}", agent.name)
+                    disabled=!agent.active placeholder="No limit"
+                    prop:value=agent.capacity.map(|c| c.to_string()).unwrap_or_default()
+                    on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        let capacity = value.trim().parse::<u32>().ok();
+                        patch(cap_id.clone(), serde_json::json!({ "capacity": capacity }));
+                    } />
+            </td>
+            <td>{if !agent.active { "Deactivated" } else if agent.away { "Away" } else { "Available" }}</td>
+            <td>
+                <Show when=move || deactivatable>
+                    <button class="ghost danger" data-testid="deactivate" on:click={
+                        let id = off_id.clone();
+                        move |_| {
+                            let id = id.clone();
+                            leptos::task::spawn_local(async move {
+                                match api::deactivate_agent(&id).await {
+                                    Ok(()) => toasts.info("Agent deactivated; their open conversations stay assigned until you reassign them."),
+                                    Err(problem) => toasts.problem(problem.to_string(), None),
+                                }
+                            });
+                        }
+                    }>"Deactivate"</button>
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
 #[component]
 pub fn ChannelsAdmin() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, toasts) = (use_session(), use_toasts());
     let name = RwSignal::new(String::new());
     let kind = RwSignal::new("email".to_owned());
     let shown = RwSignal::new(None::<(String, String)>);
     let error = RwSignal::new(None::<String>);
     let channels = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut channels: Vec<_> = w.channels.values().cloned().collect();
             channels.sort_by(|a, b| a.name.cmp(&b.name));
             channels
@@ -224,7 +229,7 @@ pub fn ChannelsAdmin() -> impl IntoView {
                                             leptos::task::spawn_local(async move {
                                                 match api::rotate_secret(&id).await {
                                                     Ok(secret) => shown.set(Some((title, secret.secret))),
-                                                    Err(problem) => state.toast(ToastKind::Problem, problem.to_string(), None),
+                                                    Err(problem) => toasts.problem(problem.to_string(), None),
                                                 }
                                             });
                                         }>"Rotate secret"</button>

@@ -2,11 +2,12 @@
 //! conversations and availability; pick one, then Assign (or Unassign).
 
 use baton_shared::ids::AgentId;
+use baton_shared::model::Agent;
 use leptos::html;
 use leptos::prelude::*;
 
 use super::avatar::Avatar;
-use crate::state::AppState;
+use crate::state::{use_inbox, use_session};
 
 #[component]
 pub fn AgentPicker(
@@ -16,7 +17,7 @@ pub fn AgentPicker(
     on_pick: Callback<Option<AgentId>>,
     on_close: Callback<()>,
 ) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, inbox) = (use_session(), use_inbox());
     let query = RwSignal::new(String::new());
     let chosen = RwSignal::new(None::<AgentId>);
     let search = NodeRef::<html::Input>::new();
@@ -25,11 +26,11 @@ pub fn AgentPicker(
             let _ = input.focus();
         }
     });
-    let me = state.me();
+    let me = session.me();
     let agents = Memo::new(move |_| {
-        let open = state.inbox.with(|i| i.open_by_agent());
+        let open = inbox.open_by_agent();
         let query = query.get().trim().to_lowercase();
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut agents: Vec<_> = w
                 .agents
                 .values()
@@ -53,7 +54,95 @@ pub fn AgentPicker(
             on_pick.run(Some(agent));
         }
     };
-    let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+    let on_key = picker_keys(agents, chosen, confirm, on_close);
+    view! {
+        <div class="picker" role="dialog" aria-label="Assign to" data-testid="reassign-dropdown" on:keydown=on_key>
+            <input type="search" node_ref=search class="picker-search" placeholder="Find an agent"
+                aria-label="Find an agent" data-testid="reassign-search"
+                prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
+            <ul class="picker-list" role="listbox" aria-label="Agents">
+                <For
+                    each=move || agents.get()
+                    key=|(a, count)| (a.id.clone(), a.name.clone(), a.away, *count)
+                    children=move |(agent, count)| {
+                        let is_current = current.as_ref() == Some(&agent.id);
+                        let is_me = me.as_ref() == Some(&agent.id);
+                        view! {
+                            <AgentOption agent=agent count=count chosen=chosen
+                                is_current=is_current is_me=is_me confirm=Callback::new(move |_| confirm()) />
+                        }
+                    }
+                />
+            </ul>
+            <Show when=move || agents.with(|a| a.is_empty())>
+                <p class="muted picker-empty">"No agent matches."</p>
+            </Show>
+            <div class="picker-actions">
+                <button type="button" class="ghost" data-testid="unassign"
+                    on:click=move |_| on_pick.run(None)>"Unassign"</button>
+                <span class="spacer"></span>
+                <button type="button" class="ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
+                <button type="button" class="primary" data-testid="assign-confirm"
+                    disabled=move || chosen.with(|c| c.is_none())
+                    on:click=move |_| confirm()>"Assign"</button>
+            </div>
+        </div>
+    }
+}
+
+/// One agent in the list: their load against their capacity, and whether
+/// they are away.
+#[component]
+fn AgentOption(
+    agent: Agent,
+    count: usize,
+    chosen: RwSignal<Option<AgentId>>,
+    is_current: bool,
+    is_me: bool,
+    confirm: Callback<()>,
+) -> impl IntoView {
+    let id = agent.id.clone();
+    let is_chosen = {
+        let id = id.clone();
+        Signal::derive(move || chosen.with(|c| c.as_ref() == Some(&id)))
+    };
+    let full = agent.capacity.is_some_and(|cap| count >= cap as usize);
+    let load = match agent.capacity {
+        Some(cap) => format!("{count}/{cap} open"),
+        None => format!("{count} open"),
+    };
+    let pick_id = id.clone();
+    view! {
+        <li role="none">
+            <button type="button" role="option" class="picker-option" class:chosen=is_chosen
+                aria-selected=move || is_chosen.get().to_string()
+                data-testid="reassign-option" data-agent=id.to_string()
+                on:click=move |_| chosen.set(Some(pick_id.clone()))
+                on:dblclick=move |_| confirm.run(())>
+                <Avatar name=agent.name.clone() id=agent.id.to_string() small=true />
+                <span class="picker-name">
+                    {agent.name.clone()}
+                    {is_me.then_some(" (you)")}
+                </span>
+                {is_current.then(|| view! { <span class="tag">"Current"</span> })}
+                <span class="picker-load" class:full=full>{load}</span>
+                <span class="presence" class:away=agent.away>
+                    {if agent.away { "Away" } else { "Available" }}
+                </span>
+            </button>
+        </li>
+    }
+}
+
+/// Escape closes; arrows move the choice; Enter picks the first match,
+/// then assigns.
+fn picker_keys(
+    agents: Memo<Vec<(Agent, usize)>>,
+    chosen: RwSignal<Option<AgentId>>,
+    confirm: impl Fn() + Copy + 'static,
+    on_close: Callback<()>,
+) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
+    move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "Escape" => {
             ev.stop_propagation();
             on_close.run(());
@@ -86,65 +175,5 @@ pub fn AgentPicker(
             chosen.set(Some(list[next].0.id.clone()));
         }
         _ => {}
-    };
-    view! {
-        <div class="picker" role="dialog" aria-label="Assign to" data-testid="reassign-dropdown" on:keydown=on_key>
-            <input type="search" node_ref=search class="picker-search" placeholder="Find an agent"
-                aria-label="Find an agent" data-testid="reassign-search"
-                prop:value=query on:input=move |ev| query.set(event_target_value(&ev)) />
-            <ul class="picker-list" role="listbox" aria-label="Agents">
-                <For
-                    each=move || agents.get()
-                    key=|(a, count)| (a.id.clone(), a.name.clone(), a.away, *count)
-                    children=move |(agent, count)| {
-                        let id = agent.id.clone();
-                        let is_chosen = {
-                            let id = id.clone();
-                            Signal::derive(move || chosen.with(|c| c.as_ref() == Some(&id)))
-                        };
-                        let is_current = current.as_ref() == Some(&agent.id);
-                        let is_me = me.as_ref() == Some(&agent.id);
-                        let full = agent.capacity.is_some_and(|cap| count >= cap as usize);
-                        let load = match agent.capacity {
-                            Some(cap) => format!("{count}/{cap} open"),
-                            None => format!("{count} open"),
-                        };
-                        let pick_id = id.clone();
-                        view! {
-                            <li role="none">
-                                <button type="button" role="option" class="picker-option" class:chosen=is_chosen
-                                    aria-selected=move || is_chosen.get().to_string()
-                                    data-testid="reassign-option" data-agent=id.to_string()
-                                    on:click=move |_| chosen.set(Some(pick_id.clone()))
-                                    on:dblclick=move |_| confirm()>
-                                    <Avatar name=agent.name.clone() id=agent.id.to_string() small=true />
-                                    <span class="picker-name">
-                                        {agent.name.clone()}
-                                        {is_me.then_some(" (you)")}
-                                    </span>
-                                    {is_current.then(|| view! { <span class="tag">"Current"</span> })}
-                                    <span class="picker-load" class:full=full>{load}</span>
-                                    <span class="presence" class:away=agent.away>
-                                        {if agent.away { "Away" } else { "Available" }}
-                                    </span>
-                                </button>
-                            </li>
-                        }
-                    }
-                />
-            </ul>
-            <Show when=move || agents.with(|a| a.is_empty())>
-                <p class="muted picker-empty">"No agent matches."</p>
-            </Show>
-            <div class="picker-actions">
-                <button type="button" class="ghost" data-testid="unassign"
-                    on:click=move |_| on_pick.run(None)>"Unassign"</button>
-                <span class="spacer"></span>
-                <button type="button" class="ghost" on:click=move |_| on_close.run(())>"Cancel"</button>
-                <button type="button" class="primary" data-testid="assign-confirm"
-                    disabled=move || chosen.with(|c| c.is_none())
-                    on:click=move |_| confirm()>"Assign"</button>
-            </div>
-        </div>
     }
 }

@@ -9,17 +9,22 @@ use leptos::prelude::*;
 use super::agent_picker::AgentPicker;
 use super::ui::{Picker, Ui};
 use crate::state::summary::Summary;
-use crate::state::{AppState, ToastKind};
+use crate::state::{use_conversations, use_inbox, use_session, use_toasts};
 
 #[component]
 pub fn BulkBar(rows: Memo<Vec<Arc<Summary>>>) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (inbox, conversations, session, toasts) = (
+        use_inbox(),
+        use_conversations(),
+        use_session(),
+        use_toasts(),
+    );
     let ui = expect_context::<Ui>();
-    let count = move || state.selection.with(|s| s.len());
+    let count = move || inbox.selection.with(|s| s.len());
     // The selection in the list's order.
     let selected = move || -> Vec<DocumentId> {
         rows.with_untracked(|r| {
-            state.selection.with_untracked(|s| {
+            inbox.selection.with_untracked(|s| {
                 r.iter()
                     .filter(|row| s.contains(&row.doc))
                     .map(|row| row.doc)
@@ -30,36 +35,27 @@ pub fn BulkBar(rows: Memo<Vec<Arc<Summary>>>) -> impl IntoView {
     let assign = move |to: Option<AgentId>| {
         let docs = selected();
         ui.picker.set(Picker::Closed);
-        state.selection.update(|s| s.clear());
-        let who = to.as_ref().map(|a| state.agent_name(a));
+        inbox.selection.update(|s| s.clear());
+        let who = to.as_ref().map(|a| session.agent_name(a));
         leptos::task::spawn_local(async move {
-            let (changed, problems) = state.assign(docs, to).await;
-            let text = match who {
+            let (changed, problems) = conversations.assign(docs, to).await;
+            toasts.info(match who {
                 Some(name) => format!("Assigned {changed} to {name}"),
                 None => format!("Unassigned {changed}"),
-            };
-            state.toast(ToastKind::Info, text, None);
+            });
             if let Some(problem) = problems.first() {
-                state.toast(
-                    ToastKind::Problem,
-                    format!("{} not changed: {problem}", problems.len()),
-                    None,
-                );
+                toasts.problem(format!("{} not changed: {problem}", problems.len()), None);
             }
         });
     };
     let resolve = move |_| {
         let docs = selected();
-        state.selection.update(|s| s.clear());
+        inbox.selection.update(|s| s.clear());
         leptos::task::spawn_local(async move {
-            let (changed, problems) = state.resolve_many(docs).await;
-            state.toast(ToastKind::Info, format!("Resolved {changed}"), None);
+            let (changed, problems) = conversations.resolve_many(docs).await;
+            toasts.info(format!("Resolved {changed}"));
             if let Some(problem) = problems.first() {
-                state.toast(
-                    ToastKind::Problem,
-                    format!("{} not resolved: {problem}", problems.len()),
-                    None,
-                );
+                toasts.problem(format!("{} not resolved: {problem}", problems.len()), None);
             }
         });
     };
@@ -90,7 +86,7 @@ pub fn BulkBar(rows: Memo<Vec<Arc<Summary>>>) -> impl IntoView {
                     on:click=move |_| ui.range.update(|r| *r = !*r)>"Select range"</button>
                 <button class="ghost" data-testid="bulk-clear" on:click=move |_| {
                     ui.range.set(false);
-                    state.selection.update(|s| s.clear());
+                    inbox.selection.update(|s| s.clear());
                 }>
                     "Clear"
                 </button>

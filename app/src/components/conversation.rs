@@ -12,26 +12,25 @@ use super::avatar::Avatar;
 use super::composer::Composer;
 use super::ui::{Picker, Ui};
 use crate::state::presence::REFRESH_MS;
-use crate::state::{AppState, Route, ToastKind};
+use crate::state::{
+    Route, use_clock, use_conversations, use_inbox, use_navigation, use_session, use_toasts,
+};
 use crate::{time, words};
 
 #[component]
 pub fn ConversationPane(doc: DocumentId) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (conversations, inbox, nav) = (use_conversations(), use_inbox(), use_navigation());
     // Re-read the document whenever its row changes.
-    let conversation = Memo::new(move |_| {
-        state.inbox.with(|i| i.get(&doc).map(|r| r.version))?;
-        state.conversation(&doc)
-    });
+    let conversation = Memo::new(move |_| conversations.read(&doc));
     // Seen, and announced to the others, while open.
     Effect::new(move |_| {
         if conversation.with(|c| c.is_some()) {
-            state.mark_seen(doc);
+            conversations.mark_seen(doc);
         }
     });
-    state.announce(doc, PresenceState::Viewing);
+    conversations.announce(doc, PresenceState::Viewing);
     let refresh = set_interval_with_handle(
-        move || state.announce(doc, PresenceState::Viewing),
+        move || conversations.announce(doc, PresenceState::Viewing),
         std::time::Duration::from_millis(REFRESH_MS.unsigned_abs()),
     )
     .ok();
@@ -39,16 +38,16 @@ pub fn ConversationPane(doc: DocumentId) -> impl IntoView {
         if let Some(handle) = refresh {
             handle.clear();
         }
-        state.announce(doc, PresenceState::Left);
+        conversations.announce(doc, PresenceState::Left);
     });
     view! {
         <section class="conversation-pane" aria-label="Conversation" data-testid="conversation" data-doc=doc.to_string()>
             {move || match conversation.get() {
                 Some(c) => view! { <Loaded doc=doc conversation=c /> }.into_any(),
-                None if state.loaded.get() => view! {
+                None if inbox.loaded() => view! {
                     <div class="empty-pane">
                         <p>"This conversation is not available here. It may be out of your scope, or still on its way."</p>
-                        <button class="ghost" on:click=move |_| state.go(Route::Inbox)>"Back to the inbox"</button>
+                        <button class="ghost" on:click=move |_| nav.go(Route::Inbox)>"Back to the inbox"</button>
                     </div>
                 }.into_any(),
                 None => view! { <div class="empty-pane"><p class="muted">"Loading the conversation…"</p></div> }.into_any(),
@@ -66,11 +65,16 @@ pub fn ConversationPane(doc: DocumentId) -> impl IntoView {
 
 #[component]
 fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (conversations, session, toasts, nav) = (
+        use_conversations(),
+        use_session(),
+        use_toasts(),
+        use_navigation(),
+    );
     let ui = expect_context::<Ui>();
     let assignee = conversation.assignee().cloned();
     let status = conversation.status;
-    let channel = state.workspace.with_untracked(|w| {
+    let channel = session.workspace().with_untracked(|w| {
         w.channels
             .get(&conversation.channel)
             .map(|c| c.name.clone())
@@ -79,19 +83,15 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
     let assign = {
         move |to: Option<AgentId>| {
             ui.picker.set(Picker::Closed);
-            let who = to.as_ref().map(|a| state.agent_name(a));
+            let who = to.as_ref().map(|a| session.agent_name(a));
             leptos::task::spawn_local(async move {
-                let (_, problems) = state.assign(vec![doc], to).await;
+                let (_, problems) = conversations.assign(vec![doc], to).await;
                 match problems.first() {
-                    Some(problem) => state.toast(ToastKind::Problem, problem.clone(), Some(doc)),
-                    None => state.toast(
-                        ToastKind::Info,
-                        match who {
-                            Some(name) => format!("Assigned to {name}"),
-                            None => "Unassigned".to_owned(),
-                        },
-                        None,
-                    ),
+                    Some(problem) => toasts.problem(problem.to_string(), Some(doc)),
+                    None => toasts.info(match who {
+                        Some(name) => format!("Assigned to {name}"),
+                        None => "Unassigned".to_owned(),
+                    }),
                 }
             });
         }
@@ -99,31 +99,14 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
     let toggle_status = move |_| {
         leptos::task::spawn_local(async move {
             let result = if status == Status::Open {
-                state.resolve(doc).await
+                conversations.resolve(doc).await
             } else {
-                state.reopen(doc).await
+                conversations.reopen(doc).await
             };
             if let Err(problem) = result {
-                state.toast(ToastKind::Problem, problem, Some(doc));
+                toasts.problem(problem.to_string(), Some(doc));
             }
         });
-    };
-    let assignee_chip = {
-        let assignee = assignee.clone();
-        move || match &assignee {
-            Some(agent) => {
-                let name = state.agent_name(agent);
-                view! {
-                    <Avatar name=name.clone() id=agent.to_string() small=true />
-                    <span data-testid="assignee-name">{name}</span>
-                }
-                .into_any()
-            }
-            None => {
-                view! { <span class="unassigned" data-testid="assignee-name">"Unassigned"</span> }
-                    .into_any()
-            }
-        }
     };
     let contested = conversation.assignments.len() > 1;
     let current = assignee.clone();
@@ -139,14 +122,14 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
                 </p>
             </div>
             <button class="icon-button close" data-testid="conversation-back" aria-label="Back to the inbox"
-                title="Back to the inbox (Esc)" on:click=move |_| state.go(Route::Inbox)>
+                title="Back to the inbox (Esc)" on:click=move |_| nav.go(Route::Inbox)>
                 <span class="wide-only" aria-hidden="true">"×"</span>
                 <span class="narrow-only" aria-hidden="true">"‹ Inbox"</span>
             </button>
         </header>
         <div class="toolbar" role="toolbar" aria-label="Conversation actions">
             <span class="field-label">"Assignee"</span>
-            <span class="assignee-chip" data-testid="assignee">{assignee_chip}</span>
+            <span class="assignee-chip" data-testid="assignee"><AssigneeName assignee=assignee.clone() /></span>
             {contested.then(|| view! { <span class="tag warn">"Settling a concurrent change"</span> })}
             <div class="anchor">
                 <button class="primary" data-testid="reassign-button"
@@ -173,21 +156,33 @@ fn Loaded(doc: DocumentId, conversation: Conversation) -> impl IntoView {
     }
 }
 
+/// The assignee's avatar and name, or "Unassigned".
+#[component]
+fn AssigneeName(assignee: Option<AgentId>) -> impl IntoView {
+    let session = use_session();
+    match assignee {
+        Some(agent) => {
+            let name = session.agent_name(&agent);
+            view! {
+                <Avatar name=name.clone() id=agent.to_string() small=true />
+                <span data-testid="assignee-name">{name}</span>
+            }
+            .into_any()
+        }
+        None => view! { <span class="unassigned" data-testid="assignee-name">"Unassigned"</span> }
+            .into_any(),
+    }
+}
+
 /// "Ben is typing…", "Ana is viewing".
 #[component]
 fn PresenceLine(doc: DocumentId) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let others = move || {
-        let Some(me) = state.me() else {
-            return Vec::new();
-        };
-        let now = state.clock.get();
-        state.presence.with(|p| p.others(&doc, &me, now))
-    };
+    let (conversations, session, clock) = (use_conversations(), use_session(), use_clock());
+    let others = move || conversations.others_here(&doc, clock.now());
     view! {
         <div class="presence-line" data-testid="presence" aria-live="polite">
             {move || others().into_iter().map(|(agent, s)| {
-                let name = state.agent_name(&agent);
+                let name = session.agent_name(&agent);
                 let text = if s == PresenceState::Typing {
                     format!("{name} is typing…")
                 } else {
@@ -220,7 +215,7 @@ impl Entry {
 
 #[component]
 fn Thread(conversation: Conversation) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let session = use_session();
     let customer = conversation.customer.name.clone();
     let mut entries: Vec<Entry> = conversation
         .messages
@@ -229,14 +224,14 @@ fn Thread(conversation: Conversation) -> impl IntoView {
         .chain(conversation.activity.into_iter().map(Entry::Activity))
         .collect();
     entries.sort_by_key(Entry::at);
-    let workspace = state.workspace.get_untracked();
+    let workspace = session.workspace().get_untracked();
     let items = entries
         .into_iter()
         .map(|entry| match entry {
             Entry::Message(m) => {
                 let (who, id, mine) = match &m.author {
                     Author::Customer => (customer.clone(), "customer".to_owned(), false),
-                    Author::Agent(agent) => (state.agent_name(agent), agent.to_string(), true),
+                    Author::Agent(agent) => (session.agent_name(agent), agent.to_string(), true),
                     Author::System => ("Baton".to_owned(), "system".to_owned(), true),
                 };
                 let note = m.kind == MessageKind::Note;

@@ -11,8 +11,9 @@ use leptos::prelude::*;
 use super::avatar::Avatar;
 use super::bulk_bar::BulkBar;
 use super::ui::Ui;
+use crate::state::inbox::View;
 use crate::state::summary::Summary;
-use crate::state::{AppState, Phase, Route};
+use crate::state::{InboxState, Route, use_clock, use_inbox, use_navigation, use_session};
 use crate::time;
 
 /// Every row is this tall (CSS `--row-height` matches), which is what makes
@@ -22,20 +23,17 @@ pub const ROW_HEIGHT: f64 = 78.0;
 const OVERSCAN: usize = 8;
 
 /// The rows of the current view, in order (also used by the keyboard).
-pub fn visible_rows(state: AppState) -> Memo<Vec<Arc<Summary>>> {
-    Memo::new(move |_| {
-        let Phase::Ready(session) = state.phase.get() else {
-            return Vec::new();
-        };
-        state
-            .inbox
-            .with(|i| state.filter.with(|f| i.rows(f, &session.me)))
+pub fn visible_rows() -> Memo<Vec<Arc<Summary>>> {
+    let (session, inbox) = (use_session(), use_inbox());
+    Memo::new(move |_| match session.signed_in() {
+        Some(agent) => inbox.visible(&agent.me),
+        None => Vec::new(),
     })
 }
 
 #[component]
 pub fn InboxList() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let inbox = use_inbox();
     let rows = expect_context::<Memo<Vec<Arc<Summary>>>>();
     let list = NodeRef::<html::Div>::new();
     let scroll_top = RwSignal::new(0.0f64);
@@ -53,28 +51,7 @@ pub fn InboxList() -> impl IntoView {
     let resize = window_event_listener(leptos::ev::resize, move |_| measure());
     on_cleanup(move || resize.remove());
 
-    // Keep the keyboard's row in view.
-    Effect::new(move |_| {
-        let Some(cursor) = state.cursor.get() else {
-            return;
-        };
-        let Some(el) = list.get_untracked() else {
-            return;
-        };
-        let Some(index) = rows.with_untracked(|r| r.iter().position(|s| s.doc == cursor)) else {
-            return;
-        };
-        let top = index as f64 * ROW_HEIGHT;
-        let bottom = top + ROW_HEIGHT;
-        let view_top = f64::from(el.scroll_top());
-        let view_bottom = view_top + f64::from(el.client_height());
-        if top < view_top {
-            el.set_scroll_top(top as i32);
-        } else if bottom > view_bottom {
-            el.set_scroll_top((bottom - f64::from(el.client_height())) as i32);
-        }
-    });
-
+    keep_cursor_in_view(list, rows);
     let window = Memo::new(move |_| {
         let first = ((scroll_top.get() / ROW_HEIGHT).floor() as usize).saturating_sub(OVERSCAN);
         let count = (viewport.get() / ROW_HEIGHT).ceil() as usize + 2 * OVERSCAN;
@@ -89,37 +66,23 @@ pub fn InboxList() -> impl IntoView {
     });
     let total = move || rows.with(|r| r.len());
     let all_selected = move || {
-        let selected = state.selection.with(|s| s.len());
+        let selected = inbox.selection.with(|s| s.len());
         selected > 0
             && rows.with(|r| {
                 r.iter()
-                    .all(|s| state.selection.with(|sel| sel.contains(&s.doc)))
+                    .all(|s| inbox.selection.with(|sel| sel.contains(&s.doc)))
             })
     };
     let toggle_all = move |_| {
         if all_selected() {
-            state.selection.update(|s| s.clear());
+            inbox.selection.update(|s| s.clear());
         } else {
             let order: Vec<DocumentId> = rows.with_untracked(|r| r.iter().map(|s| s.doc).collect());
-            state.selection.update(|s| s.select_all(&order));
+            inbox.selection.update(|s| s.select_all(&order));
         }
     };
-    let title = move || state.filter.with(|f| f.view.label());
-    let empty_text = move || {
-        if !state.loaded.get() {
-            "Loading conversations…"
-        } else if state.filter.with(|f| !f.query.trim().is_empty()) {
-            "No conversation matches your search."
-        } else {
-            match state.filter.with(|f| f.view) {
-                crate::state::inbox::View::Unassigned => {
-                    "Nothing unassigned. Every conversation is in someone's hands."
-                }
-                crate::state::inbox::View::Mine => "Nothing assigned to you right now.",
-                crate::state::inbox::View::All => "No conversations here yet.",
-            }
-        }
-    };
+    let title = move || inbox.filter.with(|f| f.view.label());
+    let empty_text = move || empty_words(inbox);
     view! {
         <section class="inbox" aria-label="Conversations">
             <div class="inbox-head">
@@ -130,8 +93,8 @@ pub fn InboxList() -> impl IntoView {
                 <span class="muted" data-testid="row-count">{move || total()}</span>
                 <input type="search" class="search" placeholder="Search" aria-label="Search conversations"
                     data-testid="search"
-                    prop:value=move || state.filter.with(|f| f.query.clone())
-                    on:input=move |ev| state.filter.update(|f| f.query = event_target_value(&ev)) />
+                    prop:value=move || inbox.filter.with(|f| f.query.clone())
+                    on:input=move |ev| inbox.filter.update(|f| f.query = event_target_value(&ev)) />
             </div>
             <BulkBar rows=rows />
             <div class="list" node_ref=list data-testid="inbox-list" role="list"
@@ -157,20 +120,20 @@ pub fn InboxList() -> impl IntoView {
 
 #[component]
 fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (inbox, session, nav, clock) = (use_inbox(), use_session(), use_navigation(), use_clock());
     let ui = expect_context::<Ui>();
     let doc = summary.doc;
-    let selected = move || state.selection.with(|s| s.contains(&doc));
-    let open = move || state.route.with(|r| *r == Route::Conversation(doc));
+    let selected = move || inbox.selection.with(|s| s.contains(&doc));
+    let open = move || nav.is(&Route::Conversation(doc));
     let unread = {
         let summary = summary.clone();
-        move || state.inbox.with(|i| i.is_unread(&summary))
+        move || inbox.is_unread(&summary)
     };
-    let pending = move || state.pending.with(|p| p.contains(&doc));
+    let pending = move || inbox.is_pending(&doc);
     let channel = {
         let id = summary.channel.clone();
         move || {
-            state.workspace.with(|w| {
+            session.workspace().with(|w| {
                 w.channels
                     .get(&id)
                     .map(|c| c.name.clone())
@@ -181,7 +144,7 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
     let assignee = summary.assignee.clone();
     let assignee_view = move || match &assignee {
         Some(agent) => {
-            let name = state.agent_name(agent);
+            let name = session.agent_name(agent);
             view! {
                 <Avatar name=name.clone() id=agent.to_string() small=true />
                 <span>{name}</span>
@@ -190,17 +153,17 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
         }
         None => view! { <span class="unassigned">"Unassigned"</span> }.into_any(),
     };
-    let last_at = summary.last_at;
+    let last_message_at = summary.last_message_at;
     let on_check = move |ev: leptos::ev::MouseEvent| {
         ev.stop_propagation();
         if ev.shift_key() || ui.range.get_untracked() {
             ui.range.set(false);
             let order: Vec<DocumentId> = rows.with_untracked(|r| r.iter().map(|s| s.doc).collect());
-            state.selection.update(|s| s.extend_to(&doc, &order));
+            inbox.selection.update(|s| s.extend_to(&doc, &order));
         } else {
-            state.selection.update(|s| s.toggle(&doc));
+            inbox.selection.update(|s| s.toggle(&doc));
         }
-        state.cursor.set(Some(doc));
+        inbox.cursor.set(Some(doc));
     };
     let label = format!("Select “{}” from {}", summary.subject, summary.customer);
     view! {
@@ -211,12 +174,12 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
             data-index=index
             class:selected=selected
             class:open=open
-            class:cursor=move || state.cursor.get() == Some(doc)
+            class:cursor=move || inbox.cursor.get() == Some(doc)
             class:unread=unread
             style:transform=format!("translateY({}px)", index as f64 * ROW_HEIGHT)
             on:click=move |_| {
-                state.cursor.set(Some(doc));
-                state.go(Route::Conversation(doc));
+                inbox.cursor.set(Some(doc));
+                nav.go(Route::Conversation(doc));
             }>
             <input type="checkbox" data-testid="row-select" aria-label=label
                 prop:checked=selected on:click=on_check />
@@ -232,7 +195,7 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
                 <div class="preview">{summary.preview.clone()}</div>
             </div>
             <div class="row-meta">
-                <span class="age" title="Last message">{move || time::age(state.clock.get(), last_at)}</span>
+                <span class="age" title="Last message">{move || time::age(clock.now(), last_message_at)}</span>
                 <span class="assignee" data-testid="row-assignee">{assignee_view}</span>
                 <span class="channel">{channel}</span>
                 <Show when=pending>
@@ -240,5 +203,46 @@ fn Row(index: usize, summary: Arc<Summary>, rows: Memo<Vec<Arc<Summary>>>) -> im
                 </Show>
             </div>
         </div>
+    }
+}
+
+/// Scrolls the list so the keyboard's row stays in view.
+fn keep_cursor_in_view(list: NodeRef<html::Div>, rows: Memo<Vec<Arc<Summary>>>) {
+    let inbox = use_inbox();
+    let cursor = inbox.cursor;
+    Effect::new(move |_| {
+        let Some(cursor) = cursor.get() else {
+            return;
+        };
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        let Some(index) = rows.with_untracked(|r| r.iter().position(|s| s.doc == cursor)) else {
+            return;
+        };
+        let top = index as f64 * ROW_HEIGHT;
+        let bottom = top + ROW_HEIGHT;
+        let view_top = f64::from(el.scroll_top());
+        let view_bottom = view_top + f64::from(el.client_height());
+        if top < view_top {
+            el.set_scroll_top(top as i32);
+        } else if bottom > view_bottom {
+            el.set_scroll_top((bottom - f64::from(el.client_height())) as i32);
+        }
+    });
+}
+
+/// What an empty list says.
+fn empty_words(inbox: InboxState) -> &'static str {
+    if !inbox.loaded() {
+        "Loading conversations…"
+    } else if inbox.filter.with(|f| !f.query.trim().is_empty()) {
+        "No conversation matches your search."
+    } else {
+        match inbox.filter.with(|f| f.view) {
+            View::Unassigned => "Nothing unassigned. Every conversation is in someone's hands.",
+            View::Mine => "Nothing assigned to you right now.",
+            View::All => "No conversations here yet.",
+        }
     }
 }

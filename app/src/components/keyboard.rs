@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::ui::{Picker, Ui};
 use crate::state::summary::Summary;
-use crate::state::{AppState, Route};
+use crate::state::{Route, use_inbox, use_navigation};
 
 pub const SHORTCUTS: [(&str, &str); 9] = [
     ("j / k", "Next / previous conversation"),
@@ -37,7 +37,7 @@ fn typing_in_a_field(ev: &web_sys::KeyboardEvent) -> bool {
 
 #[component]
 pub fn Shortcuts() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (inbox, nav) = (use_inbox(), use_navigation());
     let ui = expect_context::<Ui>();
     let rows = expect_context::<Memo<Vec<Arc<Summary>>>>();
     let order =
@@ -50,17 +50,17 @@ pub fn Shortcuts() -> impl IntoView {
             if typing_in_a_field(&ev) {
                 return;
             }
-            if state.selection.with_untracked(|s| !s.is_empty()) {
-                state.selection.update(|s| s.clear());
-            } else if matches!(state.route.get_untracked(), Route::Conversation(_)) {
-                state.go(Route::Inbox);
+            if inbox.selection.with_untracked(|s| !s.is_empty()) {
+                inbox.selection.update(|s| s.clear());
+            } else if matches!(nav.route_untracked(), Route::Conversation(_)) {
+                nav.go(Route::Inbox);
             }
             return;
         }
         if typing_in_a_field(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
-        let cursor = state.cursor.get_untracked();
+        let cursor = inbox.cursor.get_untracked();
         let move_by = |step: isize| {
             let order = order();
             if order.is_empty() {
@@ -71,48 +71,48 @@ pub fn Shortcuts() -> impl IntoView {
                 None => 0,
                 Some(i) => (i as isize + step).clamp(0, order.len() as isize - 1) as usize,
             };
-            state.cursor.set(Some(order[next]));
+            inbox.cursor.set(Some(order[next]));
         };
         match ev.key().as_str() {
-            "j" | "ArrowDown" if !matches!(state.route.get_untracked(), Route::Settings) => {
+            "j" | "ArrowDown" if nav.route_untracked() != Route::Settings => {
                 ev.prevent_default();
                 move_by(1);
             }
-            "k" | "ArrowUp" if !matches!(state.route.get_untracked(), Route::Settings) => {
+            "k" | "ArrowUp" if nav.route_untracked() != Route::Settings => {
                 ev.prevent_default();
                 move_by(-1);
             }
             "Enter" | "o" => {
                 if let Some(doc) = cursor {
-                    state.go(Route::Conversation(doc));
+                    nav.go(Route::Conversation(doc));
                 }
             }
             "x" => {
                 if let Some(doc) = cursor {
-                    state.selection.update(|s| s.toggle(&doc));
+                    inbox.selection.update(|s| s.toggle(&doc));
                 }
             }
             "X" => {
                 if let Some(doc) = cursor {
                     let order = order();
-                    state.selection.update(|s| s.extend_to(&doc, &order));
+                    inbox.selection.update(|s| s.extend_to(&doc, &order));
                 }
             }
             "a" => {
                 ev.prevent_default();
-                if state.selection.with_untracked(|s| !s.is_empty()) {
+                if inbox.selection.with_untracked(|s| !s.is_empty()) {
                     ui.picker.set(Picker::Bulk);
-                } else if matches!(state.route.get_untracked(), Route::Conversation(_)) {
+                } else if matches!(nav.route_untracked(), Route::Conversation(_)) {
                     ui.picker.set(Picker::Conversation);
                 } else if let Some(doc) = cursor {
-                    state.go(Route::Conversation(doc));
+                    nav.go(Route::Conversation(doc));
                     ui.picker.set(Picker::Conversation);
                 }
             }
             "r" => {
                 ev.prevent_default();
-                if let (Route::Inbox, Some(doc)) = (state.route.get_untracked(), cursor) {
-                    state.go(Route::Conversation(doc));
+                if let (Route::Inbox, Some(doc)) = (nav.route_untracked(), cursor) {
+                    nav.go(Route::Conversation(doc));
                 }
                 ui.focus_reply.update(|n| *n += 1);
             }

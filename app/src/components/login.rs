@@ -2,11 +2,11 @@
 
 use leptos::prelude::*;
 
-use crate::state::AppState;
+use crate::state::use_session;
 
 #[component]
 pub fn Login(problem: Option<String>) -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let session = use_session();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(problem);
@@ -24,8 +24,8 @@ pub fn Login(problem: Option<String>) -> impl IntoView {
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            if let Err(problem) = state.login(e, p).await {
-                error.set(Some(problem));
+            if let Err(problem) = session.login(e, p).await {
+                error.set(Some(problem.to_string()));
             }
             busy.set(false);
         });

@@ -4,25 +4,16 @@ use leptos::prelude::*;
 
 use super::ui::Ui;
 use crate::desktop::{self, Permission};
-use crate::state::{AppState, Route};
+use crate::state::{Route, use_clock, use_navigation, use_notifications};
 use crate::time;
 
 #[component]
 pub fn Bell() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (notifications, nav, clock) = (use_notifications(), use_navigation(), use_clock());
     let ui = expect_context::<Ui>();
-    let unread = move || state.notices.with(|n| n.unread());
+    let unread = move || notifications.unread();
     let permission = RwSignal::new(desktop::permission());
-    let mark_all = move |_| {
-        let ids: Vec<String> = state.notices.with_untracked(|n| {
-            n.items
-                .iter()
-                .filter(|i| !i.read)
-                .map(|i| i.id.clone())
-                .collect()
-        });
-        state.mark_notices_read(ids);
-    };
+    let mark_all = move |_| notifications.mark_all_read();
     view! {
         <div class="anchor">
             <button class="icon-button bell" data-testid="bell"
@@ -55,7 +46,7 @@ pub fn Bell() -> impl IntoView {
                     </Show>
                     <ul class="notice-list">
                         <For
-                            each=move || state.notices.get().items
+                            each=move || notifications.with(<[_]>::to_vec)
                             key=|n| (n.id.clone(), n.read)
                             children=move |notice| {
                                 let id = notice.id.clone();
@@ -65,19 +56,19 @@ pub fn Bell() -> impl IntoView {
                                     <li>
                                         <button class="notice" class:unread=!notice.read data-testid="notification" data-doc=doc.to_string()
                                             on:click=move |_| {
-                                                state.mark_notices_read(vec![id.clone()]);
+                                                notifications.mark_read(vec![id.clone()]);
                                                 ui.bell.set(false);
-                                                state.go(Route::Conversation(doc));
+                                                nav.go(Route::Conversation(doc));
                                             }>
                                             <span class="notice-text">{notice.text.clone()}</span>
-                                            <span class="muted">{move || time::age(state.clock.get(), at)}</span>
+                                            <span class="muted">{move || time::age(clock.now(), at)}</span>
                                         </button>
                                     </li>
                                 }
                             }
                         />
                     </ul>
-                    <Show when=move || state.notices.with(|n| n.items.is_empty())>
+                    <Show when=move || notifications.with(<[_]>::is_empty)>
                         <p class="muted empty">"Nothing yet. You'll be told here about conversations that need you."</p>
                     </Show>
                 </div>

@@ -7,36 +7,27 @@ use leptos::prelude::*;
 use super::admin::{AgentsAdmin, ChannelsAdmin};
 use super::workflows::WorkflowsAdmin;
 use crate::desktop::{self, Permission};
-use crate::state::{AppState, Phase, ToastKind};
+use crate::state::{use_session, use_toasts};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let me = move || match state.phase.get() {
-        Phase::Ready(s) => Some(s.me),
-        _ => None,
-    };
-    let away = move || {
-        me().is_some_and(|m| {
-            state
-                .workspace
-                .with(|w| w.agent(&m).is_some_and(|a| a.away))
-        })
-    };
+    let (session, toasts) = (use_session(), use_toasts());
+    let me = move || session.signed_in().map(|s| s.me);
+    let away = move || session.is_away();
     let set_away = move |away: bool| {
-        if let Err(problem) = state.set_away(away) {
-            state.toast(ToastKind::Problem, problem, None);
+        if let Err(problem) = session.set_away(away) {
+            toasts.problem(problem.to_string(), None);
         }
     };
     let channels = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut channels: Vec<_> = w.channels.values().cloned().collect();
             channels.sort_by(|a, b| a.name.cmp(&b.name));
             channels
         })
     };
     let subscribed = move |channel: &ChannelId| {
-        me().is_some_and(|m| state.workspace.with(|w| w.is_subscribed(&m, channel)))
+        me().is_some_and(|m| session.workspace().with(|w| w.is_subscribed(&m, channel)))
     };
     let permission = RwSignal::new(desktop::permission());
     view! {
@@ -78,8 +69,8 @@ pub fn SettingsPage() -> impl IntoView {
                                             prop:checked=on
                                             on:change=move |ev| {
                                                 let want = event_target_checked(&ev);
-                                                if let Err(problem) = state.set_subscription(id.clone(), want) {
-                                                    state.toast(ToastKind::Problem, problem, None);
+                                                if let Err(problem) = session.set_subscription(id.clone(), want) {
+                                                    toasts.problem(problem.to_string(), None);
                                                 }
                                             } />
                                         <span class="switch-track" aria-hidden="true"></span>
@@ -107,7 +98,7 @@ pub fn SettingsPage() -> impl IntoView {
                     </Show>
                 </p>
             </section>
-            <Show when=move || state.is_admin()>
+            <Show when=move || session.is_admin()>
                 <AgentsAdmin />
                 <ChannelsAdmin />
                 <WorkflowsAdmin />

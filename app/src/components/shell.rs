@@ -11,16 +11,16 @@ use super::notifications::Bell;
 use super::settings::SettingsPage;
 use super::sidebar::Sidebar;
 use super::ui::Ui;
-use crate::state::{AppState, Connection, Phase, Route};
-use crate::time;
+use crate::state::{
+    Connection, Route, use_clock, use_inbox, use_navigation, use_session, use_sync,
+};
 
 #[component]
 pub fn Shell() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let nav = use_navigation();
     let ui = Ui::new();
     provide_context(ui);
-    provide_context(visible_rows(state));
-    let route = state.route;
+    provide_context(visible_rows());
     view! {
         <Shortcuts />
         <div class="shell">
@@ -28,7 +28,7 @@ pub fn Shell() -> impl IntoView {
             <ConnectionBanner />
             <div class="body">
                 <Sidebar />
-                {move || match route.get() {
+                {move || match nav.route() {
                     Route::Settings => view! { <SettingsPage /> }.into_any(),
                     Route::Inbox => view! {
                         <main class="workspace-split">
@@ -55,14 +55,12 @@ pub fn Shell() -> impl IntoView {
 
 #[component]
 fn TopBar() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let session = use_session();
+    let nav = use_navigation();
     let ui = expect_context::<Ui>();
-    let session = move || match state.phase.get() {
-        Phase::Ready(session) => Some(session),
-        _ => None,
-    };
+    let signed_in = move || session.signed_in();
     let workspace_name = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             if w.settings.name.is_empty() {
                 "Inbox".to_owned()
             } else {
@@ -70,13 +68,7 @@ fn TopBar() -> impl IntoView {
             }
         })
     };
-    let away = move || {
-        session().is_some_and(|s| {
-            state
-                .workspace
-                .with(|w| w.agent(&s.me).is_some_and(|a| a.away))
-        })
-    };
+    let away = move || session.is_away();
     view! {
         <header class="topbar">
             <button class="icon-button menu-button" data-testid="menu" aria-label="Views and filters"
@@ -86,22 +78,22 @@ fn TopBar() -> impl IntoView {
                     <path fill="currentColor" d="M3 6h18v2H3zm0 5h18v2H3zm0 5h18v2H3z"/>
                 </svg>
             </button>
-            <a class="brand" href="#/" on:click=move |_| state.go(Route::Inbox)>"Baton"</a>
+            <a class="brand" href="#/" on:click=move |_| nav.go(Route::Inbox)>"Baton"</a>
             <span class="workspace-name">{workspace_name}</span>
             <span class="spacer"></span>
             <ConnectionPill />
             <button class="icon-button keyboard-help" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"
                 on:click=move |_| ui.help.update(|h| *h = !*h)>"?"</button>
             <Bell />
-            <a class="me" href="#/settings" data-testid="whoami" on:click=move |_| state.go(Route::Settings)
+            <a class="me" href="#/settings" data-testid="whoami" on:click=move |_| nav.go(Route::Settings)
                 title="Settings">
-                {move || session().map(|s| view! {
+                {move || signed_in().map(|s| view! {
                     <Avatar name=s.name.clone() id=s.me.to_string() small=true />
                     <span class="me-name">{s.name.clone()}</span>
                 })}
                 <span class="status-dot" class:away=away aria-label=move || if away() { "Away" } else { "Available" }></span>
             </a>
-            <button class="ghost logout" data-testid="logout" on:click=move |_| leptos::task::spawn_local(state.logout())>
+            <button class="ghost logout" data-testid="logout" on:click=move |_| leptos::task::spawn_local(session.logout())>
                 "Sign out"
             </button>
         </header>
@@ -110,15 +102,16 @@ fn TopBar() -> impl IntoView {
 
 #[component]
 fn ConnectionPill() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let pending = move || state.pending.with(|p| p.len());
+    let sync = use_sync();
+    let inbox = use_inbox();
+    let pending = move || inbox.pending_count();
     view! {
         <span class="pill" data-testid="connection"
-            data-saved=move || state.saved.get().to_string()
-            title=move || if state.saved.get() { "Everything is saved on this device" } else { "Saving on this device…" }
-            class:online=move || state.connection.get() == Connection::Online
-            class:offline=move || matches!(state.connection.get(), Connection::Offline { .. })>
-            {move || match state.connection.get() {
+            data-saved=move || sync.saved().to_string()
+            title=move || if sync.saved() { "Everything is saved on this device" } else { "Saving on this device…" }
+            class:online=move || sync.connection() == Connection::Online
+            class:offline=move || matches!(sync.connection(), Connection::Offline { .. })>
+            {move || match sync.connection() {
                 Connection::Online if pending() > 0 => format!("Syncing {}…", pending()),
                 Connection::Online => "Live".to_owned(),
                 Connection::Connecting => "Connecting…".to_owned(),
@@ -131,14 +124,16 @@ fn ConnectionPill() -> impl IntoView {
 /// Shown while offline: what still works and when the next try is.
 #[component]
 fn ConnectionBanner() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let offline = move || matches!(state.connection.get(), Connection::Offline { .. });
+    let sync = use_sync();
+    let inbox = use_inbox();
+    let clock = use_clock();
+    let offline = move || matches!(sync.connection(), Connection::Offline { .. });
     let text = move || {
-        let Connection::Offline { retry_at } = state.connection.get() else {
+        let Connection::Offline { retry_at } = sync.connection() else {
             return String::new();
         };
-        let pending = state.pending.with(|p| p.len());
-        let wait = retry_at.saturating_sub(state.clock.get()) / 1000;
+        let pending = inbox.pending_count();
+        let wait = retry_at.saturating_sub(clock.now()) / 1000;
         let changes = match pending {
             0 => "You can keep working; changes are kept on this device.".to_owned(),
             1 => "1 conversation has changes waiting to sync.".to_owned(),
@@ -155,16 +150,8 @@ fn ConnectionBanner() -> impl IntoView {
         <Show when=offline>
             <div class="banner offline" role="status" data-testid="offline-banner">
                 <span>{text}</span>
-                <button class="link" on:click=move |_| state.retry_now()>"Retry now"</button>
+                <button class="link" on:click=move |_| sync.retry_now()>"Retry now"</button>
             </div>
         </Show>
     }
-}
-
-/// Keeps `state.clock` moving (ages, fading presence, retry countdown).
-pub fn start_clock(state: AppState) {
-    let _ = set_interval_with_handle(
-        move || state.clock.set(time::now()),
-        std::time::Duration::from_secs(1),
-    );
 }

@@ -6,33 +6,29 @@ use leptos::prelude::*;
 
 use super::ui::Ui;
 use crate::state::inbox::View;
-use crate::state::{AppState, Phase, Route};
+use crate::state::{Route, use_inbox, use_navigation, use_session};
 
 #[component]
 pub fn Sidebar() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, inbox, nav) = (use_session(), use_inbox(), use_navigation());
     let ui = expect_context::<Ui>();
-    let counts = Memo::new(move |_| {
-        let Phase::Ready(session) = state.phase.get() else {
-            return Default::default();
-        };
-        state
-            .inbox
-            .with(|i| state.filter.with(|f| i.counts(f, &session.me)))
+    let counts = Memo::new(move |_| match session.signed_in() {
+        Some(agent) => inbox.counts(&agent.me),
+        None => Default::default(),
     });
     let channels = move || {
-        state.workspace.with(|w| {
+        session.workspace().with(|w| {
             let mut channels: Vec<_> = w.channels.values().cloned().collect();
             channels.sort_by(|a, b| a.name.cmp(&b.name));
             channels
         })
     };
     let pick_view = move |view: View| {
-        state.filter.update(|f| f.view = view);
-        state.selection.update(|s| s.clear());
+        inbox.filter.update(|f| f.view = view);
+        inbox.selection.update(|s| s.clear());
         ui.menu.set(false);
-        if state.route.get_untracked() == Route::Settings {
-            state.go(Route::Inbox);
+        if nav.route_untracked() == Route::Settings {
+            nav.go(Route::Inbox);
         }
     };
     view! {
@@ -54,8 +50,8 @@ pub fn Sidebar() -> impl IntoView {
                         <button
                             class="view"
                             data-testid=format!("view-{}", view.slug())
-                            class:active=move || state.filter.with(|f| f.view == view)
-                            aria-pressed=move || state.filter.with(|f| f.view == view).to_string()
+                            class:active=move || inbox.filter.with(|f| f.view == view)
+                            aria-pressed=move || inbox.filter.with(|f| f.view == view).to_string()
                             on:click=move |_| pick_view(view)
                         >
                             <span>{view.label()}</span>
@@ -70,18 +66,18 @@ pub fn Sidebar() -> impl IntoView {
             <select id="status-filter" data-testid="status-filter"
                 on:change=move |ev| {
                     let status = if event_target_value(&ev) == "resolved" { Status::Resolved } else { Status::Open };
-                    state.filter.update(|f| f.status = status);
-                    state.selection.update(|s| s.clear());
+                    inbox.filter.update(|f| f.status = status);
+                    inbox.selection.update(|s| s.clear());
                 }>
-                <option value="open" selected=move || state.filter.with(|f| f.status == Status::Open)>"Open"</option>
-                <option value="resolved" selected=move || state.filter.with(|f| f.status == Status::Resolved)>"Resolved"</option>
+                <option value="open" selected=move || inbox.filter.with(|f| f.status == Status::Open)>"Open"</option>
+                <option value="resolved" selected=move || inbox.filter.with(|f| f.status == Status::Resolved)>"Resolved"</option>
             </select>
             <label class="field-label" for="channel-filter">"Channel"</label>
             <select id="channel-filter" data-testid="channel-filter"
                 on:change=move |ev| {
                     let value = event_target_value(&ev);
-                    state.filter.update(|f| f.channel = value.parse().ok());
-                    state.selection.update(|s| s.clear());
+                    inbox.filter.update(|f| f.channel = value.parse().ok());
+                    inbox.selection.update(|s| s.clear());
                 }>
                 <option value="">"All channels"</option>
                 <For
@@ -91,7 +87,7 @@ pub fn Sidebar() -> impl IntoView {
                         let id = channel.id.clone();
                         view! {
                             <option value=channel.id.to_string()
-                                selected=move || state.filter.with(|f| f.channel.as_ref() == Some(&id))>
+                                selected=move || inbox.filter.with(|f| f.channel.as_ref() == Some(&id))>
                                 {channel.name.clone()}
                             </option>
                         }
@@ -99,7 +95,7 @@ pub fn Sidebar() -> impl IntoView {
                 />
             </select>
             <button class="ghost drawer-only" data-testid="menu-logout"
-                on:click=move |_| leptos::task::spawn_local(state.logout())>"Sign out"</button>
+                on:click=move |_| leptos::task::spawn_local(session.logout())>"Sign out"</button>
         </nav>
     }
 }

@@ -5,28 +5,28 @@
 
 use leptos::prelude::*;
 
-use crate::state::{AppState, Route, ToastKind};
+use crate::state::{Route, ToastKind, use_navigation, use_toasts};
 
 /// Toasts on screen at once; older ones wait behind "+N more".
 const SHOWN: usize = 3;
 
 #[component]
 pub fn Toasts() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (toasts, nav) = (use_toasts(), use_navigation());
     let shown = move || {
-        state.toasts.with(|toasts| {
+        toasts.with(|toasts| {
             let from = toasts.len().saturating_sub(SHOWN);
             toasts[from..].to_vec()
         })
     };
-    let more = move || state.toasts.with(|t| t.len().saturating_sub(SHOWN));
+    let more = move || toasts.with(|t| t.len().saturating_sub(SHOWN));
     view! {
-        <div class="toasts" class:has-toasts=move || state.toasts.with(|t| !t.is_empty())
+        <div class="toasts" class:has-toasts=move || toasts.with(|t| !t.is_empty())
             role="status" aria-live="polite" data-testid="toasts">
             <Show when=move || { more() > 0 }>
                 <div class="toast-more" data-testid="toast-more">
                     <span>{move || format!("+{} more", more())}</span>
-                    <button class="link" on:click=move |_| state.toasts.set(Vec::new())>"Dismiss all"</button>
+                    <button class="link" on:click=move |_| toasts.dismiss_all()>"Dismiss all"</button>
                 </div>
             </Show>
             <For
@@ -45,11 +45,11 @@ pub fn Toasts() -> impl IntoView {
                             <span class="toast-text">{toast.text}</span>
                             {doc.map(|doc| view! {
                                 <button class="link" on:click=move |_| {
-                                    state.go(Route::Conversation(doc));
-                                    state.dismiss_toast(id);
+                                    nav.go(Route::Conversation(doc));
+                                    toasts.dismiss(id);
                                 }>"Open"</button>
                             })}
-                            <button class="icon" aria-label="Dismiss" on:click=move |_| state.dismiss_toast(id)>
+                            <button class="icon" aria-label="Dismiss" on:click=move |_| toasts.dismiss(id)>
                                 "×"
                             </button>
                         </div>

@@ -3,99 +3,31 @@
 //! for Assign, save. Saving writes the workspace document, so the change
 //! applies at once, offline too, and reaches the server like any other.
 
-use baton_shared::ids::{AgentId, ChannelId, WorkflowId};
+use baton_shared::ids::WorkflowId;
 use baton_shared::workflow::{
-    Condition, Step, Trigger, Workflow, describe_condition, describe_step, describe_trigger,
+    Trigger, Workflow, describe_condition, describe_step, describe_trigger,
 };
-use baton_shared::workspace;
 use leptos::prelude::*;
 
+use super::workflow_editor::Editor;
 use crate::api;
-use crate::state::{AppState, Route, ToastKind};
+use crate::error::AppError;
+use crate::state::{Route, use_navigation, use_session, use_toasts};
 use crate::time;
-
-/// One admin change to the workspace document.
-type WorkspaceChange = Box<
-    dyn FnOnce(&mut automerge::AutoCommit, i64) -> Result<(), baton_shared::operations::OpError>,
->;
-
-fn trigger_slug(trigger: &Trigger) -> &'static str {
-    match trigger {
-        Trigger::ConversationCreated => "created",
-        Trigger::CustomerMessage => "message",
-        Trigger::ConversationReopened => "reopened",
-        Trigger::UnassignedFor { .. } => "unassigned",
-    }
-}
-
-fn trigger_of(slug: &str, minutes: u32) -> Trigger {
-    match slug {
-        "message" => Trigger::CustomerMessage,
-        "reopened" => Trigger::ConversationReopened,
-        "unassigned" => Trigger::UnassignedFor { minutes },
-        _ => Trigger::ConversationCreated,
-    }
-}
-
-fn new_condition(kind: &str) -> Option<Condition> {
-    Some(match kind {
-        "channel" => Condition::ChannelIn {
-            channels: Vec::new(),
-        },
-        "text" => Condition::TextContains {
-            text: String::new(),
-        },
-        "domain" => Condition::EmailDomain {
-            domains: Vec::new(),
-        },
-        "within" => Condition::WithinBusinessHours,
-        "outside" => Condition::OutsideBusinessHours,
-        _ => return None,
-    })
-}
-
-fn new_step(kind: &str, first_agent: Option<AgentId>) -> Option<Step> {
-    Some(match kind {
-        "assign" => Step::Assign {
-            agent: first_agent?,
-        },
-        "round_robin" => Step::RoundRobin { agents: Vec::new() },
-        "least_busy" => Step::LeastBusy { agents: Vec::new() },
-        "unassign" => Step::Unassign,
-        "note" => Step::Note {
-            body: String::new(),
-        },
-        _ => return None,
-    })
-}
-
-/// Puts an "Add …" dropdown back on its prompt after it added something.
-fn reset_select(ev: &leptos::ev::Event) {
-    if let Some(target) = ev.target() {
-        let _ = js_sys::Reflect::set(&target, &"value".into(), &"".into());
-    }
-}
-
-fn toggle<T: PartialEq + Clone>(list: &mut Vec<T>, item: &T, on: bool) {
-    list.retain(|x| x != item);
-    if on {
-        list.push(item.clone());
-    }
-}
 
 #[component]
 pub fn WorkflowsAdmin() -> impl IntoView {
-    let state = expect_context::<AppState>();
+    let (session, toasts) = (use_session(), use_toasts());
     let draft = RwSignal::new(None::<Workflow>);
-    let runs = RwSignal::new(None::<Result<Vec<api::WorkflowRun>, String>>);
+    let runs = RwSignal::new(None::<Result<Vec<api::WorkflowRun>, AppError>>);
     let workflows = move || {
-        state
-            .workspace
+        session
+            .workspace()
             .with(|w| w.workflows_in_order().cloned().collect::<Vec<_>>())
     };
-    let change = move |f: WorkspaceChange| {
-        if let Err(problem) = state.change_workspace(f) {
-            state.toast(ToastKind::Problem, problem, None);
+    let done = move |result: Result<(), AppError>| {
+        if let Err(problem) = result {
+            toasts.problem(problem.to_string(), None);
         }
     };
     let move_by = move |id: WorkflowId, step: isize| {
@@ -108,13 +40,11 @@ pub fn WorkflowsAdmin() -> impl IntoView {
             return;
         }
         ids.swap(at, to as usize);
-        change(Box::new(move |doc, now| {
-            workspace::reorder_workflows(doc, &ids, now)
-        }));
+        done(session.reorder_workflows(ids));
     };
     let load_runs = move |_| {
         leptos::task::spawn_local(async move {
-            runs.set(Some(api::workflow_runs().await.map_err(|e| e.to_string())));
+            runs.set(Some(api::workflow_runs().await.map_err(AppError::from)));
         });
     };
     view! {
@@ -126,7 +56,7 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                     each=workflows
                     key=|w| format!("{w:?}")
                     children=move |wf| {
-                        let summary = state.workspace.with_untracked(|ws| {
+                        let summary = session.workspace().with_untracked(|ws| {
                             let mut parts = vec![describe_trigger(&wf.trigger)];
                             parts.extend(wf.conditions.iter().map(|c| format!("if {}", describe_condition(c, ws))));
                             parts.extend(wf.steps.iter().map(|s| describe_step(s, ws)));
@@ -142,8 +72,7 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                                         aria-label=format!("Enable {}", wf.name)
                                         on:change=move |ev| {
                                             let on = event_target_checked(&ev);
-                                            let id = id.clone();
-                                            change(Box::new(move |doc, now| workspace::set_workflow_enabled(doc, &id, on, now)));
+                                            done(session.enable_workflow(id.clone(), on));
                                         } />
                                     <span class="switch-track" aria-hidden="true"></span>
                                 </label>
@@ -155,8 +84,7 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                                 <button class="icon" aria-label="Move down" on:click=move |_| move_by(id3.clone(), 1)>"↓"</button>
                                 <button class="ghost" data-testid="workflow-edit" on:click=move |_| draft.set(Some(editing.clone()))>"Edit"</button>
                                 <button class="ghost danger" on:click=move |_| {
-                                    let id = id4.clone();
-                                    change(Box::new(move |doc, now| workspace::delete_workflow(doc, &id, now)));
+                                    done(session.delete_workflow(id4.clone()));
                                     if draft.with_untracked(|d| d.as_ref().is_some_and(|d| d.id == id5)) {
                                         draft.set(None);
                                     }
@@ -166,260 +94,51 @@ pub fn WorkflowsAdmin() -> impl IntoView {
                     }
                 />
             </ul>
-            <Show when=move || state.workspace.with(|w| w.workflows.is_empty())>
+            <Show when=move || session.workspace().with(|w| w.workflows.is_empty())>
                 <p class="muted">"No workflows yet."</p>
             </Show>
             <div class="row-actions">
                 <button class="primary" data-testid="workflow-new"
-                    on:click=move |_| draft.set(Some(state.workspace.with_untracked(|w| Workflow::new("New workflow", Trigger::CustomerMessage, w))))>
+                    on:click=move |_| draft.set(Some(session.workspace().with_untracked(|w| Workflow::new("New workflow", Trigger::CustomerMessage, w))))>
                     "New workflow"
                 </button>
                 <button class="ghost" data-testid="workflow-runs" on:click=load_runs>"Recent runs"</button>
             </div>
             {move || draft.get().map(|wf| view! { <Editor draft=draft initial=wf /> })}
-            {move || runs.get().map(|result| match result {
-                Err(problem) => view! { <p class="form-error">{problem}</p> }.into_any(),
-                Ok(list) if list.is_empty() => view! { <p class="muted">"No workflow has run yet."</p> }.into_any(),
-                Ok(list) => view! {
-                    <table class="table" data-testid="workflow-run-log">
-                        <thead><tr><th>"When"</th><th>"Workflow"</th><th>"Event"</th><th>"What it did"</th></tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|run| {
-                                let doc = run.document;
-                                view! {
-                                    <tr>
-                                        <td>{time::clock(run.at)}</td>
-                                        <td>{run.workflow.name}</td>
-                                        <td>{run.event}</td>
-                                        <td>
-                                            <button class="link" on:click=move |_| state.go(Route::Conversation(doc))>{run.detail}</button>
-                                            " " <span class="tag">{run.outcome}</span>
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-            })}
+            <RunLog runs=runs />
         </section>
     }
 }
 
-/// The form for one workflow. Text fields write the draft without
-/// re-rendering (so focus stays); structural changes re-render.
+/// The workflow run log, once asked for.
 #[component]
-fn Editor(draft: RwSignal<Option<Workflow>>, initial: Workflow) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let error = RwSignal::new(None::<String>);
-    let edit = move |f: &dyn Fn(&mut Workflow)| {
-        draft.update(|d| {
-            if let Some(d) = d {
-                f(d)
-            }
-        })
-    };
-    let edit_quietly = move |f: &dyn Fn(&mut Workflow)| {
-        draft.update_untracked(|d| {
-            if let Some(d) = d {
-                f(d)
-            }
-        })
-    };
-    let agents = move || {
-        state.workspace.with(|w| {
-            let mut agents: Vec<_> = w
-                .agents
-                .values()
-                .filter(|a| a.active)
-                .map(|a| (a.id.clone(), a.name.clone()))
-                .collect();
-            agents.sort_by(|a, b| a.1.cmp(&b.1));
-            agents
-        })
-    };
-    let channels = move || {
-        state.workspace.with(|w| {
-            let mut channels: Vec<(ChannelId, String)> = w
-                .channels
-                .values()
-                .map(|c| (c.id.clone(), c.name.clone()))
-                .collect();
-            channels.sort_by(|a, b| a.1.cmp(&b.1));
-            channels
-        })
-    };
-    let minutes = match initial.trigger {
-        Trigger::UnassignedFor { minutes } => minutes,
-        _ => 15,
-    };
-    let save = move |_| {
-        let Some(wf) = draft.get_untracked() else {
-            return;
-        };
-        if let Err(problem) = state.workspace.with_untracked(|w| wf.check(w)) {
-            error.set(Some(problem.to_string()));
-            return;
-        }
-        match state.change_workspace(move |doc, now| workspace::put_workflow(doc, &wf, now)) {
-            Ok(()) => {
-                state.toast(ToastKind::Info, "Workflow saved", None);
-                draft.set(None);
-            }
-            Err(problem) => error.set(Some(problem)),
-        }
-    };
-    let conditions =
-        move || draft.with(|d| d.as_ref().map(|d| d.conditions.clone()).unwrap_or_default());
-    let steps = move || draft.with(|d| d.as_ref().map(|d| d.steps.clone()).unwrap_or_default());
+fn RunLog(runs: RwSignal<Option<Result<Vec<api::WorkflowRun>, AppError>>>) -> impl IntoView {
+    let nav = use_navigation();
     view! {
-        <div class="workflow-editor" data-testid="workflow-editor" role="form" aria-label="Workflow">
-            <label class="stacked">"Name"
-                <input data-testid="workflow-name" prop:value=initial.name.clone()
-                    on:input=move |ev| { let v = event_target_value(&ev); edit_quietly(&|d| d.name = v.clone()); } />
-            </label>
-            <div class="stacked">
-                <label for="workflow-trigger">"Trigger"</label>
-                <div class="inline">
-                    <select id="workflow-trigger" data-testid="workflow-trigger"
-                        on:change=move |ev| { let v = event_target_value(&ev); edit(&|d| d.trigger = trigger_of(&v, minutes)); }>
-                        {[("created", "A conversation is created"), ("message", "A customer message arrives"), ("reopened", "A conversation is reopened"), ("unassigned", "A conversation is still unassigned after…")]
-                            .into_iter().map(|(slug, label)| view! {
-                                <option value=slug selected=trigger_slug(&initial.trigger) == slug>{label}</option>
-                            }).collect_view()}
-                    </select>
-                    <Show when=move || draft.with(|d| matches!(d.as_ref().map(|d| &d.trigger), Some(Trigger::UnassignedFor { .. })))>
-                        <input type="number" min="1" class="narrow" aria-label="Minutes" prop:value=minutes.to_string()
-                            on:input=move |ev| {
-                                let m = event_target_value(&ev).parse().unwrap_or(minutes);
-                                edit_quietly(&|d| d.trigger = Trigger::UnassignedFor { minutes: m });
-                            } />
-                        <span class="muted">"minutes"</span>
-                    </Show>
-                </div>
-            </div>
-            <fieldset>
-                <legend>"Conditions (all must hold)"</legend>
-                {move || conditions().into_iter().enumerate().map(|(i, condition)| {
-                    let remove = move |_| edit(&|d| { d.conditions.remove(i); });
-                    let body = match condition {
-                        Condition::ChannelIn { channels: chosen } => view! {
-                            <span>"Channel is one of"</span>
-                            {channels().into_iter().map(|(id, name)| {
-                                let on = chosen.contains(&id);
-                                view! {
-                                    <label class="check"><input type="checkbox" prop:checked=on
-                                        on:change=move |ev| {
-                                            let want = event_target_checked(&ev);
-                                            edit_quietly(&|d| if let Some(Condition::ChannelIn { channels }) = d.conditions.get_mut(i) { toggle(channels, &id, want) });
-                                        } />{name}</label>
-                                }
-                            }).collect_view()}
-                        }.into_any(),
-                        Condition::TextContains { text } => view! {
-                            <label class="inline">"Message contains"
-                                <input prop:value=text on:input=move |ev| {
-                                    let v = event_target_value(&ev);
-                                    edit_quietly(&|d| if let Some(Condition::TextContains { text }) = d.conditions.get_mut(i) { text.clone_from(&v) });
-                                } />
-                            </label>
-                        }.into_any(),
-                        Condition::EmailDomain { domains } => view! {
-                            <label class="inline">"Customer email domain"
-                                <input placeholder="acme.com, example.org" prop:value=domains.join(", ") on:input=move |ev| {
-                                    let list: Vec<String> = event_target_value(&ev).split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-                                    edit_quietly(&|d| if let Some(Condition::EmailDomain { domains }) = d.conditions.get_mut(i) { domains.clone_from(&list) });
-                                } />
-                            </label>
-                        }.into_any(),
-                        Condition::WithinBusinessHours => view! { <span>"Within business hours"</span> }.into_any(),
-                        Condition::OutsideBusinessHours => view! { <span>"Outside business hours"</span> }.into_any(),
-                    };
-                    view! { <div class="part">{body}<button class="icon" aria-label="Remove condition" on:click=remove>"×"</button></div> }
-                }).collect_view()}
-                <select aria-label="Add a condition" data-testid="add-condition"
-                    on:change=move |ev| {
-                        if let Some(c) = new_condition(&event_target_value(&ev)) { edit(&|d| d.conditions.push(c.clone())); }
-                        reset_select(&ev);
-                    }>
-                    <option value="" selected>"Add a condition…"</option>
-                    <option value="channel">"Channel is one of"</option>
-                    <option value="text">"Message contains"</option>
-                    <option value="domain">"Customer email domain"</option>
-                    <option value="within">"Within business hours"</option>
-                    <option value="outside">"Outside business hours"</option>
-                </select>
-            </fieldset>
-            <fieldset>
-                <legend>"Steps, in order"</legend>
-                {move || steps().into_iter().enumerate().map(|(i, step)| {
-                    let remove = move |_| edit(&|d| { d.steps.remove(i); });
-                    let round_robin = matches!(step, Step::RoundRobin { .. });
-                    let body = match step {
-                        Step::Assign { agent } => view! {
-                            <label class="inline">"Assign to"
-                                <select data-testid="step-agent" on:change=move |ev| {
-                                    if let Ok(a) = event_target_value(&ev).parse::<AgentId>() {
-                                        edit_quietly(&|d| if let Some(Step::Assign { agent }) = d.steps.get_mut(i) { *agent = a.clone() });
-                                    }
-                                }>
-                                    {agents().into_iter().map(|(id, name)| view! {
-                                        <option value=id.to_string() selected=id == agent>{name}</option>
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                        }.into_any(),
-                        Step::RoundRobin { agents: chosen } | Step::LeastBusy { agents: chosen } => {
-                            let label = if round_robin { "Assign round-robin among" } else { "Assign to the least busy of" };
+        {move || runs.get().map(|result| match result {
+            Err(problem) => view! { <p class="form-error">{problem.to_string()}</p> }.into_any(),
+            Ok(list) if list.is_empty() => view! { <p class="muted">"No workflow has run yet."</p> }.into_any(),
+            Ok(list) => view! {
+                <table class="table" data-testid="workflow-run-log">
+                    <thead><tr><th>"When"</th><th>"Workflow"</th><th>"Event"</th><th>"What it did"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|run| {
+                            let doc = run.document;
                             view! {
-                                <span>{label}</span>
-                                {agents().into_iter().map(|(id, name)| {
-                                    let on = chosen.contains(&id);
-                                    view! {
-                                        <label class="check"><input type="checkbox" prop:checked=on on:change=move |ev| {
-                                            let want = event_target_checked(&ev);
-                                            edit_quietly(&|d| if let Some(Step::RoundRobin { agents } | Step::LeastBusy { agents }) = d.steps.get_mut(i) {
-                                                toggle(agents, &id, want)
-                                            });
-                                        } />{name}</label>
-                                    }
-                                }).collect_view()}
-                                <span class="muted">"(none ticked: the channel's signed-up agents)"</span>
-                            }.into_any()
-                        }
-                        Step::Unassign => view! { <span>"Unassign"</span> }.into_any(),
-                        Step::Note { body } => view! {
-                            <label class="inline">"Add internal note"
-                                <input prop:value=body on:input=move |ev| {
-                                    let v = event_target_value(&ev);
-                                    edit_quietly(&|d| if let Some(Step::Note { body }) = d.steps.get_mut(i) { body.clone_from(&v) });
-                                } />
-                            </label>
-                        }.into_any(),
-                    };
-                    view! { <div class="part" data-testid="workflow-step">{body}<button class="icon" aria-label="Remove step" on:click=remove>"×"</button></div> }
-                }).collect_view()}
-                <select aria-label="Add a step" data-testid="add-step"
-                    on:change=move |ev| {
-                        let first = agents().into_iter().next().map(|(id, _)| id);
-                        if let Some(s) = new_step(&event_target_value(&ev), first) { edit(&|d| d.steps.push(s.clone())); }
-                        reset_select(&ev);
-                    }>
-                    <option value="" selected>"Add a step…"</option>
-                    <option value="assign">"Assign"</option>
-                    <option value="round_robin">"Assign round-robin"</option>
-                    <option value="least_busy">"Assign to least busy"</option>
-                    <option value="unassign">"Unassign"</option>
-                    <option value="note">"Add internal note"</option>
-                </select>
-            </fieldset>
-            <Show when=move || error.get().is_some()>
-                <p class="form-error" role="alert" data-testid="workflow-error">{move || error.get().unwrap_or_default()}</p>
-            </Show>
-            <div class="row-actions">
-                <button class="primary" data-testid="workflow-save" on:click=save>"Save workflow"</button>
-                <button class="ghost" on:click=move |_| draft.set(None)>"Cancel"</button>
-            </div>
-        </div>
+                                <tr>
+                                    <td>{time::clock(run.at)}</td>
+                                    <td>{run.workflow.name}</td>
+                                    <td>{run.event}</td>
+                                    <td>
+                                        <button class="link" on:click=move |_| nav.go(Route::Conversation(doc))>{run.detail}</button>
+                                        " " <span class="tag">{run.outcome}</span>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+        })}
     }
 }

@@ -1,13 +1,100 @@
 //! The conversations the agent holds, as rows, and the views over them:
 //! Unassigned / Mine / All, a channel filter, open or resolved, a search.
+//! [`Inbox`] is the plain data and its rules; [`InboxState`] is the service
+//! the list, the sidebar and the keyboard read.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use baton_shared::ids::{AgentId, ChannelId, DocumentId};
 use baton_shared::model::{Millis, Status};
+use leptos::prelude::*;
 
 use super::summary::Summary;
+use crate::selection::Selection;
+
+/// The inbox service (`use_inbox()`): the rows (written by the state layer
+/// only), and what the agent picks in the list.
+#[derive(Clone, Copy)]
+pub struct InboxState {
+    pub(super) rows: RwSignal<Inbox>,
+    /// Conversations with a local change the server has not confirmed yet
+    /// (apart from the rows, so confirmations do not re-derive the list).
+    pub(super) pending: RwSignal<BTreeSet<DocumentId>>,
+    /// Whether the first catch-up (or a load from this browser) has happened.
+    pub(super) loaded: RwSignal<bool>,
+    pub filter: RwSignal<Filter>,
+    pub selection: RwSignal<Selection<DocumentId>>,
+    /// The row the keyboard is on.
+    pub cursor: RwSignal<Option<DocumentId>>,
+}
+
+impl InboxState {
+    pub(super) fn new() -> InboxState {
+        InboxState {
+            rows: RwSignal::new(Inbox::default()),
+            pending: RwSignal::new(BTreeSet::new()),
+            loaded: RwSignal::new(false),
+            filter: RwSignal::new(Filter::default()),
+            selection: RwSignal::new(Selection::default()),
+            cursor: RwSignal::new(None),
+        }
+    }
+
+    /// Reactive: the rows of the current filter for `me`, in the order shown.
+    pub fn visible(&self, me: &AgentId) -> Vec<Arc<Summary>> {
+        self.rows.with(|i| self.filter.with(|f| i.rows(f, me)))
+    }
+
+    /// Reactive: how many each view holds under the current filter.
+    pub fn counts(&self, me: &AgentId) -> Counts {
+        self.rows.with(|i| self.filter.with(|f| i.counts(f, me)))
+    }
+
+    /// Reactive: the row of `doc`.
+    pub fn row(&self, doc: &DocumentId) -> Option<Arc<Summary>> {
+        self.rows.with(|i| i.get(doc).cloned())
+    }
+
+    /// Reactive: whether the customer spoke since the agent last looked.
+    pub fn is_unread(&self, row: &Summary) -> bool {
+        self.rows.with(|i| i.is_unread(row))
+    }
+
+    /// Reactive: open conversations per assignee.
+    pub fn open_by_agent(&self) -> HashMap<AgentId, usize> {
+        self.rows.with(Inbox::open_by_agent)
+    }
+
+    /// Reactive: whether `doc` has changes the server has not confirmed.
+    pub fn is_pending(&self, doc: &DocumentId) -> bool {
+        self.pending.with(|p| p.contains(doc))
+    }
+
+    /// Reactive: how many conversations wait to sync.
+    pub fn pending_count(&self) -> usize {
+        self.pending.with(BTreeSet::len)
+    }
+
+    /// Reactive: whether the held conversations have been read (from this
+    /// browser or the first catch-up).
+    pub fn loaded(&self) -> bool {
+        self.loaded.get()
+    }
+
+    pub(super) fn set_pending(&self, pending: BTreeSet<DocumentId>) {
+        if self.pending.with_untracked(|p| *p != pending) {
+            self.pending.set(pending);
+        }
+    }
+
+    /// Forgets everything (sign-out).
+    pub(super) fn clear(&self) {
+        self.rows.set(Inbox::default());
+        self.selection.set(Selection::default());
+        self.loaded.set(false);
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum View {
@@ -110,10 +197,11 @@ impl Inbox {
 
     /// Unread: the customer spoke after the agent last opened it here.
     pub fn is_unread(&self, row: &Summary) -> bool {
-        row.awaiting_reply && row.last_at > self.seen.get(&row.doc).copied().unwrap_or(0)
+        row.awaiting_reply && row.last_message_at > self.seen.get(&row.doc).copied().unwrap_or(0)
     }
 
-    /// The rows of `filter` for `me`, newest first.
+    /// The rows of `filter` for `me`, latest activity first (the server's
+    /// order, `shared::summary::list_order`).
     pub fn rows(&self, filter: &Filter, me: &AgentId) -> Vec<Arc<Summary>> {
         let mut rows: Vec<Arc<Summary>> = self
             .rows
@@ -122,7 +210,7 @@ impl Inbox {
             .filter(|row| row.matches(&filter.query))
             .cloned()
             .collect();
-        rows.sort_by(|a, b| b.last_at.cmp(&a.last_at).then_with(|| a.doc.cmp(&b.doc)));
+        rows.sort_by(|a, b| a.list_order(b));
         rows
     }
 
@@ -176,7 +264,8 @@ mod tests {
         let (doc, conversation) = fixtures::conversation(subject, "hello");
         let mut summary = Summary::of(doc, &conversation, 1);
         summary.assignee = assignee.cloned();
-        summary.last_at = at;
+        summary.last_message_at = at;
+        summary.last_activity_at = at;
         summary
     }
 
@@ -251,9 +340,54 @@ mod tests {
         inbox.mark_seen(doc, 50);
         assert!(!inbox.is_unread(&summary));
         let newer = Summary {
-            last_at: 150,
+            last_message_at: 150,
             ..summary
         };
         assert!(inbox.is_unread(&newer));
+    }
+
+    #[test]
+    fn a_reassign_moves_the_row_up_as_the_server_lists_it() {
+        use baton_shared::model::By;
+        let (workspace, agents) = fixtures::workspace(&["Ana", "Ben"]);
+        let (ana, ben) = (&agents[0], &agents[1]);
+        let mut refund = fixtures::document("Refund", "Where is my refund?");
+        let mut login = fixtures::document("Login", "I cannot sign in");
+        baton_shared::operations::customer_message(&mut login, &workspace, "Still stuck", 2_000)
+            .unwrap();
+        let mut inbox = Inbox::default();
+        let (refund_doc, login_doc) = (DocumentId::random(), DocumentId::random());
+        let draw = |inbox: &mut Inbox, doc, document: &automerge::AutoCommit| {
+            let conversation = baton_shared::conversation::read(document).unwrap();
+            inbox.upsert(Summary::of(doc, &conversation, 1));
+            baton_shared::summary::RowSummary::of(&conversation).last_activity_at
+        };
+        draw(&mut inbox, refund_doc, &refund);
+        draw(&mut inbox, login_doc, &login);
+        let filter = Filter {
+            view: View::All,
+            ..Filter::default()
+        };
+        let order = |inbox: &Inbox| -> Vec<String> {
+            inbox
+                .rows(&filter, ana)
+                .iter()
+                .map(|r| r.subject.clone())
+                .collect()
+        };
+        assert_eq!(order(&inbox), ["Login", "Refund"]);
+
+        // Ana hands the older conversation to Ben: it lists first now, in
+        // the app as on the server, whose row has the same last activity.
+        let by = By::Agent(ana.clone());
+        baton_shared::operations::assign(&mut refund, &workspace, &by, Some(ben), None, 3_000)
+            .unwrap();
+        let moved = draw(&mut inbox, refund_doc, &refund);
+        assert_eq!(moved, 3_000);
+        assert_eq!(order(&inbox), ["Refund", "Login"]);
+        // The customer did not speak again: it stays as read as it was.
+        let row = inbox.get(&refund_doc).unwrap().clone();
+        inbox.mark_seen(refund_doc, row.last_message_at);
+        assert!(!inbox.is_unread(&row));
     }
 }

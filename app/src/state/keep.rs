@@ -12,8 +12,9 @@ use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
 use leptos::prelude::*;
 
+use super::client::Client;
 use super::summary::Summary;
-use super::{AppState, ToastKind};
+use crate::storage::{DocWrite, StorageError};
 
 /// How long server changes wait before they are written, so a burst (a
 /// catch-up) is one transaction.
@@ -24,7 +25,7 @@ const PERSIST_BATCH: usize = 100;
 /// A document to write, with its inbox row (none for the workspace).
 pub(super) type Save = (DocumentId, Option<String>);
 
-impl AppState {
+impl Client {
     /// Writes `docs` (and the metadata) now; resolves once it is durable.
     pub(super) async fn keep(self, docs: Vec<Save>) {
         let Some(write) = self.write_now(docs) else {
@@ -40,17 +41,16 @@ impl AppState {
     fn write_now(
         &self,
         docs: Vec<Save>,
-    ) -> Option<impl Future<Output = Result<(), String>> + use<>> {
+    ) -> Option<impl Future<Output = Result<(), StorageError>> + use<>> {
         let seen = self
             .inbox
+            .rows
             .with_untracked(|i| serde_json::to_string(i.seen()).unwrap_or_default());
-        let notices = self.notices.with_untracked(|n| n.to_json());
+        let notices = self.bell.with_untracked(|n| n.to_json());
         let write = self
-            .core
-            .try_update_value(|core| {
-                let core = core.as_mut()?;
+            .with_core(|core| {
                 let db = core.db.clone()?;
-                let mut saves = Vec::with_capacity(docs.len());
+                let mut saves: Vec<DocWrite> = Vec::with_capacity(docs.len());
                 for (id, row) in docs {
                     core.dirty.remove(&id);
                     if let Some(doc) = core.docs.doc_mut(&id) {
@@ -78,22 +78,15 @@ impl AppState {
     }
 
     /// A write finished: say so if it failed, and whether all is saved.
-    fn written(&self, result: Result<(), String>) {
+    fn written(&self, result: Result<(), StorageError>) {
         if let Err(problem) = result {
-            self.toast(
-                ToastKind::Problem,
-                format!("Could not save for offline use: {problem}"),
-                None,
-            );
+            self.toasts
+                .problem(format!("Could not save for offline use: {problem}"), None);
         }
-        let all = self
-            .core
-            .try_update_value(|core| {
-                let core = core.as_mut()?;
-                core.writing = core.writing.saturating_sub(1);
-                Some(core.writing == 0 && core.dirty.is_empty() && !core.persist_scheduled)
-            })
-            .flatten();
+        let all = self.with_core(|core| {
+            core.writing = core.writing.saturating_sub(1);
+            core.writing == 0 && core.dirty.is_empty() && !core.persist_scheduled
+        });
         if all == Some(true) {
             self.saved.set(true);
         }
@@ -101,45 +94,37 @@ impl AppState {
 
     /// The row of a conversation read from its document (the workspace has none).
     pub(super) fn row_json(&self, doc: DocumentId) -> Option<String> {
-        self.core.with_value(|core| {
-            let core = core.as_ref()?;
+        self.read_core(|core| {
             let conversation = conversation::read(core.docs.doc(&doc)?).ok()?;
             Some(Summary::of(doc, &conversation, 0).to_json())
         })
+        .flatten()
     }
 
     /// Draws the "Not yet synced" marks from the outbox.
     pub(super) fn draw_pending(&self) {
-        let pending = self
-            .core
-            .with_value(|c| c.as_ref().map(|c| c.outbox.docs()).unwrap_or_default());
+        let pending = self.read_core(|c| c.outbox.docs()).unwrap_or_default();
         self.set_pending(pending);
     }
 
     /// Writes changed documents (and the metadata) soon, in batches.
     pub(super) fn schedule_persist(&self) {
         let already = self
-            .core
-            .try_update_value(|core| {
-                let core = core.as_mut()?;
-                Some(std::mem::replace(&mut core.persist_scheduled, true))
-            })
-            .flatten()
+            .with_core(|core| std::mem::replace(&mut core.persist_scheduled, true))
             .unwrap_or(true);
         if already {
             return;
         }
         self.saved.set(false);
-        let state = *self;
+        let client = *self;
         set_timeout(
-            move || leptos::task::spawn_local(state.persist()),
+            move || leptos::task::spawn_local(client.persist()),
             PERSIST_AFTER,
         );
     }
 
     async fn persist(self) {
-        let batch = self.core.try_update_value(|core| {
-            let core = core.as_mut()?;
+        let batch = self.with_core(|core| {
             core.persist_scheduled = false;
             let ids: Vec<DocumentId> = core.dirty.iter().take(PERSIST_BATCH).copied().collect();
             let saves: Vec<Save> = ids
@@ -156,14 +141,15 @@ impl AppState {
                             .map(|c| Summary::of(*id, &c, 0).to_json())
                     } else {
                         self.inbox
+                            .rows
                             .with_untracked(|i| i.get(id).map(|r| r.to_json()))
                     };
                     (*id, row)
                 })
                 .collect();
-            Some(saves)
+            saves
         });
-        let Some(Some(saves)) = batch else {
+        let Some(saves) = batch else {
             return;
         };
         match self.write_now(saves) {
@@ -173,10 +159,7 @@ impl AppState {
             }
             None => self.saved.set(true),
         }
-        let more = self
-            .core
-            .with_value(|c| c.as_ref().is_some_and(|c| !c.dirty.is_empty()));
-        if more {
+        if self.read_core(|c| !c.dirty.is_empty()) == Some(true) {
             self.schedule_persist();
         }
     }

@@ -210,4 +210,18 @@ mod tests {
         assert_eq!(ops[0].words(&workspace), "your reply");
         assert_eq!(ops[1].words(&workspace), "your reassign to Ben");
     }
+
+    #[test]
+    fn a_bulk_action_kept_by_an_older_app_still_reads_with_its_batch() {
+        // Before batch ids were typed, the outbox kept them as plain strings.
+        let batch = baton_shared::operations::new_batch_id();
+        let kept = format!(r#"{{"op":"assign","to":null,"batch":"{batch}"}}"#);
+        assert_eq!(
+            serde_json::from_str::<Op>(&kept).unwrap(),
+            Op::Assign {
+                to: None,
+                batch: Some(batch),
+            }
+        );
+    }
 }

@@ -10,9 +10,9 @@ use baton_shared::model::Millis;
 use baton_shared::workspace::Workspace;
 use leptos::prelude::*;
 
+use super::client::Client;
 use super::outbox::Pending;
 use super::redo::Op;
-use super::{AppState, ToastKind};
 use crate::time;
 
 /// What became of a document's pending actions after a refusal.
@@ -110,15 +110,14 @@ fn listed(items: &[String]) -> String {
     }
 }
 
-impl AppState {
+impl Client {
     /// The server refused a change of `doc`: take its copy, then redo.
     pub(super) fn refused(self, document: Option<DocumentId>, message: String) {
         let Some(doc) = document else {
-            self.toast(ToastKind::Problem, message, None);
+            self.toasts.problem(message, None);
             return;
         };
-        self.core.update_value(|core| {
-            let Some(core) = core.as_mut() else { return };
+        self.with_core(|core| {
             // Further refusals of the same document wait on the same reload.
             if let std::collections::btree_map::Entry::Vacant(entry) = core.refusals.entry(doc) {
                 entry.insert(message);
@@ -131,8 +130,7 @@ impl AppState {
     /// agent's other pending actions on it and says what became of them.
     pub(super) fn redo_refused(self, doc: DocumentId) {
         let workspace = self.workspace.get_untracked();
-        let outcome = self.core.try_update_value(|core| {
-            let core = core.as_mut()?;
+        let outcome = self.with_core(|core| {
             core.refusals.get(&doc)?;
             let heads = core.docs.doc_mut(&doc)?.get_heads();
             if heads.is_empty() || !heads.iter().all(|h| core.docs.server_has(&doc, h)) {
@@ -156,6 +154,7 @@ impl AppState {
         };
         let subject = self
             .inbox
+            .rows
             .with_untracked(|i| i.get(&doc).map(|r| r.subject.clone()))
             .unwrap_or_else(|| "the workspace".to_owned());
         self.flush();
@@ -163,11 +162,8 @@ impl AppState {
         self.draw_pending();
         let row = self.row_json(doc);
         leptos::task::spawn_local(self.keep(vec![(doc, row)]));
-        self.toast(
-            ToastKind::Problem,
-            describe(&subject, &redone, &reason, &workspace),
-            Some(doc),
-        );
+        self.toasts
+            .problem(describe(&subject, &redone, &reason, &workspace), Some(doc));
     }
 }
 

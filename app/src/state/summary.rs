@@ -1,14 +1,16 @@
-//! One inbox row, derived from a conversation document: everything the list
-//! shows without reading the document again.
+//! One inbox row, derived from a conversation document by
+//! `shared::summary` (as the server's projection derives its rows):
+//! everything the list shows without reading the document again.
+
+use std::cmp::Ordering;
 
 use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId};
-use baton_shared::model::{Author, Conversation, MessageKind, Millis, Status};
-
-/// How much of the last message a row shows.
-const PREVIEW_CHARS: usize = 140;
+use baton_shared::model::{Conversation, Millis, Status};
+use baton_shared::summary::{self, RowSummary};
 
 /// One inbox row. Kept in IndexedDB beside its document, so a reload draws
-/// the inbox before reading any document.
+/// the inbox before reading any document (a row saved by an older app
+/// without a field here no longer parses, and is read from its document).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// The row's key in IndexedDB; not repeated in the saved value.
@@ -21,8 +23,11 @@ pub struct Summary {
     pub customer_email: String,
     /// The last message to or from the customer (notes excluded), on one line.
     pub preview: String,
-    /// When the last message (or the conversation) happened.
-    pub last_at: Millis,
+    /// When the last message (or the conversation) happened: the row's age,
+    /// and what "unread" compares with.
+    pub last_message_at: Millis,
+    /// When anything last happened to it (the list's order).
+    pub last_activity_at: Millis,
     /// Whether the customer spoke last, so the agents owe an answer.
     pub awaiting_reply: bool,
     pub status: Status,
@@ -36,35 +41,38 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(doc: DocumentId, conversation: &Conversation, version: u64) -> Summary {
-        let last = conversation
-            .messages
-            .iter()
-            .rev()
-            .find(|m| m.kind == MessageKind::Message);
-        let customer = &conversation.customer;
+        let row = RowSummary::of(conversation);
         Summary {
             doc,
             id: conversation.id.clone(),
             channel: conversation.channel.clone(),
-            subject: if conversation.subject.trim().is_empty() {
-                "(no subject)".to_owned()
-            } else {
-                conversation.subject.clone()
-            },
-            customer: if customer.name.trim().is_empty() {
-                customer.email.clone()
-            } else {
-                customer.name.clone()
-            },
-            customer_email: customer.email.clone(),
-            preview: last.map(|m| one_line(&m.body)).unwrap_or_default(),
-            last_at: last.map_or(conversation.created_at, |m| m.at),
-            awaiting_reply: last.is_some_and(|m| m.author == Author::Customer),
+            subject: row.subject,
+            customer: row.customer,
+            customer_email: conversation.customer.email.clone(),
+            preview: row.preview,
+            last_message_at: row.last_message_at,
+            last_activity_at: row.last_activity_at,
+            awaiting_reply: row.awaiting_reply,
             status: conversation.status,
             assignee: conversation.assignee().cloned(),
             contested: conversation.assignments.len() > 1,
             version,
         }
+    }
+
+    /// This replica changed the conversation at `now` (a bulk action patches
+    /// rows rather than read every document again): it moves up as the
+    /// operation's timestamp moved it.
+    pub fn changed_at(&mut self, now: Millis) {
+        self.last_activity_at = summary::activity_after_change(self.last_activity_at, now);
+    }
+
+    /// The list's order, the server's: latest activity first.
+    pub fn list_order(&self, other: &Summary) -> Ordering {
+        summary::list_order(
+            (self.last_activity_at, &self.id),
+            (other.last_activity_at, &other.id),
+        )
     }
 
     /// The row as IndexedDB keeps it.
@@ -96,16 +104,6 @@ impl Summary {
     }
 }
 
-/// Collapses whitespace and cuts to [`PREVIEW_CHARS`] characters.
-fn one_line(body: &str) -> String {
-    let mut line = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if let Some((cut, _)) = line.char_indices().nth(PREVIEW_CHARS) {
-        line.truncate(cut);
-        line.push('…');
-    }
-    line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,12 +129,9 @@ mod tests {
         let back = Summary::from_json(doc, &row.to_json(), 7).expect("parses");
         assert_eq!(back, row);
         assert!(Summary::from_json(doc, "{\"subject\": 1}", 1).is_none());
-    }
-
-    #[test]
-    fn long_previews_are_cut_on_a_character_boundary() {
-        let line = one_line(&"é".repeat(300));
-        assert_eq!(line.chars().count(), PREVIEW_CHARS + 1);
-        assert!(line.ends_with('…'));
+        // A row kept before rows had their last activity is read again.
+        let mut older: serde_json::Value = serde_json::from_str(&row.to_json()).unwrap();
+        older.as_object_mut().unwrap().remove("last_activity_at");
+        assert!(Summary::from_json(doc, &older.to_string(), 1).is_none());
     }
 }
