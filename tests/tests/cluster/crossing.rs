@@ -43,8 +43,8 @@ async fn a_reassign_on_one_node_reaches_agents_on_the_others_live() -> anyhow::R
         baton_shared::clock::now(),
     )?;
     ana.docs.sync(doc);
-    ana.flush().await?;
     let start = Instant::now();
+    ana.acknowledged(&[doc], WAIT).await?;
     for (name, client) in [("node B", &mut ben), ("node C", &mut ben_phone)] {
         client
             .wait(WAIT, |c| assignee(c, doc).as_ref() == Some(&ben_id))

@@ -356,7 +356,7 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() -> anyhow:
         now,
     )?;
     ana.docs.sync(doc);
-    ana.flush().await?;
+    ana.acknowledged(&[doc], WAIT).await?;
     ben.wait(WAIT, |c| assignee(c, doc).as_ref() == Some(&ben_id))
         .await?;
     Ok(())

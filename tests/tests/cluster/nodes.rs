@@ -166,3 +166,29 @@ pub async fn stored_notifications(
         .context("no notifications list")?
         .clone())
 }
+
+/// Waits until two clients hold the same heads of `doc`, letting each read
+/// its socket in turn (either may still be behind the other).
+pub async fn converged(
+    a: &mut SyncClient,
+    b: &mut SyncClient,
+    doc: DocumentId,
+) -> anyhow::Result<()> {
+    let heads = |c: &SyncClient| c.docs.doc(&doc).map(|d| d.clone().get_heads());
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
+        if heads(a).is_some() && heads(a) == heads(b) {
+            return Ok(());
+        }
+        a.idle(Duration::from_millis(25)).await?;
+        b.idle(Duration::from_millis(25)).await?;
+    }
+    let view = |c: &SyncClient| c.docs.doc(&doc).and_then(|d| read(d).ok());
+    anyhow::bail!(
+        "the two clients never agreed on {doc}:\n{:?}\n{:?}\n{:?}\n{:?}",
+        heads(a),
+        view(a),
+        heads(b),
+        view(b)
+    )
+}
