@@ -12,9 +12,18 @@ use axum::response::Response;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
-/// A router whose fallback serves `dist`.
+/// A router whose fallback serves `dist`. `cargo xtask` writes `file.br` and
+/// `file.gz` beside each built file: a browser gets the smallest encoding it
+/// accepts without the server compressing anything per request. Files
+/// without them (a hand-made `dist`) are compressed on the fly.
 pub fn router(dist: &Path) -> Router {
-    let files = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    let index = ServeFile::new(dist.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(dist)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
     Router::new()
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))

@@ -20,3 +20,16 @@ pub fn build_release() -> anyhow::Result<Command> {
         .current_dir(crate::root());
     Ok(command)
 }
+
+/// Builds the release app into `dist/` and precompresses it, as two phases.
+pub fn build(phases: &mut crate::phase::Phases) -> anyhow::Result<()> {
+    phases.run(
+        "build the app (trunk, release, wasm-opt)",
+        &mut build_release()?,
+    )?;
+    phases.time("precompress the app (brotli, gzip)", || {
+        let (original, br, gz) = crate::precompress::dist(&crate::root().join("dist"))?;
+        println!("dist: {original} bytes, {br} as brotli, {gz} as gzip");
+        Ok(())
+    })
+}

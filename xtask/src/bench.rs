@@ -36,6 +36,7 @@ fn measure_app(out: &Path) -> anyhow::Result<()> {
     crate::tools::ensure_wasm_opt()?;
     crate::browsers::ensure_chromium()?;
     status(&mut crate::app::build_release()?)?;
+    crate::precompress::dist(&crate::root().join("dist"))?;
     // The same app with its function names kept, for Automerge's share.
     let named = crate::target_dir().join("bench-wasm-names");
     status(

@@ -9,6 +9,7 @@ mod app;
 mod bench;
 mod browsers;
 mod phase;
+mod precompress;
 mod run;
 mod test;
 mod tools;

@@ -16,17 +16,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         tools::ensure_wasm_tools()?;
         tools::ensure_wasm_opt()
     })?;
+    app::build(&mut phases)?;
+    // The server people run is the release build; tests use the debug one.
     phases.run(
-        "build the app (trunk, release, wasm-opt)",
-        &mut app::build_release()?,
-    )?;
-    phases.run(
-        "build the server",
-        cargo().args(["build", "-p", "baton-server", "--bin", "baton"]),
+        "build the server (release)",
+        cargo().args(["build", "--release", "-p", "baton-server", "--bin", "baton"]),
     )?;
     phases.summary();
     println!("\nStarting Baton with the demo workspace in ./data (Ctrl-C stops it)…\n");
-    let mut serve = Command::new(crate::target_dir().join("debug").join("baton"));
+    let mut serve = Command::new(crate::target_dir().join("release").join("baton"));
     serve
         .args(["--data", "data", "serve", "--demo", "--dist", "dist"])
         .args(args);

@@ -35,10 +35,7 @@ pub fn browsers(args: &[String]) -> anyhow::Result<()> {
             "build the server",
             cargo().args(["build", "-p", "baton-server", "--bin", "baton"]),
         )?;
-        phases.run(
-            "build the app (trunk, release, wasm-opt)",
-            &mut app::build_release()?,
-        )?;
+        app::build(&mut phases)?;
         browser_phases(&mut phases)
     })();
     phases.summary();
@@ -104,10 +101,7 @@ fn all(phases: &mut Phases) -> anyhow::Result<()> {
         cargo().args(["build", "-p", "baton-server", "--bin", "baton"]),
     )?;
     // The browser tests load dist/: the release build users get, wasm-opt included.
-    phases.run(
-        "build the app (trunk, release, wasm-opt)",
-        &mut app::build_release()?,
-    )?;
+    app::build(phases)?;
     // The end-to-end scenarios (tests/tests/e2e, every test named
     // `scenario_…`) get a phase of their own, so their time is on record.
     phases.run(

@@ -27,7 +27,7 @@ use crate::store::{DocumentKind, NotificationRow, Receipt, Write};
 use crate::{notify, projection};
 
 /// Attempts at a change whose document others keep moving.
-const ATTEMPTS: u32 = 6;
+const ATTEMPTS: u32 = 12;
 
 /// Evaluates `$attempt` (one awaited attempt at a change) again while its
 /// write was stale — another writer committed to the same document, or
@@ -62,8 +62,11 @@ impl Hub {
         }
         self.stale_retries.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(%what, attempt = *tries, "redoing a change on fresh state");
-        let jitter = u64::from(baton_shared::ids::random_bytes()[0]) * 4;
-        tokio::time::sleep(Duration::from_micros((500 << *tries) + jitter)).await;
+        // Doubling from 1 ms up to 64 ms, plus up to as much again at
+        // random, so writers that collided do not collide again in step.
+        let base = 500u64 << (*tries).min(7);
+        let jitter = base * u64::from(baton_shared::ids::random_bytes()[0]) / 255;
+        tokio::time::sleep(Duration::from_micros(base + jitter)).await;
         true
     }
 

@@ -68,10 +68,7 @@ async fn claims_made_at_once_on_two_nodes_settle_to_one_assignee_told_once() -> 
         // Both keep reading their sockets until the server holds their
         // reply: a first message may only ask for the server's heads.
         let docs = [doc];
-        let (a, b) = tokio::join!(
-            ana.acknowledged(&docs, WAIT),
-            ben.acknowledged(&docs, WAIT)
-        );
+        let (a, b) = tokio::join!(ana.acknowledged(&docs, WAIT), ben.acknowledged(&docs, WAIT));
         a?;
         b?;
         let winner = if ana_at < ben_at { &ana_id } else { &ben_id };
