@@ -17,14 +17,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         tools::ensure_wasm_opt()
     })?;
     app::build(&mut phases)?;
-    // The server people run is the release build; tests use the debug one.
+    // The server people run is optimized for speed (the `server` profile);
+    // tests use the debug build.
     phases.run(
-        "build the server (release)",
-        cargo().args(["build", "--release", "-p", "baton-server", "--bin", "baton"]),
+        "build the server (optimized)",
+        cargo().args(["build", "--profile", "server", "-p", "baton-server", "--bin", "baton"]),
     )?;
     phases.summary();
     println!("\nStarting Baton with the demo workspace in ./data (Ctrl-C stops it)…\n");
-    let mut serve = Command::new(crate::target_dir().join("release").join("baton"));
+    let mut serve = Command::new(crate::target_dir().join("server").join("baton"));
     serve
         .args(["--data", "data", "serve", "--demo", "--dist", "dist"])
         .args(args);
