@@ -186,9 +186,7 @@ impl Hub {
         new: &NewConversation,
         mut then: impl FnMut(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
     ) -> Result<(DocumentId, T, Committed), HubError> {
-        let mut then =
-            |doc: &mut AutoCommit, ws: &Workspace, _| then(doc, ws).map(|v| (v, Vec::new()));
-        redo!(self, self.add_conversation(new, &mut then, true).await)
+        self.add_conversation_redone(new, &mut then, true).await
     }
 
     /// Like [`Hub::create_conversation`], where `then` learns the new
@@ -213,9 +211,19 @@ impl Hub {
         new: &NewConversation,
         mut then: impl FnMut(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
     ) -> Result<(DocumentId, T, Committed), HubError> {
+        self.add_conversation_redone(new, &mut then, false).await
+    }
+
+    /// [`Hub::add_conversation`] with no extra writes, redone on fresh state.
+    async fn add_conversation_redone<T>(
+        &self,
+        new: &NewConversation,
+        then: &mut impl FnMut(&mut AutoCommit, &Workspace) -> Result<T, OpError>,
+        notify: bool,
+    ) -> Result<(DocumentId, T, Committed), HubError> {
         let mut then =
             |doc: &mut AutoCommit, ws: &Workspace, _| then(doc, ws).map(|v| (v, Vec::new()));
-        redo!(self, self.add_conversation(new, &mut then, false).await)
+        redo!(self, self.add_conversation(new, &mut then, notify).await)
     }
 
     async fn add_conversation<T>(
