@@ -90,9 +90,42 @@ pub async fn reassign_to(browser: &Browser, agent: &str, bulk: bool) -> anyhow::
     } else {
         "[data-testid=reassign-button]"
     };
-    open(browser, button, "[data-testid=reassign-dropdown]").await?;
-    pick_assignee(browser, agent).await
+    let what = format!(
+        "{agent} to be assigned from `{button}` in {}",
+        browser.label()
+    );
+    // WebKitWebDriver now and then drops a click or lands it elsewhere (the
+    // dropdown closes): like a person, look whether each click took, and
+    // open the dropdown again if it closed.
+    wait_until(&what, WAIT, async || {
+        open(browser, button, DROPDOWN).await?;
+        let Some(choice) = browser.find_displayed(&option(agent)).await? else {
+            return Ok(false);
+        };
+        choice.click().await?;
+        if browser
+            .attr(&option(agent), "aria-selected")
+            .await?
+            .as_deref()
+            != Some("true")
+        {
+            return Ok(false);
+        }
+        let Some(confirm) = browser.find_displayed(CONFIRM).await? else {
+            return Ok(false);
+        };
+        confirm.click().await?;
+        Ok(browser
+            .wait_gone(DROPDOWN, Duration::from_secs(2))
+            .await
+            .is_ok())
+    })
+    .await?;
+    Ok(())
 }
+
+const DROPDOWN: &str = "[data-testid=reassign-dropdown]";
+const CONFIRM: &str = "[data-testid=assign-confirm]";
 
 /// Clicks `button` (which says whether it is open in `aria-expanded`) until
 /// what it opens, `opened`, shows. WebKitWebDriver now and then dispatches
@@ -114,13 +147,6 @@ pub async fn open(browser: &Browser, button: &str, opened: &str) -> anyhow::Resu
     })
     .await?;
     Ok(())
-}
-
-/// In the open Reassign dropdown, picks `agent` and clicks Assign.
-pub async fn pick_assignee(browser: &Browser, agent: &str) -> anyhow::Result<()> {
-    browser.wait_for(&option(agent), WAIT).await?;
-    browser.click(&option(agent)).await?;
-    browser.click("[data-testid=assign-confirm]").await
 }
 
 /// How many toasts there are: those shown plus the "+N more" behind them.
