@@ -31,7 +31,7 @@ pub fn dist(dist: &Path) -> anyhow::Result<(u64, u64, u64)> {
             continue;
         }
         let bytes = fs::read(&path)?;
-        let br = brotli_of(&bytes)?;
+        let br = cached_brotli(&path, &bytes)?;
         let gz = gzip_of(&bytes)?;
         fs::write(with_suffix(&path, "br"), &br)?;
         fs::write(with_suffix(&path, "gz"), &gz)?;
@@ -47,6 +47,36 @@ fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
     name.push(".");
     name.push(suffix);
     name.into()
+}
+
+/// Brotli at its best setting takes half a minute for the wasm; a file
+/// whose name carries trunk's content hash is compressed once and kept in
+/// `target/precompressed/`.
+fn cached_brotli(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if !content_hashed(name) {
+        return brotli_of(bytes);
+    }
+    let cache = crate::target_dir().join("precompressed");
+    let kept = cache.join(format!("{name}.br"));
+    if let Ok(br) = fs::read(&kept) {
+        return Ok(br);
+    }
+    let br = brotli_of(bytes)?;
+    fs::create_dir_all(&cache)?;
+    fs::write(&kept, &br)?;
+    Ok(br)
+}
+
+/// Trunk names built files `name-<16 hex digits>[_bg].ext`.
+fn content_hashed(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn brotli_of(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
@@ -91,6 +121,9 @@ mod tests {
         assert_eq!(ungzip, js);
         assert!(!dir.join("logo.png.br").exists(), "images are left alone");
         assert!(!dir.join("old-1234.wasm.br").exists(), "a stale file stays");
+        assert!(content_hashed("baton-app-32e723f2a3190006_bg.wasm"));
+        assert!(content_hashed("main-7a7dd8a8d617c3ea.css"));
+        assert!(!content_hashed("index.html") && !content_hashed("sw.js"));
         fs::remove_dir_all(&dir)?;
         Ok(())
     }

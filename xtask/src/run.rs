@@ -21,7 +21,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     // tests use the debug build.
     phases.run(
         "build the server (optimized)",
-        cargo().args(["build", "--profile", "server", "-p", "baton-server", "--bin", "baton"]),
+        cargo().args([
+            "build",
+            "--profile",
+            "server",
+            "-p",
+            "baton-server",
+            "--bin",
+            "baton",
+        ]),
     )?;
     phases.summary();
     println!("\nStarting Baton with the demo workspace in ./data (Ctrl-C stops it)…\n");
