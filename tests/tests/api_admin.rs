@@ -14,11 +14,14 @@ use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Signs in as the team's admin.
-async fn admin(server: &Server) -> anyhow::Result<reqwest::Client> {
+/// A fresh team's server, and its admin signed in over HTTP (the app's
+/// Settings); keep the team for as long as the server runs.
+async fn admin_at_work() -> anyhow::Result<(Team, Server, reqwest::Client)> {
+    let team = Team::new().await?;
+    let server = Server::start(team.path(), &[]).await?;
     let admin = client();
-    login(server, &admin, "admin@acme.test", PASSWORD).await?;
-    Ok(admin)
+    login(&server, &admin, "admin@acme.test", PASSWORD).await?;
+    Ok((team, server, admin))
 }
 
 /// The id of the agent with `email`, as sign-in reports it.
@@ -41,9 +44,7 @@ async fn connect(server: &Server, email: &str) -> anyhow::Result<SyncClient> {
 
 #[tokio::test]
 async fn an_admin_adds_an_agent_who_signs_in_with_the_password_shown_once() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let (status, added) = send(admin.post(server.at("/api/agents")).json(&json!({
         "name": "Cleo", "email": " Cleo@Acme.test ", "role": "agent", "capacity": 12,
     })))
@@ -75,9 +76,7 @@ async fn an_admin_adds_an_agent_who_signs_in_with_the_password_shown_once() -> a
 
 #[tokio::test]
 async fn bad_new_agents_are_refused_with_clear_errors() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let post = |body: Value| send(admin.post(server.at("/api/agents")).json(&body));
 
     let (status, body) =
@@ -197,9 +196,7 @@ async fn only_signed_in_admins_manage_the_team() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn roles_capacity_and_names_change_and_reach_connected_apps() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let ana_id = agent_id(&server, "ana@acme.test").await?;
     let ws_id = workspace_document(&server).await?;
     let mut watcher = connect(&server, "ben@acme.test").await?;
@@ -287,9 +284,7 @@ async fn roles_capacity_and_names_change_and_reach_connected_apps() -> anyhow::R
 
 #[tokio::test]
 async fn the_last_active_admin_cannot_be_demoted_or_deactivated() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let admin_id = agent_id(&server, "admin@acme.test").await?;
     let ana_id = agent_id(&server, "ana@acme.test").await?;
 
@@ -345,9 +340,7 @@ async fn the_last_active_admin_cannot_be_demoted_or_deactivated() -> anyhow::Res
 #[tokio::test]
 async fn deactivation_signs_the_agent_out_everywhere_and_closes_their_socket() -> anyhow::Result<()>
 {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let admin_id = agent_id(&server, "admin@acme.test").await?;
     let ben_id = agent_id(&server, "ben@acme.test").await?;
     let ben = client();
@@ -395,9 +388,7 @@ async fn deactivation_signs_the_agent_out_everywhere_and_closes_their_socket() -
 #[tokio::test]
 async fn a_role_change_makes_the_agents_socket_reconnect_with_the_new_rights() -> anyhow::Result<()>
 {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let ana_id = agent_id(&server, "ana@acme.test").await?;
     let mut ana_socket = connect(&server, "ana@acme.test").await?;
     let (status, _) = send(
@@ -415,9 +406,7 @@ async fn a_role_change_makes_the_agents_socket_reconnect_with_the_new_rights() -
 
 #[tokio::test]
 async fn channels_are_added_and_their_secrets_rotate() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (team, server, admin) = admin_at_work().await?;
     let message = json!({ "customer": { "email": "c@shop.example", "name": "C" }, "body": "hi" });
 
     let (status, added) = send(

@@ -85,22 +85,27 @@ impl Team {
     /// Sends `changes` of `doc` as `agent`'s app would.
     async fn send(&self, agent: &AgentId, doc: DocumentId, changes: &[Change]) -> Received {
         let sender = Sender::new(Principal::Agent(agent.clone()), OnlineHistory::default());
-        let message = sync::Message {
-            heads: Vec::new(),
-            need: Vec::new(),
-            have: Vec::new(),
-            changes: changes
-                .iter()
-                .map(|c| c.raw_bytes().to_vec())
-                .collect::<Vec<_>>()
-                .into(),
-            flags: None,
-            version: sync::MessageVersion::V1,
-        };
+        let changes: Vec<&Change> = changes.iter().collect();
         self.hub
-            .receive_sync(doc, &sender, &mut PeerDoc::default(), message)
+            .receive_sync(doc, &sender, &mut PeerDoc::default(), carrying(&changes))
             .await
             .unwrap()
+    }
+}
+
+/// A sync message carrying `changes`, as an app sends what it made.
+fn carrying(changes: &[&Change]) -> sync::Message {
+    sync::Message {
+        heads: Vec::new(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: changes
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect::<Vec<_>>()
+            .into(),
+        flags: None,
+        version: sync::MessageVersion::V1,
     }
 }
 
@@ -221,21 +226,9 @@ async fn a_change_before_its_parent_waits_and_both_apply_once_it_comes() {
     let second = last(&mut app);
     let sender = Sender::new(Principal::Agent(t.ana.clone()), OnlineHistory::default());
     let mut peer = PeerDoc::default();
-    let message = |changes: &[&Change]| sync::Message {
-        heads: Vec::new(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: changes
-            .iter()
-            .map(|c| c.raw_bytes().to_vec())
-            .collect::<Vec<_>>()
-            .into(),
-        flags: None,
-        version: sync::MessageVersion::V1,
-    };
     let early = t
         .hub
-        .receive_sync(doc, &sender, &mut peer, message(&[&second]))
+        .receive_sync(doc, &sender, &mut peer, carrying(&[&second]))
         .await
         .unwrap();
     assert!(!early.changed && early.refused.is_none());
@@ -244,7 +237,7 @@ async fn a_change_before_its_parent_waits_and_both_apply_once_it_comes() {
     assert!(reply.need.contains(&first.hash()));
     let both = t
         .hub
-        .receive_sync(doc, &sender, &mut peer, message(&[&first]))
+        .receive_sync(doc, &sender, &mut peer, carrying(&[&first]))
         .await
         .unwrap();
     assert!(both.changed);
