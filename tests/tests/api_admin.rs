@@ -37,6 +37,14 @@ async fn send(request: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> 
     Ok((status, body))
 }
 
+/// Asserts a refusal: a 409 with the error `code`, whose message says `says`.
+fn assert_refused((status, body): &(u16, Value), code: &str, says: &str) {
+    let got = (*status, body["error"]["code"].as_str());
+    assert_eq!(got, (409, Some(code)), "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{body}");
+}
+
 async fn connect(server: &Server, email: &str) -> anyhow::Result<SyncClient> {
     let token = session_token(server, email, PASSWORD).await?;
     SyncClient::connect(&server.url, &Auth::Session(token)).await
@@ -79,18 +87,8 @@ async fn bad_new_agents_are_refused_with_clear_errors() -> anyhow::Result<()> {
     let (_team, server, admin) = admin_at_work().await?;
     let post = |body: Value| send(admin.post(server.at("/api/agents")).json(&body));
 
-    let (status, body) =
-        post(json!({ "name": "X", "email": "ana@ACME.test", "role": "agent" })).await?;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("email_taken"))
-    );
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("ana@acme.test")
-    );
+    let taken = post(json!({ "name": "X", "email": "ana@ACME.test", "role": "agent" })).await?;
+    assert_refused(&taken, "email_taken", "ana@acme.test");
 
     for (body, why) in [
         (
@@ -295,25 +293,9 @@ async fn the_last_active_admin_cannot_be_demoted_or_deactivated() -> anyhow::Res
                 .json(&json!({ "role": "agent" })),
         )
     };
-    let (status, body) = demote_self().await?;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("refused"))
-    );
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("last active admin"),
-        "{body}"
-    );
-    let (status, body) =
-        send(admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")))).await?;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("refused")),
-        "{body}"
-    );
+    assert_refused(&demote_self().await?, "refused", "last active admin");
+    let deactivate_self = admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")));
+    assert_refused(&send(deactivate_self).await?, "refused", "your own account");
 
     // With a second admin, demoting oneself is fine; that admin cannot then
     // be deactivated by the (now) agent, nor demote themselves.
@@ -347,15 +329,9 @@ async fn deactivation_signs_the_agent_out_everywhere_and_closes_their_socket() -
     login(&server, &ben, "ben@acme.test", PASSWORD).await?;
     let mut ben_socket = connect(&server, "ben@acme.test").await?;
 
-    let (status, body) =
-        send(admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")))).await?;
-    assert_eq!(status, 409, "nobody deactivates themselves: {body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("your own account")
-    );
+    // Nobody deactivates themselves.
+    let deactivate_self = admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")));
+    assert_refused(&send(deactivate_self).await?, "refused", "your own account");
 
     let (status, body) =
         send(admin.post(server.at(&format!("/api/agents/{ben_id}/deactivate")))).await?;
