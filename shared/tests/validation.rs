@@ -6,7 +6,8 @@ mod common;
 use baton_shared::automerge::transaction::Transactable;
 use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
 use baton_shared::conversation::read;
-use baton_shared::model::{By, Role};
+use baton_shared::ids::AgentId;
+use baton_shared::model::{By, Millis, Role};
 use baton_shared::operations::{
     ReplyMode, assign, correct, customer_message, note, reopen, reply, resolve, unassign,
 };
@@ -17,7 +18,7 @@ use common::{NOW, Team, change_from, new_conversation, replica, team, validate_a
 const CONV: DocumentKind = DocumentKind::Conversation;
 const WS: DocumentKind = DocumentKind::Workspace;
 
-fn agent(t: &Team, who: &baton_shared::ids::AgentId) -> Principal {
+fn agent(t: &Team, who: &AgentId) -> Principal {
     if t.workspace.is_admin(who) {
         Principal::Admin(who.clone())
     } else {
@@ -29,6 +30,44 @@ fn list(doc: &AutoCommit, key: &str) -> baton_shared::automerge::ObjId {
     match doc.get(ROOT, key).unwrap() {
         Some((Value::Object(_), id)) => id,
         _ => panic!("{key} is not an object"),
+    }
+}
+
+/// A message written field by field, as a client that skips the
+/// operations could write it.
+struct HandWritten<'a> {
+    kind: &'a str,
+    author: &'a AgentId,
+    body: String,
+    at: Millis,
+    leave_unassigned: bool,
+}
+
+impl<'a> HandWritten<'a> {
+    /// A note by `author` stamped now: every field as an honest one has it.
+    fn note_by(author: &'a AgentId) -> Self {
+        HandWritten {
+            kind: "note",
+            author,
+            body: "by hand".to_owned(),
+            at: NOW,
+            leave_unassigned: false,
+        }
+    }
+
+    /// Puts the message at the head of the thread.
+    fn insert(self, d: &mut AutoCommit) {
+        let messages = list(d, "messages");
+        let obj = d.insert_object(&messages, 0, ObjType::Map).unwrap();
+        d.put(&obj, "id", "msg_by_hand").unwrap();
+        d.put(&obj, "kind", self.kind).unwrap();
+        let author = d.put_object(&obj, "author", ObjType::Map).unwrap();
+        d.put(&author, "kind", "agent").unwrap();
+        d.put(&author, "id", self.author.as_str()).unwrap();
+        d.put(&obj, "body", self.body).unwrap();
+        d.put(&obj, "at", self.at).unwrap();
+        d.put(&obj, "leave_unassigned", self.leave_unassigned)
+            .unwrap();
     }
 }
 
@@ -325,16 +364,12 @@ fn timestamps_must_not_go_back_or_run_ahead() {
     let ana = agent(&t, &t.ana);
     // The client's clock says the change happened before the conversation existed.
     let err = refused(&t, &mut server, &ana, |d| {
-        let messages = list(d, "messages");
-        let obj = d.insert_object(&messages, 0, ObjType::Map).unwrap();
-        d.put(&obj, "id", "msg_early").unwrap();
-        d.put(&obj, "kind", "note").unwrap();
-        let author = d.put_object(&obj, "author", ObjType::Map).unwrap();
-        d.put(&author, "kind", "agent").unwrap();
-        d.put(&author, "id", t.ana.as_str()).unwrap();
-        d.put(&obj, "body", "back in time").unwrap();
-        d.put(&obj, "at", NOW - 1_000_000).unwrap();
-        d.put(&obj, "leave_unassigned", false).unwrap();
+        let early = HandWritten {
+            body: "back in time".to_owned(),
+            at: NOW - 1_000_000,
+            ..HandWritten::note_by(&t.ana)
+        };
+        early.insert(d);
     });
     assert!(
         matches!(err, Violation::TimeBeforeDependencies { .. }),
@@ -357,19 +392,14 @@ fn oversized_messages_and_changes_are_refused() {
     let mut server = new_conversation(1);
     let ana = agent(&t, &t.ana);
     let err = refused(&t, &mut server, &ana, |d| {
-        let messages = list(d, "messages");
-        let obj = d.insert_object(&messages, 0, ObjType::Map).unwrap();
-        d.put(&obj, "id", "msg_big").unwrap();
-        d.put(&obj, "kind", "note").unwrap();
-        let author = d.put_object(&obj, "author", ObjType::Map).unwrap();
-        d.put(&author, "kind", "agent").unwrap();
-        d.put(&author, "id", t.ana.as_str()).unwrap();
         let body: String = (0..70_000)
             .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
             .collect();
-        d.put(&obj, "body", body).unwrap();
-        d.put(&obj, "at", NOW).unwrap();
-        d.put(&obj, "leave_unassigned", false).unwrap();
+        let big = HandWritten {
+            body,
+            ..HandWritten::note_by(&t.ana)
+        };
+        big.insert(d);
     });
     assert!(matches!(err, Violation::TooLarge { .. }), "{err}");
 }
@@ -427,16 +457,14 @@ fn state_rules_are_judged_at_the_change_dependencies() {
     validate_as(&mut server, &late, &ben, &t.workspace, CONV).unwrap();
     // A reply written after seeing the resolution is refused.
     let err = refused(&t, &mut server, &ben, |d| {
-        let messages = list(d, "messages");
-        let obj = d.insert_object(&messages, 0, ObjType::Map).unwrap();
-        d.put(&obj, "id", "msg_late").unwrap();
-        d.put(&obj, "kind", "message").unwrap();
-        let author = d.put_object(&obj, "author", ObjType::Map).unwrap();
-        d.put(&author, "kind", "agent").unwrap();
-        d.put(&author, "id", t.ben.as_str()).unwrap();
-        d.put(&obj, "body", "hello?").unwrap();
-        d.put(&obj, "at", NOW + 10).unwrap();
-        d.put(&obj, "leave_unassigned", true).unwrap();
+        let late = HandWritten {
+            kind: "message",
+            body: "hello?".to_owned(),
+            at: NOW + 10,
+            leave_unassigned: true,
+            ..HandWritten::note_by(&t.ben)
+        };
+        late.insert(d);
     });
     assert_eq!(err, Violation::ConversationResolved);
 }

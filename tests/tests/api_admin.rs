@@ -37,6 +37,20 @@ async fn send(request: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> 
     Ok((status, body))
 }
 
+/// Agent `id` edited by the signed-in `by` (PATCH): status and answer.
+async fn edit_agent(
+    server: &Server,
+    by: &reqwest::Client,
+    id: &str,
+    changes: Value,
+) -> anyhow::Result<(u16, Value)> {
+    send(
+        by.patch(server.at(&format!("/api/agents/{id}")))
+            .json(&changes),
+    )
+    .await
+}
+
 /// Asserts a refusal: a 409 with the error `code`, whose message says `says`.
 fn assert_refused((status, body): &(u16, Value), code: &str, says: &str) {
     let got = (*status, body["error"]["code"].as_str());
@@ -199,13 +213,7 @@ async fn roles_capacity_and_names_change_and_reach_connected_apps() -> anyhow::R
     let ws_id = workspace_document(&server).await?;
     let mut watcher = connect(&server, "ben@acme.test").await?;
     watcher.open_all(&[ws_id]).await?;
-    let patch = |body: Value| {
-        send(
-            admin
-                .patch(server.at(&format!("/api/agents/{ana_id}")))
-                .json(&body),
-        )
-    };
+    let patch = |changes: Value| edit_agent(&server, &admin, &ana_id, changes);
 
     let (status, body) = patch(json!({ "name": "Ana Lima", "capacity": 20 })).await?;
     assert_eq!(status, 200, "{body}");
@@ -263,20 +271,10 @@ async fn roles_capacity_and_names_change_and_reach_connected_apps() -> anyhow::R
         let (status, error) = patch(body).await?;
         assert_eq!(status, 400, "{why}: {error}");
     }
-    let (status, _) = send(
-        admin
-            .patch(server.at("/api/agents/agt_nobody"))
-            .json(&json!({ "name": "X" })),
-    )
-    .await?;
-    assert_eq!(status, 404);
-    let (status, _) = send(
-        admin
-            .patch(server.at("/api/agents/not-an-id"))
-            .json(&json!({ "name": "X" })),
-    )
-    .await?;
-    assert_eq!(status, 404);
+    for unknown in ["agt_nobody", "not-an-id"] {
+        let (status, _) = edit_agent(&server, &admin, unknown, json!({ "name": "X" })).await?;
+        assert_eq!(status, 404, "{unknown}");
+    }
     server.stop().await
 }
 
@@ -286,35 +284,20 @@ async fn the_last_active_admin_cannot_be_demoted_or_deactivated() -> anyhow::Res
     let admin_id = agent_id(&server, "admin@acme.test").await?;
     let ana_id = agent_id(&server, "ana@acme.test").await?;
 
-    let demote_self = || {
-        send(
-            admin
-                .patch(server.at(&format!("/api/agents/{admin_id}")))
-                .json(&json!({ "role": "agent" })),
-        )
-    };
+    let demote_self = || edit_agent(&server, &admin, &admin_id, json!({ "role": "agent" }));
     assert_refused(&demote_self().await?, "refused", "last active admin");
     let deactivate_self = admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")));
     assert_refused(&send(deactivate_self).await?, "refused", "your own account");
 
     // With a second admin, demoting oneself is fine; that admin cannot then
     // be deactivated by the (now) agent, nor demote themselves.
-    let (status, _) = send(
-        admin
-            .patch(server.at(&format!("/api/agents/{ana_id}")))
-            .json(&json!({ "role": "admin" })),
-    )
-    .await?;
+    let (status, _) = edit_agent(&server, &admin, &ana_id, json!({ "role": "admin" })).await?;
     assert_eq!(status, 200);
     let (status, body) = demote_self().await?;
     assert_eq!(status, 200, "{body}");
     let ana = client();
     login(&server, &ana, "ana@acme.test", PASSWORD).await?;
-    let (status, body) = send(
-        ana.patch(server.at(&format!("/api/agents/{ana_id}")))
-            .json(&json!({ "role": "agent" })),
-    )
-    .await?;
+    let (status, body) = edit_agent(&server, &ana, &ana_id, json!({ "role": "agent" })).await?;
     assert_eq!(status, 409, "{body}");
     server.stop().await
 }
@@ -349,12 +332,8 @@ async fn deactivation_signs_the_agent_out_everywhere_and_closes_their_socket() -
         .send()
         .await?;
     assert_eq!(relogin.status(), 401);
-    let (status, body) = send(
-        admin
-            .patch(server.at(&format!("/api/agents/{ben_id}")))
-            .json(&json!({ "name": "Ben again" })),
-    )
-    .await?;
+    let (status, body) =
+        edit_agent(&server, &admin, &ben_id, json!({ "name": "Ben again" })).await?;
     assert_eq!(status, 409, "a deactivated agent is not edited: {body}");
     let (status, _) = send(admin.post(server.at("/api/agents/agt_nobody/deactivate"))).await?;
     assert_eq!(status, 404);
@@ -367,12 +346,7 @@ async fn a_role_change_makes_the_agents_socket_reconnect_with_the_new_rights() -
     let (_team, server, admin) = admin_at_work().await?;
     let ana_id = agent_id(&server, "ana@acme.test").await?;
     let mut ana_socket = connect(&server, "ana@acme.test").await?;
-    let (status, _) = send(
-        admin
-            .patch(server.at(&format!("/api/agents/{ana_id}")))
-            .json(&json!({ "role": "admin" })),
-    )
-    .await?;
+    let (status, _) = edit_agent(&server, &admin, &ana_id, json!({ "role": "admin" })).await?;
     assert_eq!(status, 200);
     ana_socket.wait(WAIT, |c| c.closed.is_some()).await?;
     assert_eq!(ana_socket.closed, Some(1012), "service restart: reconnect");
