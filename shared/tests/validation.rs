@@ -4,16 +4,18 @@
 mod common;
 
 use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
+use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 use baton_shared::conversation::read;
 use baton_shared::ids::AgentId;
-use baton_shared::model::{By, Millis, Role};
+use baton_shared::model::{By, Role};
 use baton_shared::operations::{
     ReplyMode, assign, correct, customer_message, note, reopen, reply, resolve, unassign,
 };
 use baton_shared::validate::{DocumentKind, Principal, Violation};
 use baton_shared::workspace;
-use common::{NOW, Team, change_from, new_conversation, replica, team, validate_as};
+use common::{
+    HandWritten, NOW, Team, change_from, new_conversation, object_at, replica, team, validate_as,
+};
 
 const CONV: DocumentKind = DocumentKind::Conversation;
 const WS: DocumentKind = DocumentKind::Workspace;
@@ -23,51 +25,6 @@ fn agent(t: &Team, who: &AgentId) -> Principal {
         Principal::Admin(who.clone())
     } else {
         Principal::Agent(who.clone())
-    }
-}
-
-fn list(doc: &AutoCommit, key: &str) -> baton_shared::automerge::ObjId {
-    match doc.get(ROOT, key).unwrap() {
-        Some((Value::Object(_), id)) => id,
-        _ => panic!("{key} is not an object"),
-    }
-}
-
-/// A message written field by field, as a client that skips the
-/// operations could write it.
-struct HandWritten<'a> {
-    kind: &'a str,
-    author: &'a AgentId,
-    body: String,
-    at: Millis,
-    leave_unassigned: bool,
-}
-
-impl<'a> HandWritten<'a> {
-    /// A note by `author` stamped now: every field as an honest one has it.
-    fn note_by(author: &'a AgentId) -> Self {
-        HandWritten {
-            kind: "note",
-            author,
-            body: "by hand".to_owned(),
-            at: NOW,
-            leave_unassigned: false,
-        }
-    }
-
-    /// Puts the message at the head of the thread.
-    fn insert(self, d: &mut AutoCommit) {
-        let messages = list(d, "messages");
-        let obj = d.insert_object(&messages, 0, ObjType::Map).unwrap();
-        d.put(&obj, "id", "msg_by_hand").unwrap();
-        d.put(&obj, "kind", self.kind).unwrap();
-        let author = d.put_object(&obj, "author", ObjType::Map).unwrap();
-        d.put(&author, "kind", "agent").unwrap();
-        d.put(&author, "id", self.author.as_str()).unwrap();
-        d.put(&obj, "body", self.body).unwrap();
-        d.put(&obj, "at", self.at).unwrap();
-        d.put(&obj, "leave_unassigned", self.leave_unassigned)
-            .unwrap();
     }
 }
 
@@ -299,7 +256,7 @@ fn changing_id_channel_or_customer_is_refused() {
         );
     }
     let err = refused(&t, &mut server, &ana, |d| {
-        let customer = list(d, "customer");
+        let customer = object_at(d, "customer");
         d.put(&customer, "email", "attacker@evil.test").unwrap();
     });
     assert_eq!(
@@ -317,7 +274,7 @@ fn editing_or_deleting_a_message_is_refused() {
     customer_message(&mut server, &t.workspace, "My order is late", NOW).unwrap();
     let ana = agent(&t, &t.ana);
     let err = refused(&t, &mut server, &ana, |d| {
-        let messages = list(d, "messages");
+        let messages = object_at(d, "messages");
         let Some((_, first)) = d.get(&messages, 0).unwrap() else {
             panic!()
         };
@@ -325,7 +282,7 @@ fn editing_or_deleting_a_message_is_refused() {
     });
     assert!(matches!(err, Violation::EditedMessage { .. }), "{err}");
     let err = refused(&t, &mut server, &ana, |d| {
-        let messages = list(d, "messages");
+        let messages = object_at(d, "messages");
         d.delete(&messages, 0).unwrap();
     });
     assert!(matches!(err, Violation::EditedMessage { .. }), "{err}");
@@ -346,12 +303,12 @@ fn rewriting_the_activity_trail_or_an_assignment_is_refused() {
     .unwrap();
     let ben = agent(&t, &t.ben);
     let err = refused(&t, &mut server, &ben, |d| {
-        let activity = list(d, "activity");
+        let activity = object_at(d, "activity");
         d.delete(&activity, 1).unwrap();
     });
     assert_eq!(err, Violation::EditedActivity);
     let err = refused(&t, &mut server, &ben, |d| {
-        let assignee = list(d, "assignee");
+        let assignee = object_at(d, "assignee");
         d.put(&assignee, "agent", t.ben.as_str()).unwrap();
     });
     assert_eq!(err, Violation::EditedAssignment);
@@ -562,7 +519,7 @@ fn unknown_fields_make_a_change_malformed() {
             "edited_activity",
             "an unknown key in an activity entry",
             Box::new(|d: &mut AutoCommit| {
-                let activity = list(d, "activity");
+                let activity = object_at(d, "activity");
                 let entry = d.get(&activity, 0).unwrap().unwrap().1;
                 d.put(&entry, "zz_extra", 1).unwrap();
             }),
@@ -571,7 +528,7 @@ fn unknown_fields_make_a_change_malformed() {
             "immutable_field",
             "an unknown key in the customer",
             Box::new(|d: &mut AutoCommit| {
-                let customer = list(d, "customer");
+                let customer = object_at(d, "customer");
                 d.put(&customer, "aa_extra", "x").unwrap();
             }),
         ),
@@ -584,7 +541,7 @@ fn unknown_fields_make_a_change_malformed() {
             "malformed",
             "a plain value among the activity entries",
             Box::new(|d: &mut AutoCommit| {
-                let activity = list(d, "activity");
+                let activity = object_at(d, "activity");
                 d.insert(&activity, 0, "not a map").unwrap();
             }),
         ),
@@ -642,7 +599,7 @@ fn an_activity_entry_must_match_what_its_change_did() {
     let ana = agent(&t, &t.ana);
     let me = t.ana.as_str().to_owned();
     let entry = |d: &mut AutoCommit, fields: &[(&str, &str)], at: i64| {
-        let activity = list(d, "activity");
+        let activity = object_at(d, "activity");
         let e = d
             .insert_object(&activity, d.length(&activity), ObjType::Map)
             .unwrap();
