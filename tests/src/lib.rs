@@ -1,7 +1,8 @@
 //! Harness for end-to-end tests: runs the real `baton` binary — its commands
 //! and `baton serve` on 127.0.0.1 — against a temporary data directory (or
 //! its own PostgreSQL database, with `BATON_TEST_BACKEND=postgres`).
-//! `browser` drives headless Chromium, `proxy` cuts an agent's network.
+//! `browser` drives headless Chromium, `proxy` cuts an agent's network,
+//! `scene` is the stage of the live tests and `sync_client` an agent's app.
 
 pub mod app_bench;
 pub mod browser;
