@@ -11,7 +11,7 @@ use baton_shared::automerge::AutoCommit;
 use baton_shared::automerge::sync::{self, SyncDoc};
 use baton_shared::conversation::{read, read_assignments};
 use baton_shared::ids::AgentId;
-use baton_shared::model::{Assignment, AssignmentKind, By};
+use baton_shared::model::{Assignment, AssignmentKind, By, Millis};
 use baton_shared::operations::{ReplyMode, assign, customer_message, note, reopen, reply, resolve};
 use common::{NOW, Team, new_conversation, replica, team};
 use proptest::prelude::*;
@@ -201,6 +201,22 @@ fn offline_pair(t: &Team) -> (AutoCommit, AutoCommit) {
     (replica(&mut origin), replica(&mut origin))
 }
 
+/// `who` replies at `at`, and so claims the conversation.
+fn claims(t: &Team, doc: &mut AutoCommit, who: &AgentId, body: &str, at: Millis) {
+    reply(doc, &t.workspace, who, body, ReplyMode::Claim, at).unwrap();
+}
+
+/// Agent `by` (re)assigns the conversation to `to` at `at`.
+fn reassigns(t: &Team, doc: &mut AutoCommit, by: &AgentId, to: &AgentId, at: Millis) {
+    let by = By::Agent(by.clone());
+    assign(doc, &t.workspace, &by, Some(to), None, at).unwrap();
+}
+
+/// The assignee once the two replicas have synced.
+fn assignee_once_merged(a: AutoCommit, b: AutoCommit) -> Option<AgentId> {
+    read(&merged(a, b)).unwrap().assignee().cloned()
+}
+
 fn merged(mut a: AutoCommit, mut b: AutoCommit) -> AutoCommit {
     sync_pair(&mut a, &mut b);
     assert_eq!(read(&a).unwrap(), read(&b).unwrap());
@@ -211,71 +227,27 @@ fn merged(mut a: AutoCommit, mut b: AutoCommit) -> AutoCommit {
 fn two_offline_first_replies_the_earliest_wins() {
     let t = team();
     let (mut a, mut b) = offline_pair(&t);
-    reply(
-        &mut a,
-        &t.workspace,
-        &t.ana,
-        "late",
-        ReplyMode::Claim,
-        NOW + 500,
-    )
-    .unwrap();
-    reply(
-        &mut b,
-        &t.workspace,
-        &t.ben,
-        "early",
-        ReplyMode::Claim,
-        NOW + 100,
-    )
-    .unwrap();
-    let doc = merged(a, b);
-    assert_eq!(read(&doc).unwrap().assignee(), Some(&t.ben));
+    claims(&t, &mut a, &t.ana, "late", NOW + 500);
+    claims(&t, &mut b, &t.ben, "early", NOW + 100);
+    assert_eq!(assignee_once_merged(a, b), Some(t.ben.clone()));
 }
 
 #[test]
 fn a_claim_against_a_manual_assignment_manual_wins() {
     let t = team();
     let (mut a, mut b) = offline_pair(&t);
-    reply(
-        &mut a,
-        &t.workspace,
-        &t.ana,
-        "mine",
-        ReplyMode::Claim,
-        NOW + 900,
-    )
-    .unwrap();
-    let by = By::Agent(t.admin.clone());
-    assign(&mut b, &t.workspace, &by, Some(&t.cy), None, NOW + 100).unwrap();
-    let doc = merged(a, b);
-    assert_eq!(read(&doc).unwrap().assignee(), Some(&t.cy));
+    claims(&t, &mut a, &t.ana, "mine", NOW + 900);
+    reassigns(&t, &mut b, &t.admin, &t.cy, NOW + 100);
+    assert_eq!(assignee_once_merged(a, b), Some(t.cy.clone()));
 }
 
 #[test]
 fn two_manual_reassigns_the_latest_wins() {
     let t = team();
     let (mut a, mut b) = offline_pair(&t);
-    assign(
-        &mut a,
-        &t.workspace,
-        &By::Agent(t.ana.clone()),
-        Some(&t.cy),
-        None,
-        NOW + 300,
-    )
-    .unwrap();
-    assign(
-        &mut b,
-        &t.workspace,
-        &By::Agent(t.ben.clone()),
-        Some(&t.ana),
-        None,
-        NOW + 200,
-    )
-    .unwrap();
-    let doc = merged(a, b);
-    assert_eq!(read(&doc).unwrap().assignee(), Some(&t.cy));
+    reassigns(&t, &mut a, &t.ana, &t.cy, NOW + 300);
+    reassigns(&t, &mut b, &t.ben, &t.ana, NOW + 200);
+    assert_eq!(assignee_once_merged(a, b), Some(t.cy.clone()));
 }
 
 #[test]
@@ -292,15 +264,7 @@ fn manual_beats_a_concurrent_workflow() {
         NOW + 900,
     )
     .unwrap();
-    assign(
-        &mut b,
-        &t.workspace,
-        &By::Agent(t.ana.clone()),
-        Some(&t.ana),
-        None,
-        NOW + 100,
-    )
-    .unwrap();
+    reassigns(&t, &mut b, &t.ana, &t.ana, NOW + 100);
     let doc = merged(a, b);
     let conversation = read(&doc).unwrap();
     assert_eq!(conversation.assignee(), Some(&t.ana));
@@ -314,24 +278,8 @@ fn manual_beats_a_concurrent_workflow() {
 fn settling_ends_the_conflict_everywhere() {
     let t = team();
     let (mut a, mut b) = offline_pair(&t);
-    reply(
-        &mut a,
-        &t.workspace,
-        &t.ana,
-        "one",
-        ReplyMode::Claim,
-        NOW + 100,
-    )
-    .unwrap();
-    reply(
-        &mut b,
-        &t.workspace,
-        &t.ben,
-        "two",
-        ReplyMode::Claim,
-        NOW + 200,
-    )
-    .unwrap();
+    claims(&t, &mut a, &t.ana, "one", NOW + 100);
+    claims(&t, &mut b, &t.ben, "two", NOW + 200);
     let mut server = merged(a.fork(), b.fork());
     let found = conflict(&read(&server).unwrap().assignments).unwrap();
     assert_eq!(found.losers, vec![t.ben.clone()]);

@@ -17,7 +17,7 @@ use baton_shared::validate::{
 };
 use baton_shared::workflow::{Condition, Step, Trigger, Workflow};
 use baton_shared::workspace;
-use common::{NOW, change_from, new_conversation, team, validate_as};
+use common::{NOW, change_from, new_conversation, object_at, team, validate_as};
 
 const CONV: DocumentKind = DocumentKind::Conversation;
 
@@ -25,17 +25,10 @@ fn ana() -> Principal {
     Principal::Agent(common::agent_id("ana"))
 }
 
-fn list(doc: &AutoCommit, key: &str) -> baton_shared::automerge::ObjId {
-    match doc.get(ROOT, key).unwrap() {
-        Some((Value::Object(ObjType::List), id)) => id,
-        _ => panic!("{key}"),
-    }
-}
-
 /// `n` notes of `body_len` bytes written straight into the document, in
 /// one commit (as many as a long conversation gathers over months).
 fn fill_messages(doc: &mut AutoCommit, n: usize, body_len: usize) {
-    let messages = list(doc, "messages");
+    let messages = object_at(doc, "messages");
     let body = "n".repeat(body_len);
     for i in 0..n {
         let m = doc.insert_object(&messages, i, ObjType::Map).unwrap();
@@ -82,7 +75,7 @@ fn max_messages_and_a_full_conversation_still_takes_assignments() {
     assert!(matches!(err, OpError::ConversationFull { .. }), "{err}");
     // Written by hand anyway, it is refused on the server.
     let change = change_from(&mut server, |d| {
-        let messages = list(d, "messages");
+        let messages = object_at(d, "messages");
         let m = d
             .insert_object(&messages, MAX_MESSAGES, ObjType::Map)
             .unwrap();

@@ -175,36 +175,38 @@ fn keys(message: &Message) -> Vec<String> {
 #[test]
 fn field_names_match_automerge_repo() {
     let all = every_message();
-    assert_eq!(
-        keys(&all[0]),
-        [
-            "type",
-            "senderId",
-            "supportedProtocolVersions",
-            "peerMetadata",
-            "baton"
-        ]
-    );
-    assert_eq!(
-        keys(&all[5]),
-        ["type", "senderId", "targetId", "documentId", "data"]
-    );
-    assert_eq!(
-        keys(&all[7]),
-        [
-            "type",
-            "senderId",
-            "targetId",
-            "count",
-            "sessionId",
-            "documentId",
-            "data"
-        ]
-    );
-    assert_eq!(
-        keys(&all[9]),
-        ["type", "senderId", "targetId", "documentId", "newHeads"]
-    );
+    let expected: [(usize, &[&str]); 4] = [
+        (
+            0,
+            &[
+                "type",
+                "senderId",
+                "supportedProtocolVersions",
+                "peerMetadata",
+                "baton",
+            ],
+        ),
+        (5, &["type", "senderId", "targetId", "documentId", "data"]),
+        (
+            7,
+            &[
+                "type",
+                "senderId",
+                "targetId",
+                "count",
+                "sessionId",
+                "documentId",
+                "data",
+            ],
+        ),
+        (
+            9,
+            &["type", "senderId", "targetId", "documentId", "newHeads"],
+        ),
+    ];
+    for (sample, names) in expected {
+        assert_eq!(keys(&all[sample]), names, "{}", all[sample].kind());
+    }
     // The sync payload is a CBOR byte string, as cbor-x writes a Uint8Array.
     let value: Value = ciborium::from_reader(all[5].encode().as_slice()).unwrap();
     let data = value

@@ -4,31 +4,27 @@
 mod common;
 
 use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
+use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 use baton_shared::conversation::read;
+use baton_shared::ids::AgentId;
 use baton_shared::model::{By, Role};
 use baton_shared::operations::{
     ReplyMode, assign, correct, customer_message, note, reopen, reply, resolve, unassign,
 };
 use baton_shared::validate::{DocumentKind, Principal, Violation};
 use baton_shared::workspace;
-use common::{NOW, Team, change_from, new_conversation, replica, team, validate_as};
+use common::{
+    HandWritten, NOW, Team, change_from, new_conversation, object_at, replica, team, validate_as,
+};
 
 const CONV: DocumentKind = DocumentKind::Conversation;
 const WS: DocumentKind = DocumentKind::Workspace;
 
-fn agent(t: &Team, who: &baton_shared::ids::AgentId) -> Principal {
+fn agent(t: &Team, who: &AgentId) -> Principal {
     if t.workspace.is_admin(who) {
         Principal::Admin(who.clone())
     } else {
         Principal::Agent(who.clone())
-    }
-}
-
-fn list(doc: &AutoCommit, key: &str) -> baton_shared::automerge::ObjId {
-    match doc.get(ROOT, key).unwrap() {
-        Some((Value::Object(_), id)) => id,
-        _ => panic!("{key} is not an object"),
     }
 }
 
@@ -260,7 +256,7 @@ fn changing_id_channel_or_customer_is_refused() {
         );
     }
     let err = refused(&t, &mut server, &ana, |d| {
-        let customer = list(d, "customer");
+        let customer = object_at(d, "customer");
         d.put(&customer, "email", "attacker@evil.test").unwrap();
     });
     assert_eq!(
@@ -278,7 +274,7 @@ fn editing_or_deleting_a_message_is_refused() {
     customer_message(&mut server, &t.workspace, "My order is late", NOW).unwrap();
     let ana = agent(&t, &t.ana);
     let err = refused(&t, &mut server, &ana, |d| {
-        let messages = list(d, "messages");
+        let messages = object_at(d, "messages");
         let Some((_, first)) = d.get(&messages, 0).unwrap() else {
             panic!()
         };
@@ -286,7 +282,7 @@ fn editing_or_deleting_a_message_is_refused() {
     });
     assert!(matches!(err, Violation::EditedMessage { .. }), "{err}");
     let err = refused(&t, &mut server, &ana, |d| {
-        let messages = list(d, "messages");
+        let messages = object_at(d, "messages");
         d.delete(&messages, 0).unwrap();
     });
     assert!(matches!(err, Violation::EditedMessage { .. }), "{err}");
@@ -307,12 +303,12 @@ fn rewriting_the_activity_trail_or_an_assignment_is_refused() {
     .unwrap();
     let ben = agent(&t, &t.ben);
     let err = refused(&t, &mut server, &ben, |d| {
-        let activity = list(d, "activity");
+        let activity = object_at(d, "activity");
         d.delete(&activity, 1).unwrap();
     });
     assert_eq!(err, Violation::EditedActivity);
     let err = refused(&t, &mut server, &ben, |d| {
-        let assignee = list(d, "assignee");
+        let assignee = object_at(d, "assignee");
         d.put(&assignee, "agent", t.ben.as_str()).unwrap();
     });
     assert_eq!(err, Violation::EditedAssignment);
@@ -325,16 +321,12 @@ fn timestamps_must_not_go_back_or_run_ahead() {
     let ana = agent(&t, &t.ana);
     // The client's clock says the change happened before the conversation existed.
     let err = refused(&t, &mut server, &ana, |d| {
-        let messages = list(d, "messages");
-        let obj = d.insert_object(&messages, 0, ObjType::Map).unwrap();
-        d.put(&obj, "id", "msg_early").unwrap();
-        d.put(&obj, "kind", "note").unwrap();
-        let author = d.put_object(&obj, "author", ObjType::Map).unwrap();
-        d.put(&author, "kind", "agent").unwrap();
-        d.put(&author, "id", t.ana.as_str()).unwrap();
-        d.put(&obj, "body", "back in time").unwrap();
-        d.put(&obj, "at", NOW - 1_000_000).unwrap();
-        d.put(&obj, "leave_unassigned", false).unwrap();
+        let early = HandWritten {
+            body: "back in time".to_owned(),
+            at: NOW - 1_000_000,
+            ..HandWritten::note_by(&t.ana)
+        };
+        early.insert(d);
     });
     assert!(
         matches!(err, Violation::TimeBeforeDependencies { .. }),
@@ -357,19 +349,14 @@ fn oversized_messages_and_changes_are_refused() {
     let mut server = new_conversation(1);
     let ana = agent(&t, &t.ana);
     let err = refused(&t, &mut server, &ana, |d| {
-        let messages = list(d, "messages");
-        let obj = d.insert_object(&messages, 0, ObjType::Map).unwrap();
-        d.put(&obj, "id", "msg_big").unwrap();
-        d.put(&obj, "kind", "note").unwrap();
-        let author = d.put_object(&obj, "author", ObjType::Map).unwrap();
-        d.put(&author, "kind", "agent").unwrap();
-        d.put(&author, "id", t.ana.as_str()).unwrap();
         let body: String = (0..70_000)
             .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
             .collect();
-        d.put(&obj, "body", body).unwrap();
-        d.put(&obj, "at", NOW).unwrap();
-        d.put(&obj, "leave_unassigned", false).unwrap();
+        let big = HandWritten {
+            body,
+            ..HandWritten::note_by(&t.ana)
+        };
+        big.insert(d);
     });
     assert!(matches!(err, Violation::TooLarge { .. }), "{err}");
 }
@@ -427,16 +414,14 @@ fn state_rules_are_judged_at_the_change_dependencies() {
     validate_as(&mut server, &late, &ben, &t.workspace, CONV).unwrap();
     // A reply written after seeing the resolution is refused.
     let err = refused(&t, &mut server, &ben, |d| {
-        let messages = list(d, "messages");
-        let obj = d.insert_object(&messages, 0, ObjType::Map).unwrap();
-        d.put(&obj, "id", "msg_late").unwrap();
-        d.put(&obj, "kind", "message").unwrap();
-        let author = d.put_object(&obj, "author", ObjType::Map).unwrap();
-        d.put(&author, "kind", "agent").unwrap();
-        d.put(&author, "id", t.ben.as_str()).unwrap();
-        d.put(&obj, "body", "hello?").unwrap();
-        d.put(&obj, "at", NOW + 10).unwrap();
-        d.put(&obj, "leave_unassigned", true).unwrap();
+        let late = HandWritten {
+            kind: "message",
+            body: "hello?".to_owned(),
+            at: NOW + 10,
+            leave_unassigned: true,
+            ..HandWritten::note_by(&t.ben)
+        };
+        late.insert(d);
     });
     assert_eq!(err, Violation::ConversationResolved);
 }
@@ -534,7 +519,7 @@ fn unknown_fields_make_a_change_malformed() {
             "edited_activity",
             "an unknown key in an activity entry",
             Box::new(|d: &mut AutoCommit| {
-                let activity = list(d, "activity");
+                let activity = object_at(d, "activity");
                 let entry = d.get(&activity, 0).unwrap().unwrap().1;
                 d.put(&entry, "zz_extra", 1).unwrap();
             }),
@@ -543,7 +528,7 @@ fn unknown_fields_make_a_change_malformed() {
             "immutable_field",
             "an unknown key in the customer",
             Box::new(|d: &mut AutoCommit| {
-                let customer = list(d, "customer");
+                let customer = object_at(d, "customer");
                 d.put(&customer, "aa_extra", "x").unwrap();
             }),
         ),
@@ -556,7 +541,7 @@ fn unknown_fields_make_a_change_malformed() {
             "malformed",
             "a plain value among the activity entries",
             Box::new(|d: &mut AutoCommit| {
-                let activity = list(d, "activity");
+                let activity = object_at(d, "activity");
                 d.insert(&activity, 0, "not a map").unwrap();
             }),
         ),
@@ -614,7 +599,7 @@ fn an_activity_entry_must_match_what_its_change_did() {
     let ana = agent(&t, &t.ana);
     let me = t.ana.as_str().to_owned();
     let entry = |d: &mut AutoCommit, fields: &[(&str, &str)], at: i64| {
-        let activity = list(d, "activity");
+        let activity = object_at(d, "activity");
         let e = d
             .insert_object(&activity, d.length(&activity), ObjType::Map)
             .unwrap();

@@ -1,12 +1,14 @@
 //! Harness for end-to-end tests: runs the real `baton` binary — its commands
 //! and `baton serve` on 127.0.0.1 — against a temporary data directory (or
 //! its own PostgreSQL database, with `BATON_TEST_BACKEND=postgres`).
-//! `browser` drives headless Chromium, `proxy` cuts an agent's network.
+//! `browser` drives headless Chromium, `proxy` cuts an agent's network,
+//! `scene` is the stage of the live tests and `sync_client` an agent's app.
 
 pub mod app_bench;
 pub mod browser;
 pub mod postgres;
 pub mod proxy;
+pub mod scene;
 pub mod sync_client;
 
 use std::path::{Path, PathBuf};
@@ -326,7 +328,7 @@ impl Team {
     pub async fn new() -> anyhow::Result<Team> {
         let data = tempfile::tempdir()?;
         let database = postgres::database_args(data.path()).await?;
-        Self::made(data, &database).await
+        Self::on_database(data, &database).await
     }
 
     /// A team on PostgreSQL whatever the suite's backend, and the arguments
@@ -335,10 +337,13 @@ impl Team {
         let data = tempfile::tempdir()?;
         let url = postgres::database_for(data.path()).await?;
         let database = vec!["--database-url".to_owned(), url];
-        Ok((Self::made(data, &database).await?, database))
+        Ok((Self::on_database(data, &database).await?, database))
     }
 
-    async fn made(data: tempfile::TempDir, database: &[String]) -> anyhow::Result<Team> {
+    /// The team made in `data` with the commands of `baton`, on the
+    /// database `database` names (`--database-url …`; none: the SQLite
+    /// file in `data`), whatever the suite's backend.
+    pub async fn on_database(data: tempfile::TempDir, database: &[String]) -> anyhow::Result<Team> {
         let path = data.path();
         let json = |args: Vec<&'static str>| async move {
             let mut args = args;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use baton_shared::automerge::{ChangeHash, sync};
 use baton_shared::docset::{DocSet, Event};
 use baton_shared::ids::DocumentId;
 use baton_shared::protocol::Message;
@@ -13,6 +14,10 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+mod conversations;
+
+pub use conversations::WAIT;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -97,6 +102,26 @@ pub async fn open_socket_with(
             Err(response.status().as_u16())
         }
         Err(_) => Err(0),
+    }
+}
+
+/// A sync message for `doc` carrying `chunks` (encoded changes, or anything
+/// else), as a peer whose heads are `heads` would send it: what a
+/// hand-written client can send.
+pub fn raw_sync(doc: DocumentId, heads: Vec<ChangeHash>, chunks: Vec<Vec<u8>>) -> Message {
+    let message = sync::Message {
+        heads,
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: chunks.into(),
+        flags: None,
+        version: sync::MessageVersion::V1,
+    };
+    Message::Sync {
+        sender_id: "hand-written".to_owned(),
+        target_id: "baton-server".to_owned(),
+        document_id: doc,
+        data: message.encode(),
     }
 }
 

@@ -14,11 +14,14 @@ use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Signs in as the team's admin.
-async fn admin(server: &Server) -> anyhow::Result<reqwest::Client> {
+/// A fresh team's server, and its admin signed in over HTTP (the app's
+/// Settings); keep the team for as long as the server runs.
+async fn admin_at_work() -> anyhow::Result<(Team, Server, reqwest::Client)> {
+    let team = Team::new().await?;
+    let server = Server::start(team.path(), &[]).await?;
     let admin = client();
-    login(server, &admin, "admin@acme.test", PASSWORD).await?;
-    Ok(admin)
+    login(&server, &admin, "admin@acme.test", PASSWORD).await?;
+    Ok((team, server, admin))
 }
 
 /// The id of the agent with `email`, as sign-in reports it.
@@ -34,6 +37,28 @@ async fn send(request: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> 
     Ok((status, body))
 }
 
+/// Agent `id` edited by the signed-in `by` (PATCH): status and answer.
+async fn edit_agent(
+    server: &Server,
+    by: &reqwest::Client,
+    id: &str,
+    changes: Value,
+) -> anyhow::Result<(u16, Value)> {
+    send(
+        by.patch(server.at(&format!("/api/agents/{id}")))
+            .json(&changes),
+    )
+    .await
+}
+
+/// Asserts a refusal: a 409 with the error `code`, whose message says `says`.
+fn assert_refused((status, body): &(u16, Value), code: &str, says: &str) {
+    let got = (*status, body["error"]["code"].as_str());
+    assert_eq!(got, (409, Some(code)), "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains(says), "{body}");
+}
+
 async fn connect(server: &Server, email: &str) -> anyhow::Result<SyncClient> {
     let token = session_token(server, email, PASSWORD).await?;
     SyncClient::connect(&server.url, &Auth::Session(token)).await
@@ -41,9 +66,7 @@ async fn connect(server: &Server, email: &str) -> anyhow::Result<SyncClient> {
 
 #[tokio::test]
 async fn an_admin_adds_an_agent_who_signs_in_with_the_password_shown_once() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let (status, added) = send(admin.post(server.at("/api/agents")).json(&json!({
         "name": "Cleo", "email": " Cleo@Acme.test ", "role": "agent", "capacity": 12,
     })))
@@ -75,23 +98,11 @@ async fn an_admin_adds_an_agent_who_signs_in_with_the_password_shown_once() -> a
 
 #[tokio::test]
 async fn bad_new_agents_are_refused_with_clear_errors() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let post = |body: Value| send(admin.post(server.at("/api/agents")).json(&body));
 
-    let (status, body) =
-        post(json!({ "name": "X", "email": "ana@ACME.test", "role": "agent" })).await?;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("email_taken"))
-    );
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("ana@acme.test")
-    );
+    let taken = post(json!({ "name": "X", "email": "ana@ACME.test", "role": "agent" })).await?;
+    assert_refused(&taken, "email_taken", "ana@acme.test");
 
     for (body, why) in [
         (
@@ -197,20 +208,12 @@ async fn only_signed_in_admins_manage_the_team() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn roles_capacity_and_names_change_and_reach_connected_apps() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let ana_id = agent_id(&server, "ana@acme.test").await?;
     let ws_id = workspace_document(&server).await?;
     let mut watcher = connect(&server, "ben@acme.test").await?;
     watcher.open_all(&[ws_id]).await?;
-    let patch = |body: Value| {
-        send(
-            admin
-                .patch(server.at(&format!("/api/agents/{ana_id}")))
-                .json(&body),
-        )
-    };
+    let patch = |changes: Value| edit_agent(&server, &admin, &ana_id, changes);
 
     let (status, body) = patch(json!({ "name": "Ana Lima", "capacity": 20 })).await?;
     assert_eq!(status, 200, "{body}");
@@ -268,76 +271,33 @@ async fn roles_capacity_and_names_change_and_reach_connected_apps() -> anyhow::R
         let (status, error) = patch(body).await?;
         assert_eq!(status, 400, "{why}: {error}");
     }
-    let (status, _) = send(
-        admin
-            .patch(server.at("/api/agents/agt_nobody"))
-            .json(&json!({ "name": "X" })),
-    )
-    .await?;
-    assert_eq!(status, 404);
-    let (status, _) = send(
-        admin
-            .patch(server.at("/api/agents/not-an-id"))
-            .json(&json!({ "name": "X" })),
-    )
-    .await?;
-    assert_eq!(status, 404);
+    for unknown in ["agt_nobody", "not-an-id"] {
+        let (status, _) = edit_agent(&server, &admin, unknown, json!({ "name": "X" })).await?;
+        assert_eq!(status, 404, "{unknown}");
+    }
     server.stop().await
 }
 
 #[tokio::test]
 async fn the_last_active_admin_cannot_be_demoted_or_deactivated() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let admin_id = agent_id(&server, "admin@acme.test").await?;
     let ana_id = agent_id(&server, "ana@acme.test").await?;
 
-    let demote_self = || {
-        send(
-            admin
-                .patch(server.at(&format!("/api/agents/{admin_id}")))
-                .json(&json!({ "role": "agent" })),
-        )
-    };
-    let (status, body) = demote_self().await?;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("refused"))
-    );
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("last active admin"),
-        "{body}"
-    );
-    let (status, body) =
-        send(admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")))).await?;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("refused")),
-        "{body}"
-    );
+    let demote_self = || edit_agent(&server, &admin, &admin_id, json!({ "role": "agent" }));
+    assert_refused(&demote_self().await?, "refused", "last active admin");
+    let deactivate_self = admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")));
+    assert_refused(&send(deactivate_self).await?, "refused", "your own account");
 
     // With a second admin, demoting oneself is fine; that admin cannot then
     // be deactivated by the (now) agent, nor demote themselves.
-    let (status, _) = send(
-        admin
-            .patch(server.at(&format!("/api/agents/{ana_id}")))
-            .json(&json!({ "role": "admin" })),
-    )
-    .await?;
+    let (status, _) = edit_agent(&server, &admin, &ana_id, json!({ "role": "admin" })).await?;
     assert_eq!(status, 200);
     let (status, body) = demote_self().await?;
     assert_eq!(status, 200, "{body}");
     let ana = client();
     login(&server, &ana, "ana@acme.test", PASSWORD).await?;
-    let (status, body) = send(
-        ana.patch(server.at(&format!("/api/agents/{ana_id}")))
-            .json(&json!({ "role": "agent" })),
-    )
-    .await?;
+    let (status, body) = edit_agent(&server, &ana, &ana_id, json!({ "role": "agent" })).await?;
     assert_eq!(status, 409, "{body}");
     server.stop().await
 }
@@ -345,24 +305,16 @@ async fn the_last_active_admin_cannot_be_demoted_or_deactivated() -> anyhow::Res
 #[tokio::test]
 async fn deactivation_signs_the_agent_out_everywhere_and_closes_their_socket() -> anyhow::Result<()>
 {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let admin_id = agent_id(&server, "admin@acme.test").await?;
     let ben_id = agent_id(&server, "ben@acme.test").await?;
     let ben = client();
     login(&server, &ben, "ben@acme.test", PASSWORD).await?;
     let mut ben_socket = connect(&server, "ben@acme.test").await?;
 
-    let (status, body) =
-        send(admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")))).await?;
-    assert_eq!(status, 409, "nobody deactivates themselves: {body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("your own account")
-    );
+    // Nobody deactivates themselves.
+    let deactivate_self = admin.post(server.at(&format!("/api/agents/{admin_id}/deactivate")));
+    assert_refused(&send(deactivate_self).await?, "refused", "your own account");
 
     let (status, body) =
         send(admin.post(server.at(&format!("/api/agents/{ben_id}/deactivate")))).await?;
@@ -380,12 +332,8 @@ async fn deactivation_signs_the_agent_out_everywhere_and_closes_their_socket() -
         .send()
         .await?;
     assert_eq!(relogin.status(), 401);
-    let (status, body) = send(
-        admin
-            .patch(server.at(&format!("/api/agents/{ben_id}")))
-            .json(&json!({ "name": "Ben again" })),
-    )
-    .await?;
+    let (status, body) =
+        edit_agent(&server, &admin, &ben_id, json!({ "name": "Ben again" })).await?;
     assert_eq!(status, 409, "a deactivated agent is not edited: {body}");
     let (status, _) = send(admin.post(server.at("/api/agents/agt_nobody/deactivate"))).await?;
     assert_eq!(status, 404);
@@ -395,17 +343,10 @@ async fn deactivation_signs_the_agent_out_everywhere_and_closes_their_socket() -
 #[tokio::test]
 async fn a_role_change_makes_the_agents_socket_reconnect_with_the_new_rights() -> anyhow::Result<()>
 {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (_team, server, admin) = admin_at_work().await?;
     let ana_id = agent_id(&server, "ana@acme.test").await?;
     let mut ana_socket = connect(&server, "ana@acme.test").await?;
-    let (status, _) = send(
-        admin
-            .patch(server.at(&format!("/api/agents/{ana_id}")))
-            .json(&json!({ "role": "admin" })),
-    )
-    .await?;
+    let (status, _) = edit_agent(&server, &admin, &ana_id, json!({ "role": "admin" })).await?;
     assert_eq!(status, 200);
     ana_socket.wait(WAIT, |c| c.closed.is_some()).await?;
     assert_eq!(ana_socket.closed, Some(1012), "service restart: reconnect");
@@ -415,9 +356,7 @@ async fn a_role_change_makes_the_agents_socket_reconnect_with_the_new_rights() -
 
 #[tokio::test]
 async fn channels_are_added_and_their_secrets_rotate() -> anyhow::Result<()> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let admin = admin(&server).await?;
+    let (team, server, admin) = admin_at_work().await?;
     let message = json!({ "customer": { "email": "c@shop.example", "name": "C" }, "body": "hi" });
 
     let (status, added) = send(

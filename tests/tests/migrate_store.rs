@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use baton_shared::docset::Event;
 use baton_tests::sync_client::{Auth, SyncClient};
 use baton_tests::{
-    PASSWORD, Server, baton_on_own_database, customer_writes, get_json_as, postgres, session_token,
+    PASSWORD, Server, Team, baton_on_own_database, customer_writes, get_json_as, postgres,
+    session_token,
 };
 use serde_json::Value;
 
@@ -22,55 +22,11 @@ async fn cli(data: &std::path::Path, args: &[&str]) -> anyhow::Result<Value> {
     out.json()
 }
 
-/// The documents a catch-up from the client's position lists.
-async fn catch_up(client: &mut SyncClient) -> anyhow::Result<Vec<baton_shared::ids::DocumentId>> {
-    let from = client.events.len();
-    client.docs.catch_up();
-    client
-        .wait(WAIT, |c| {
-            c.events[from..]
-                .iter()
-                .any(|e| matches!(e, Event::CaughtUp { seq, .. } if *seq > 0))
-        })
-        .await?;
-    Ok(client.events[from..]
-        .iter()
-        .filter_map(|e| match e {
-            Event::CaughtUp { seq, documents } if *seq > 0 => Some(documents.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect())
-}
-
 #[tokio::test]
 async fn a_sqlite_deployment_moves_to_postgresql_and_clients_keep_their_place() -> anyhow::Result<()>
 {
     // A team on SQLite, whatever the suite's backend.
-    let old = tempfile::tempdir()?;
-    for (email, admin) in [("admin@acme.test", true), ("ana@acme.test", false)] {
-        let mut args = vec![
-            "agent",
-            "add",
-            "--email",
-            email,
-            "--name",
-            email,
-            "--password",
-            PASSWORD,
-        ];
-        if admin {
-            args.push("--admin");
-        }
-        cli(old.path(), &args).await?;
-    }
-    let channel = cli(old.path(), &["channel", "add", "--name", "Email"]).await?;
-    let team = baton_tests::Team {
-        channel: channel["id"].as_str().unwrap().to_owned(),
-        secret: channel["secret"].as_str().unwrap().to_owned(),
-        data: old,
-        agents: Vec::new(),
-    };
+    let team = Team::on_database(tempfile::tempdir()?, &[]).await?;
     let sqlite = Server::start_on(team.path(), &[], &[], &[], WAIT * 6).await?;
     let mut landed = Vec::new();
     for i in 0..20 {
@@ -78,7 +34,7 @@ async fn a_sqlite_deployment_moves_to_postgresql_and_clients_keep_their_place() 
     }
     let token = session_token(&sqlite, "ana@acme.test", PASSWORD).await?;
     let mut ana = SyncClient::connect(&sqlite.url, &Auth::Session(token)).await?;
-    catch_up(&mut ana).await?;
+    ana.caught_up().await?;
     let position = ana.docs.last_seq;
     assert!(position > 0);
     let saved = ana.disconnect().await;
@@ -99,7 +55,7 @@ async fn a_sqlite_deployment_moves_to_postgresql_and_clients_keep_their_place() 
         &["migrate-store", "--from", &from, "--to", &url],
     )
     .await?;
-    assert_eq!(copied["tables"]["agents"], 2);
+    assert_eq!(copied["tables"]["agents"], team.agents.len());
     assert_eq!(copied["tables"]["conversations"], 20);
     assert!(copied["seq"].as_u64().unwrap() >= position);
     // A second copy into the same database is refused: it holds a workspace.
@@ -129,11 +85,11 @@ async fn a_sqlite_deployment_moves_to_postgresql_and_clients_keep_their_place() 
     let token = session_token(&pg, "ana@acme.test", PASSWORD).await?;
     let mut ana = SyncClient::reconnect(&pg.url, &Auth::Session(token), saved).await?;
     assert!(
-        catch_up(&mut ana).await?.is_empty(),
+        ana.caught_up().await?.is_empty(),
         "nothing changed since its position"
     );
     customer_writes(&pg, &team, "c0", Some(&landed[0])).await?;
-    let listed = catch_up(&mut ana).await?;
+    let listed = ana.caught_up().await?;
     let changed: baton_shared::ids::DocumentId = landed[0].document.parse()?;
     assert_eq!(listed, vec![changed]);
     assert!(ana.docs.last_seq > position);

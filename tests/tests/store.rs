@@ -37,31 +37,28 @@ fn chunk_write(id: DocumentId, after: Option<u64>) -> Write {
     }
 }
 
+/// A connection of its own to `engine`'s database, whichever the backend
+/// (sqlx's `Any` driver), to read or write the tables directly.
+async fn connect(engine: &Engine) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    let url = match engine {
+        Engine::Postgres { url } => url.clone(),
+        Engine::Sqlite { path } => format!("sqlite://{}", path.display()),
+    };
+    sqlx::AnyConnection::connect(&url).await.unwrap()
+}
+
 /// Every chunk sequence in `(after, upto]`, read straight from the table.
 async fn chunk_seqs(engine: &Engine, after: u64, upto: u64) -> BTreeSet<i64> {
     let sql = "SELECT seq FROM chunks WHERE seq > $1 AND seq <= $2";
     let (after, upto) = (after as i64, upto as i64);
-    let seqs: Vec<i64> = match engine {
-        Engine::Postgres { url } => {
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query_scalar(sql)
-                .bind(after)
-                .bind(upto)
-                .fetch_all(&mut conn)
-                .await
-                .unwrap()
-        }
-        Engine::Sqlite { path } => {
-            let url = format!("sqlite://{}", path.display());
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query_scalar(sql)
-                .bind(after)
-                .bind(upto)
-                .fetch_all(&mut conn)
-                .await
-                .unwrap()
-        }
-    };
+    let mut conn = connect(engine).await;
+    let seqs: Vec<i64> = sqlx::query_scalar(sql)
+        .bind(after)
+        .bind(upto)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
     seqs.into_iter().collect()
 }
 
@@ -158,25 +155,11 @@ async fn a_database_whose_schema_is_newer_than_this_baton_is_refused() {
     let newer = "INSERT INTO _sqlx_migrations \
         (version, description, success, checksum, execution_time) \
         VALUES (9999, 'from the future', TRUE, $1, 0)";
-    match &engine {
-        Engine::Postgres { url } => {
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query(newer)
-                .bind(vec![0u8; 48])
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-        Engine::Sqlite { path } => {
-            let url = format!("sqlite://{}", path.display());
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query(newer)
-                .bind(vec![0u8; 48])
-                .execute(&mut conn)
-                .await
-                .unwrap();
-        }
-    }
+    sqlx::query(newer)
+        .bind(vec![0u8; 48])
+        .execute(&mut connect(&engine).await)
+        .await
+        .unwrap();
     let refused = SqlStore::open(engine).await.err().unwrap().to_string();
     assert!(refused.contains("newer than this Baton"), "{refused}");
 }

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use baton_shared::conversation::read;
 use baton_shared::docset::Event;
 use baton_shared::ids::DocumentId;
-use baton_shared::operations::note;
 use baton_shared::workspace;
 use baton_tests::sync_client::{Auth, SyncClient};
 use baton_tests::{PASSWORD, Server, Team, session_token};
@@ -130,13 +129,7 @@ async fn kill_9_under_sync_writes_loses_no_acknowledged_change() -> anyhow::Resu
     let mut pending = Vec::new();
     let mut written = 0;
     while acked.len() < 60 {
-        note(
-            ana.docs.doc_mut(&doc).unwrap(),
-            &ws,
-            &ana_id,
-            &format!("note {written}"),
-            baton_shared::clock::now(),
-        )?;
+        ana.note_now(doc, &ws, &ana_id, &format!("note {written}"))?;
         written += 1;
         let hash = ana.docs.doc_mut(&doc).unwrap().get_heads()[0];
         pending.push(hash);

@@ -10,106 +10,41 @@ use baton_shared::automerge::transaction::Transactable;
 use baton_shared::automerge::{Change, ChangeHash, ROOT};
 use baton_shared::conversation::read;
 use baton_shared::docset::Event;
-use baton_shared::ids::{AgentId, DocumentId};
-use baton_shared::model::By;
-use baton_shared::operations::{ReplyMode, assign, bulk_assign, new_batch_id, note, reply};
+use baton_shared::ids::DocumentId;
+use baton_shared::operations::{ReplyMode, note, reply};
 use baton_shared::protocol::Message;
 use baton_shared::workspace;
-use baton_tests::sync_client::{Auth, SyncClient};
-use baton_tests::{PASSWORD, Server, Team, ingest, session_token};
+use baton_tests::scene::{Scene, WAIT};
+use baton_tests::sync_client::SyncClient;
+use baton_tests::{PASSWORD, get_json_as, ingest};
 use serde_json::json;
 
-const WAIT: Duration = Duration::from_secs(10);
-
-struct Setup {
-    team: Team,
-    server: Server,
-    workspace: DocumentId,
+/// A customer writes in with the subject "Help"; the new conversation.
+async fn conversation(s: &Scene, customer: &str) -> anyhow::Result<DocumentId> {
+    baton_tests::new_conversation(&s.server, &s.team, customer).await
 }
 
-async fn setup() -> anyhow::Result<Setup> {
-    let team = Team::new().await?;
-    let server = Server::start(team.path(), &[]).await?;
-    let workspace = baton_tests::workspace_document(&server).await?;
-    Ok(Setup {
-        team,
-        server,
-        workspace,
-    })
-}
-
-impl Setup {
-    async fn agent(&self, email: &str) -> anyhow::Result<SyncClient> {
-        let token = session_token(&self.server, email, PASSWORD).await?;
-        let mut client = SyncClient::connect(&self.server.url, &Auth::Session(token)).await?;
-        client.open_all(&[self.workspace]).await?;
-        Ok(client)
-    }
-
-    /// Ana and Ben, connected, each holding `doc`.
-    async fn ana_and_ben_holding(
-        &self,
-        doc: DocumentId,
-    ) -> anyhow::Result<(SyncClient, SyncClient)> {
-        let mut ana = self.agent("ana@acme.test").await?;
-        let mut ben = self.agent("ben@acme.test").await?;
-        ana.open_all(&[doc]).await?;
-        ben.open_all(&[doc]).await?;
-        Ok((ana, ben))
-    }
-
-    async fn conversation(&self, customer: &str) -> anyhow::Result<DocumentId> {
-        baton_tests::new_conversation(&self.server, &self.team, customer).await
-    }
-}
-
-fn agent_id(client: &SyncClient, workspace: DocumentId, email: &str) -> AgentId {
-    let ws = workspace::read(client.docs.doc(&workspace).unwrap()).unwrap();
-    ws.agent_by_email(email).unwrap().id.clone()
-}
-
-fn assignee(client: &SyncClient, doc: DocumentId) -> Option<AgentId> {
-    client
-        .docs
-        .doc(&doc)
-        .and_then(|d| read(d).ok())
-        .and_then(|c| c.assignee().cloned())
-}
-
+/// The texts of the notifications pushed to `client` so far.
 fn notifications(client: &SyncClient) -> Vec<String> {
-    client
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Notification(n) => Some(n.text.clone()),
-            _ => None,
-        })
-        .collect()
+    client.pushed().into_iter().map(|n| n.text).collect()
 }
 
 #[tokio::test]
 async fn a_reassign_by_one_agent_reaches_the_other() -> anyhow::Result<()> {
-    let s = setup().await?;
-    let doc = s.conversation("dana").await?;
+    let s = Scene::new().await?;
+    let doc = conversation(&s, "dana").await?;
     let (mut ana, mut ben) = s.ana_and_ben_holding(doc).await?;
-    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
+    let ws = ana.workspace(s.workspace)?;
     let (ana_id, ben_id) = (
-        agent_id(&ana, s.workspace, "ana@acme.test"),
-        agent_id(&ana, s.workspace, "ben@acme.test"),
+        ana.agent_id(s.workspace, "ana@acme.test")?,
+        ana.agent_id(s.workspace, "ben@acme.test")?,
     );
 
-    assign(
-        ana.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &By::Agent(ana_id),
-        Some(&ben_id),
-        None,
-        baton_shared::clock::now(),
-    )?;
+    ana.reassign_now(doc, &ws, &ana_id, &ben_id)?;
     ana.docs.sync(doc);
     ana.flush().await?;
     let start = std::time::Instant::now();
-    ben.wait(WAIT, |c| assignee(c, doc).as_ref() == Some(&ben_id))
+    ben.wait(WAIT, |c| c.assignee(doc).as_ref() == Some(&ben_id))
         .await?;
     println!(
         "reassign visible to the other agent after {:?}",
@@ -127,16 +62,15 @@ async fn a_reassign_by_one_agent_reaches_the_other() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn offline_work_converges_and_the_loser_is_told() -> anyhow::Result<()> {
-    let s = setup().await?;
-    let doc = s.conversation("dana").await?;
+    let s = Scene::new().await?;
+    let doc = conversation(&s, "dana").await?;
     let (ana, mut ben) = s.ana_and_ben_holding(doc).await?;
-    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
-    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
-    let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
+    let ws = ana.workspace(s.workspace)?;
+    let ana_id = ana.agent_id(s.workspace, "ana@acme.test")?;
+    let ben_id = ana.agent_id(s.workspace, "ben@acme.test")?;
 
     // Ana goes offline and replies (claiming); a little later Ben replies online.
-    let offline = ana.disconnect().await;
-    let mut offline = offline;
+    let mut offline = ana.disconnect().await;
     let now = baton_shared::clock::now();
     reply(
         offline.doc_mut(&doc).unwrap(),
@@ -156,26 +90,22 @@ async fn offline_work_converges_and_the_loser_is_told() -> anyhow::Result<()> {
     )?;
     ben.docs.sync(doc);
     ben.flush().await?;
-    ben.wait(WAIT, |c| assignee(c, doc).as_ref() == Some(&ben_id))
+    ben.wait(WAIT, |c| c.assignee(doc).as_ref() == Some(&ben_id))
         .await?;
 
     // Ana reconnects: her earlier claim wins (first to reply), the server
     // settles the conflict and tells Ben he lost it.
-    let token = session_token(&s.server, "ana@acme.test", PASSWORD).await?;
-    let mut ana = SyncClient::reconnect(&s.server.url, &Auth::Session(token), offline).await?;
+    let mut ana = s.back_online("ana@acme.test", offline).await?;
     ana.docs.sync_all();
     ana.flush().await?;
     for client in [&mut ana, &mut ben] {
         client
             .wait(WAIT, |c| {
-                c.docs
-                    .doc(&doc)
-                    .and_then(|d| read(d).ok())
-                    .is_some_and(|conv| {
-                        conv.assignments.len() == 1
-                            && conv.assignee() == Some(&ana_id)
-                            && conv.messages.len() == 3
-                    })
+                c.conversation(doc).is_some_and(|conv| {
+                    conv.assignments.len() == 1
+                        && conv.assignee() == Some(&ana_id)
+                        && conv.messages.len() == 3
+                })
             })
             .await?;
     }
@@ -198,28 +128,21 @@ async fn offline_work_converges_and_the_loser_is_told() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn notifications_follow_the_assignment_rules() -> anyhow::Result<()> {
-    let s = setup().await?;
+    let s = Scene::new().await?;
     let mut ana = s.agent("ana@acme.test").await?;
     let mut ben = s.agent("ben@acme.test").await?;
-    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
-    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
-    let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
+    let ws = ana.workspace(s.workspace)?;
+    let ana_id = ana.agent_id(s.workspace, "ana@acme.test")?;
+    let ben_id = ana.agent_id(s.workspace, "ben@acme.test")?;
 
     // Unassigned: every subscriber is told.
-    let doc = s.conversation("dana").await?;
+    let doc = conversation(&s, "dana").await?;
     ana.wait(WAIT, |c| notifications(c).len() == 1).await?;
     ben.wait(WAIT, |c| notifications(c).len() == 1).await?;
 
     // Ana replies first and owns it: the next message tells Ana alone.
     ana.open_all(&[doc]).await?;
-    reply(
-        ana.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &ana_id,
-        "On it",
-        ReplyMode::Claim,
-        baton_shared::clock::now(),
-    )?;
+    ana.reply_now(doc, &ws, &ana_id, "On it", ReplyMode::Claim)?;
     ana.settle(doc).await?;
     let body = json!({ "customer": { "email": "dana@shop.example", "name": "Dana" }, "body": "Thanks!", "conversation": read(ana.docs.doc(&doc).unwrap())?.id });
     assert_eq!(
@@ -233,31 +156,17 @@ async fn notifications_follow_the_assignment_rules() -> anyhow::Result<()> {
     assert_eq!(notifications(&ben).len(), 1, "Ben is no longer told");
 
     // Ana reassigns to Ben: Ben is told, Ana (the actor) is not.
-    assign(
-        ana.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &By::Agent(ana_id.clone()),
-        Some(&ben_id),
-        None,
-        baton_shared::clock::now(),
-    )?;
+    ana.reassign_now(doc, &ws, &ana_id, &ben_id)?;
     ana.settle(doc).await?;
     ben.wait(WAIT, |c| notifications(c).len() == 2).await?;
     assert_eq!(notifications(&ana).len(), 2);
 
     // "Reply and leave unassigned" keeps telling every subscriber.
-    let other = s.conversation("eli").await?;
+    let other = conversation(&s, "eli").await?;
     ana.wait(WAIT, |c| notifications(c).len() == 3).await?;
     ben.wait(WAIT, |c| notifications(c).len() == 3).await?;
     ben.open_all(&[other]).await?;
-    reply(
-        ben.docs.doc_mut(&other).unwrap(),
-        &ws,
-        &ben_id,
-        "Checking",
-        ReplyMode::LeaveUnassigned,
-        baton_shared::clock::now(),
-    )?;
+    ben.reply_now(other, &ws, &ben_id, "Checking", ReplyMode::LeaveUnassigned)?;
     ben.settle(other).await?;
     let body = json!({ "customer": { "email": "eli@shop.example", "name": "Eli" }, "body": "Still there?", "conversation": read(ben.docs.doc(&other).unwrap())?.id });
     ingest(&s.server, &s.team.channel, &s.team.secret, body).await?;
@@ -268,68 +177,37 @@ async fn notifications_follow_the_assignment_rules() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn a_bulk_reassign_of_fifty_is_one_notification() -> anyhow::Result<()> {
-    let s = setup().await?;
+    let s = Scene::new().await?;
     let mut ana = s.agent("ana@acme.test").await?;
     let mut ben = s.agent("ben@acme.test").await?;
     let mut docs = Vec::new();
     for i in 0..50 {
-        docs.push(s.conversation(&format!("c{i}")).await?);
+        docs.push(conversation(&s, &format!("c{i}")).await?);
     }
     ana.open_all(&docs).await?;
     ben.wait(WAIT, |c| notifications(c).len() == 50).await?;
-    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
-    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
-    let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
-    let batch = new_batch_id();
-    let selected = ana
-        .docs
-        .docs_mut(&docs)
-        .map(|(_, d)| (read(d).unwrap().id, d));
-    let outcomes = bulk_assign(
-        selected,
-        &ws,
-        &By::Agent(ana_id),
-        Some(&ben_id),
-        &batch,
-        baton_shared::clock::now(),
-    );
-    assert_eq!(outcomes.iter().filter(|o| o.result.is_ok()).count(), 50);
-    for id in &docs {
-        ana.docs.sync(*id);
-    }
-    ana.acknowledged(&docs, WAIT).await?;
-    let batch_of = |c: &SyncClient| -> Vec<baton_shared::protocol::Notification> {
-        c.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Notification(n) if n.batch.is_some() => Some(n.clone()),
-                _ => None,
-            })
-            .collect()
-    };
+    let ws = ana.workspace(s.workspace)?;
+    let ana_id = ana.agent_id(s.workspace, "ana@acme.test")?;
+    let ben_id = ana.agent_id(s.workspace, "ben@acme.test")?;
+    let reassigned = ana.bulk_reassign(&docs, &ws, &ana_id, &ben_id).await?;
+    assert_eq!(reassigned, 50);
     let waited = ben
-        .wait(WAIT, |c| batch_of(c).last().is_some_and(|n| n.count == 50))
+        .wait(WAIT, |c| {
+            c.pushed_for_batches().last().is_some_and(|n| n.count == 50)
+        })
         .await;
     if let Err(err) = waited {
-        let counts: Vec<u32> = batch_of(&ben).iter().map(|n| n.count).collect();
+        let counts: Vec<u32> = ben.pushed_for_batches().iter().map(|n| n.count).collect();
         return Err(err.context(format!("the batch's counts as pushed: {counts:?}")));
     }
-    let live = batch_of(&ben);
+    let live = ben.pushed_for_batches();
     let ids: std::collections::HashSet<_> = live.iter().map(|n| n.id.clone()).collect();
     assert_eq!(ids.len(), 1, "one notification per batch, updated in place");
     assert_eq!(
         live.last().unwrap().text,
         "Ana assigned you 50 conversations"
     );
-    let listed: serde_json::Value = {
-        let http = baton_tests::client();
-        baton_tests::login(&s.server, &http, "ben@acme.test", PASSWORD).await?;
-        http.get(s.server.at("/api/notifications?limit=200"))
-            .send()
-            .await?
-            .json()
-            .await?
-    };
+    let listed = get_json_as(&s.server, "ben@acme.test", "/api/notifications?limit=200").await?;
     let batch_rows: Vec<_> = listed["notifications"]
         .as_array()
         .unwrap()
@@ -344,11 +222,11 @@ async fn a_bulk_reassign_of_fifty_is_one_notification() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn presence_is_shared_and_speaks_for_the_signed_in_agent() -> anyhow::Result<()> {
-    let s = setup().await?;
-    let doc = s.conversation("dana").await?;
+    let s = Scene::new().await?;
+    let doc = conversation(&s, "dana").await?;
     let (mut ana, mut ben) = s.ana_and_ben_holding(doc).await?;
-    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
-    let ben_id = agent_id(&ana, s.workspace, "ben@acme.test");
+    let ana_id = ana.agent_id(s.workspace, "ana@acme.test")?;
+    let ben_id = ana.agent_id(s.workspace, "ben@acme.test")?;
     // Ben says he is typing, and even claims to be Ana: the server corrects it.
     let claim = baton_shared::protocol::Presence {
         agent: ana_id,
@@ -365,34 +243,20 @@ async fn presence_is_shared_and_speaks_for_the_signed_in_agent() -> anyhow::Resu
 
 #[tokio::test]
 async fn unknown_documents_are_unavailable_and_the_projection_follows_sync() -> anyhow::Result<()> {
-    let s = setup().await?;
+    let s = Scene::new().await?;
     let mut ana = s.agent("ana@acme.test").await?;
     let nowhere = DocumentId::random();
     ana.docs.open(nowhere);
     ana.wait(WAIT, |c| c.events.contains(&Event::Unavailable(nowhere)))
         .await?;
 
-    let doc = s.conversation("dana").await?;
+    let doc = conversation(&s, "dana").await?;
     ana.open_all(&[doc]).await?;
-    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
-    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
-    reply(
-        ana.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &ana_id,
-        "Mine now",
-        ReplyMode::Claim,
-        baton_shared::clock::now(),
-    )?;
+    let ws = ana.workspace(s.workspace)?;
+    let ana_id = ana.agent_id(s.workspace, "ana@acme.test")?;
+    ana.reply_now(doc, &ws, &ana_id, "Mine now", ReplyMode::Claim)?;
     ana.settle(doc).await?;
-    let http = baton_tests::client();
-    baton_tests::login(&s.server, &http, "ana@acme.test", PASSWORD).await?;
-    let mine: serde_json::Value = http
-        .get(s.server.at("/api/conversations?view=mine"))
-        .send()
-        .await?
-        .json()
-        .await?;
+    let mine = get_json_as(&s.server, "ana@acme.test", "/api/conversations?view=mine").await?;
     assert_eq!(mine["conversations"][0]["preview"], "Mine now");
     assert_eq!(mine["counts"]["mine"], 1);
     Ok(())
@@ -400,9 +264,9 @@ async fn unknown_documents_are_unavailable_and_the_projection_follows_sync() -> 
 
 #[tokio::test]
 async fn shutdown_closes_sockets_with_going_away() -> anyhow::Result<()> {
-    let s = setup().await?;
+    let s = Scene::new().await?;
     let mut ana = s.agent("ana@acme.test").await?;
-    let Setup { server, team, .. } = s;
+    let Scene { server, team, .. } = s;
     let stopping = tokio::spawn(server.stop());
     let _ = ana.wait(WAIT, |_| false).await;
     assert_eq!(ana.closed, Some(1001));
@@ -413,7 +277,7 @@ async fn shutdown_closes_sockets_with_going_away() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn changes_made_by_the_command_line_reach_connected_agents() -> anyhow::Result<()> {
-    let s = setup().await?;
+    let s = Scene::new().await?;
     let mut ana = s.agent("ana@acme.test").await?;
     baton_tests::baton_json(
         s.team.path(),
@@ -435,28 +299,12 @@ async fn changes_made_by_the_command_line_reach_connected_agents() -> anyhow::Re
 /// A sync message carrying `changes`, as a peer whose heads are `heads`
 /// would send it.
 fn raw_sync(doc: DocumentId, heads: Vec<ChangeHash>, changes: &[&Change]) -> Message {
-    let message = sync::Message {
-        heads,
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: changes
-            .iter()
-            .map(|c| c.raw_bytes().to_vec())
-            .collect::<Vec<_>>()
-            .into(),
-        flags: None,
-        version: sync::MessageVersion::V1,
-    };
-    Message::Sync {
-        sender_id: "raw".to_owned(),
-        target_id: "baton-server".to_owned(),
-        document_id: doc,
-        data: message.encode(),
-    }
+    let chunks = changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
+    baton_tests::sync_client::raw_sync(doc, heads, chunks)
 }
 
 fn message_count(client: &SyncClient, doc: DocumentId) -> usize {
-    read(client.docs.doc(&doc).unwrap()).unwrap().messages.len()
+    client.conversation(doc).unwrap().messages.len()
 }
 
 /// A peer skips a change the server's bloom filter wrongly claims it has and
@@ -466,11 +314,11 @@ fn message_count(client: &SyncClient, doc: DocumentId) -> usize {
 /// document for good).
 #[tokio::test]
 async fn a_change_sent_before_its_parent_waits_for_it() -> anyhow::Result<()> {
-    let s = setup().await?;
-    let doc = s.conversation("dana").await?;
+    let s = Scene::new().await?;
+    let doc = conversation(&s, "dana").await?;
     let (mut ana, mut ben) = s.ana_and_ben_holding(doc).await?;
-    let ws = workspace::read(ana.docs.doc(&s.workspace).unwrap())?;
-    let ana_id = agent_id(&ana, s.workspace, "ana@acme.test");
+    let ws = ana.workspace(s.workspace)?;
+    let ana_id = ana.agent_id(s.workspace, "ana@acme.test")?;
     let before = message_count(&ben, doc);
 
     let mut copy = ana.docs.doc_mut(&doc).unwrap().fork();
@@ -509,8 +357,8 @@ async fn a_change_sent_before_its_parent_waits_for_it() -> anyhow::Result<()> {
 /// so many of them (1 MiB) before the server closes its socket.
 #[tokio::test]
 async fn changes_parked_beyond_the_limit_close_the_socket() -> anyhow::Result<()> {
-    let s = setup().await?;
-    let doc = s.conversation("dana").await?;
+    let s = Scene::new().await?;
+    let doc = conversation(&s, "dana").await?;
     let mut ana = s.agent("ana@acme.test").await?;
     ana.open_all(&[doc]).await?;
     let mut copy = ana.docs.doc_mut(&doc).unwrap().fork();
@@ -554,9 +402,9 @@ async fn changes_parked_beyond_the_limit_close_the_socket() -> anyhow::Result<()
 /// marking them over a socket does: one path for both.
 #[tokio::test]
 async fn marking_read_over_http_tells_the_agents_open_tabs() -> anyhow::Result<()> {
-    let s = setup().await?;
+    let s = Scene::new().await?;
     let mut tab = s.agent("ben@acme.test").await?;
-    s.conversation("dana").await?;
+    conversation(&s, "dana").await?;
     tab.wait(WAIT, |c| {
         c.events.iter().any(|e| matches!(e, Event::Notification(_)))
     })

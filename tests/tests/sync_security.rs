@@ -304,13 +304,7 @@ async fn a_change_under_another_principals_actor_is_refused() -> anyhow::Result<
     ben.open_all(&[ws_id, doc]).await?;
     let ws = workspace::read(ana.docs.doc(&ws_id).unwrap())?;
     let (ana_id, ben_id) = (id_of(&ws, "ana@acme.test"), id_of(&ws, "ben@acme.test"));
-    note(
-        ana.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &ana_id,
-        "mine",
-        baton_shared::clock::now(),
-    )?;
+    ana.note_now(doc, &ws, &ana_id, "mine")?;
     ana.settle(doc).await?;
     assert!(ana.refusals().is_empty());
     // Ben writes an honest note of his own, but as Ana's actor.
@@ -411,13 +405,7 @@ async fn a_slow_reader_does_not_delay_the_others() -> anyhow::Result<()> {
     for i in 0..200 {
         let doc = docs[1 + i % 10];
         let body = format!("note {i} {}", "x".repeat(4_000));
-        note(
-            ana.docs.doc_mut(&doc).unwrap(),
-            &ws,
-            &ana_id,
-            &body,
-            baton_shared::clock::now(),
-        )?;
+        ana.note_now(doc, &ws, &ana_id, &body)?;
         ana.docs.sync(doc);
         ana.idle(Duration::from_millis(1)).await?;
     }
@@ -459,13 +447,7 @@ async fn a_deactivated_agent_cannot_keep_writing_over_an_open_socket() -> anyhow
         &["agent", "deactivate", "--email", "ben@acme.test"],
     )
     .await?;
-    note(
-        ben.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &ben_id,
-        "still here?",
-        baton_shared::clock::now(),
-    )?;
+    ben.note_now(doc, &ws, &ben_id, "still here?")?;
     ben.docs.sync(doc);
     let _ = ben.wait(WAIT, |_| false).await;
     assert_eq!(ben.closed, Some(1008));

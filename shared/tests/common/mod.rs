@@ -1,7 +1,8 @@
 //! A small support team and helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use baton_shared::automerge::{ActorId, AutoCommit, Change};
+use baton_shared::automerge::transaction::Transactable;
+use baton_shared::automerge::{ActorId, AutoCommit, Change, ObjId, ObjType, ROOT, ReadDoc, Value};
 use baton_shared::conversation::{self, NewConversation};
 use baton_shared::ids::{AgentId, ChannelId, ConversationId};
 use baton_shared::model::{Agent, Customer, Millis, Role};
@@ -126,4 +127,51 @@ pub fn validate_as(
         },
     };
     validate_change(server, change, kind, &ctx)
+}
+
+/// The object (list or map) at `key` of the document's root.
+pub fn object_at(doc: &AutoCommit, key: &str) -> ObjId {
+    match doc.get(ROOT, key).expect("a readable document") {
+        Some((Value::Object(_), id)) => id,
+        _ => panic!("{key} is not an object"),
+    }
+}
+
+/// A message written field by field, as a client that skips the
+/// operations could write it.
+pub struct HandWritten<'a> {
+    pub kind: &'a str,
+    pub author: &'a AgentId,
+    pub body: String,
+    pub at: Millis,
+    pub leave_unassigned: bool,
+}
+
+impl<'a> HandWritten<'a> {
+    /// A note by `author` stamped now: every field as an honest one has it.
+    pub fn note_by(author: &'a AgentId) -> Self {
+        HandWritten {
+            kind: "note",
+            author,
+            body: "by hand".to_owned(),
+            at: NOW,
+            leave_unassigned: false,
+        }
+    }
+
+    /// Puts the message at the head of the thread.
+    pub fn insert(self, d: &mut AutoCommit) {
+        let messages = object_at(d, "messages");
+        let put = "a writable message";
+        let obj = d.insert_object(&messages, 0, ObjType::Map).expect(put);
+        d.put(&obj, "id", "msg_by_hand").expect(put);
+        d.put(&obj, "kind", self.kind).expect(put);
+        let author = d.put_object(&obj, "author", ObjType::Map).expect(put);
+        d.put(&author, "kind", "agent").expect(put);
+        d.put(&author, "id", self.author.as_str()).expect(put);
+        d.put(&obj, "body", self.body).expect(put);
+        d.put(&obj, "at", self.at).expect(put);
+        d.put(&obj, "leave_unassigned", self.leave_unassigned)
+            .expect(put);
+    }
 }

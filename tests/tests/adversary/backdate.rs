@@ -26,10 +26,7 @@ async fn an_agent_online_all_along_cannot_stamp_a_claim_into_the_past() -> anyho
     let scene = scene().await?;
     let landed = scene.conversation("dana").await?;
     let doc = document(&landed);
-    let mut ana = scene.agent("ana@acme.test").await?;
-    let mut ben = scene.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (mut ana, mut ben) = scene.ana_and_ben_holding(doc).await?;
     let created = ana.docs.doc_mut(&doc).unwrap().get_heads();
     let ws = workspace_of(&ben, &scene);
     let (ana_id, ben_id) = (
@@ -40,14 +37,7 @@ async fn an_agent_online_all_along_cannot_stamp_a_claim_into_the_past() -> anyho
     pause(400).await;
     let earlier = baton_shared::clock::now();
     pause(300).await;
-    reply(
-        ben.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &ben_id,
-        "Ben here",
-        ReplyMode::Claim,
-        baton_shared::clock::now(),
-    )?;
+    ben.reply_now(doc, &ws, &ben_id, "Ben here", ReplyMode::Claim)?;
     ben.settle(doc).await?;
     // Ana, connected the whole time, claims "before" Ben, on the document
     // as it was then, stamped with that moment.
@@ -118,14 +108,7 @@ async fn stale_dependencies_do_not_reopen_what_only_the_assignee_may_answer() ->
         id_of(&ana, &scene, "ana@acme.test"),
         id_of(&ben, &scene, "ben@acme.test"),
     );
-    reply(
-        ben.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &ben_id,
-        "Mine",
-        ReplyMode::Claim,
-        baton_shared::clock::now(),
-    )?;
+    ben.reply_now(doc, &ws, &ben_id, "Mine", ReplyMode::Claim)?;
     ben.settle(doc).await?;
     // Ana replies now, on the document as it was before Ben's claim.
     let stale = change_at(&mut ana, doc, &created, |d| {
@@ -142,10 +125,7 @@ async fn a_claim_made_offline_first_still_wins() -> anyhow::Result<()> {
     let scene = scene().await?;
     let landed = scene.conversation("dana").await?;
     let doc = document(&landed);
-    let mut ana = scene.agent("ana@acme.test").await?;
-    let mut ben = scene.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (ana, mut ben) = scene.ana_and_ben_holding(doc).await?;
     let ws = workspace_of(&ana, &scene);
     let (ana_id, ben_id) = (
         id_of(&ana, &scene, "ana@acme.test"),
@@ -162,22 +142,11 @@ async fn a_claim_made_offline_first_still_wins() -> anyhow::Result<()> {
         baton_shared::clock::now(),
     )?;
     pause(50).await;
-    reply(
-        ben.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &ben_id,
-        "Ben, online",
-        ReplyMode::Claim,
-        baton_shared::clock::now(),
-    )?;
+    ben.reply_now(doc, &ws, &ben_id, "Ben, online", ReplyMode::Claim)?;
     ben.settle(doc).await?;
     pause(300).await;
     // Back online, Ana's earlier claim holds, and Ben is told.
-    let token =
-        baton_tests::session_token(&scene.server, "ana@acme.test", baton_tests::PASSWORD).await?;
-    let auth = baton_tests::sync_client::Auth::Session(token);
-    let mut ana =
-        baton_tests::sync_client::SyncClient::reconnect(&scene.server.url, &auth, offline).await?;
+    let mut ana = scene.back_online("ana@acme.test", offline).await?;
     ana.settle(doc).await?;
     assert!(ana.refusals().is_empty(), "{:?}", ana.refusals());
     let deadline = std::time::Instant::now() + WAIT;
@@ -210,15 +179,7 @@ async fn offline_work_held_back_long_after_reconnecting_is_backdated() -> anyhow
     let in_gap = baton_shared::clock::now();
     pause(100).await;
     let held_back = {
-        let mut scratch = baton_tests::sync_client::SyncClient::reconnect(
-            &scene.server.url,
-            &baton_tests::sync_client::Auth::Session(
-                baton_tests::session_token(&scene.server, "ana@acme.test", baton_tests::PASSWORD)
-                    .await?,
-            ),
-            offline,
-        )
-        .await?;
+        let mut scratch = scene.back_online("ana@acme.test", offline).await?;
         // Made in the gap, sent only after the replay window has passed.
         let change = change_at(&mut scratch, doc, &heads, |d| {
             reply(d, &ws, &ana_id, "late", ReplyMode::Claim, in_gap).unwrap();

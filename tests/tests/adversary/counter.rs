@@ -28,14 +28,7 @@ async fn a_change_numbered_anywhere_but_next_is_refused_and_the_document_stays_u
         expect_refused(&scene, &mut ana, ws, &[&forged], "bad_counter").await?;
     }
     // The workspace still takes the server's changes and the agents'.
-    let admin = baton_tests::client();
-    baton_tests::login(
-        &scene.server,
-        &admin,
-        "admin@acme.test",
-        baton_tests::PASSWORD,
-    )
-    .await?;
+    let admin = scene.signed_in_over_http("admin@acme.test").await?;
     let added = admin
         .post(scene.server.at("/api/agents"))
         .json(&json!({"name": "Cy", "email": "cy@acme.test", "role": "agent"}))

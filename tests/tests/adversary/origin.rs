@@ -9,14 +9,7 @@ use crate::scene::Scene;
 #[tokio::test]
 async fn state_changing_requests_from_another_origin_are_refused() -> anyhow::Result<()> {
     let scene = Scene::new().await?;
-    let admin = baton_tests::client();
-    baton_tests::login(
-        &scene.server,
-        &admin,
-        "admin@acme.test",
-        baton_tests::PASSWORD,
-    )
-    .await?;
+    let admin = scene.signed_in_over_http("admin@acme.test").await?;
     let other_port = scene
         .server
         .url

@@ -4,12 +4,9 @@
 
 use baton_shared::automerge::transaction::Transactable;
 use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
-use baton_shared::conversation::read;
 use baton_shared::operations::{ReplyMode, reply};
 
-use crate::scene::{
-    Scene, WAIT, change_of, document, expect_refused, id_of, send_changes, workspace_of,
-};
+use crate::scene::{Scene, change_of, document, expect_refused, id_of, send_changes, workspace_of};
 
 /// Replaces the list at `key` with an identical copy, in one change.
 fn copy_list(d: &mut AutoCommit, key: &str) {
@@ -26,10 +23,7 @@ async fn replacing_messages_or_activity_with_a_copy_is_refused_and_no_reply_is_l
     let scene = Scene::new().await?;
     let landed = scene.conversation("dana").await?;
     let doc = document(&landed);
-    let mut ana = scene.agent("ana@acme.test").await?;
-    let mut ben = scene.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (mut ana, mut ben) = scene.ana_and_ben_holding(doc).await?;
     let ben_id = id_of(&ben, &scene, "ben@acme.test");
     let ws = workspace_of(&ben, &scene);
     // Ben replies offline, against the messages list as it is.
@@ -52,30 +46,8 @@ async fn replacing_messages_or_activity_with_a_copy_is_refused_and_no_reply_is_l
     // Ben comes back: his reply is in the thread and goes to the customer.
     send_changes(&mut ben, doc, &[&bens]).await?;
     ben.docs.reload(doc);
-    ben.wait(WAIT, |c| {
-        c.docs
-            .doc(&doc)
-            .and_then(|d| read(d).ok())
-            .is_some_and(|c| c.messages.len() == 2)
-    })
-    .await?;
-    let replies: serde_json::Value = reqwest::Client::new()
-        .get(scene.server.at(&format!(
-            "/api/channels/{}/replies?after=0",
-            scene.team.channel
-        )))
-        .bearer_auth(&scene.team.secret)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let bodies: Vec<&str> = replies["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["body"].as_str())
-        .collect();
-    assert_eq!(bodies, ["We are on it"]);
+    ben.wait_for_messages(doc, 2).await?;
+    assert_eq!(scene.delivered_replies().await?, ["We are on it"]);
     Ok(())
 }
 

@@ -1,73 +1,16 @@
-//! The stage every attack plays on: a fresh server with an admin, Ana and
-//! Ben, and the moves an attacker makes with the real wire protocol —
-//! changes made by hand, re-encoded, or sent raw.
-
-use std::time::Duration;
+//! The stage every attack plays on (the shared [`Scene`]: a fresh server
+//! with an admin, Ana and Ben), and the moves an attacker makes with the
+//! real wire protocol — changes made by hand, re-encoded, or sent raw.
 
 use anyhow::Context;
-use baton_shared::automerge::sync;
 use baton_shared::automerge::{ActorId, AutoCommit, Change, ChangeHash, ExpandedChange};
-use baton_shared::conversation::read;
 use baton_shared::docset::Event;
 use baton_shared::ids::{AgentId, DocumentId};
-use baton_shared::model::Conversation;
-use baton_shared::protocol::Message;
 use baton_shared::workspace::{self, Workspace};
-use baton_tests::sync_client::{Auth, SyncClient};
-use baton_tests::{Landed, PASSWORD, Server, Team, customer_writes, session_token};
+use baton_tests::Landed;
+use baton_tests::sync_client::{SyncClient, raw_sync};
 
-pub const WAIT: Duration = Duration::from_secs(10);
-
-pub struct Scene {
-    pub team: Team,
-    pub server: Server,
-    pub workspace: DocumentId,
-}
-
-impl Scene {
-    pub async fn new() -> anyhow::Result<Scene> {
-        Self::with(&[], &[]).await
-    }
-
-    /// A scene whose server runs with `args` and `env`.
-    pub async fn with(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Scene> {
-        let team = Team::new().await?;
-        let server =
-            Server::start_with_env(team.path(), args, env, Duration::from_secs(60)).await?;
-        let workspace = baton_tests::workspace_document(&server).await?;
-        Ok(Scene {
-            team,
-            server,
-            workspace,
-        })
-    }
-
-    /// `email` signed in over a socket, holding the workspace document.
-    pub async fn agent(&self, email: &str) -> anyhow::Result<SyncClient> {
-        let token = session_token(&self.server, email, PASSWORD).await?;
-        let mut client = SyncClient::connect(&self.server.url, &Auth::Session(token)).await?;
-        client.open_all(&[self.workspace]).await?;
-        Ok(client)
-    }
-
-    /// A customer writes in; the new conversation.
-    pub async fn conversation(&self, customer: &str) -> anyhow::Result<Landed> {
-        customer_writes(&self.server, &self.team, customer, None).await
-    }
-
-    /// What a client that connects now is given of `doc`.
-    pub async fn stored(&self, doc: DocumentId) -> anyhow::Result<(Vec<ChangeHash>, AutoCommit)> {
-        let mut fresh = self.agent("admin@acme.test").await?;
-        fresh.open_all(&[doc]).await?;
-        let mut copy = fresh.docs.doc(&doc).context("no document")?.clone();
-        Ok((copy.get_heads(), copy))
-    }
-
-    /// The conversation as a client that connects now reads it.
-    pub async fn stored_conversation(&self, doc: DocumentId) -> anyhow::Result<Conversation> {
-        Ok(read(&self.stored(doc).await?.1)?)
-    }
-}
+pub use baton_tests::scene::{Scene, WAIT};
 
 pub fn document(landed: &Landed) -> DocumentId {
     landed.document.parse().expect("a document id")
@@ -147,22 +90,7 @@ pub async fn send_chunks(
     doc: DocumentId,
     chunks: Vec<Vec<u8>>,
 ) -> anyhow::Result<()> {
-    let message = sync::Message {
-        heads: Vec::new(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: chunks.into(),
-        flags: None,
-        version: sync::MessageVersion::V1,
-    };
-    client
-        .send(&Message::Sync {
-            sender_id: "attacker".to_owned(),
-            target_id: "baton-server".to_owned(),
-            document_id: doc,
-            data: message.encode(),
-        })
-        .await
+    client.send(&raw_sync(doc, Vec::new(), chunks)).await
 }
 
 pub async fn send_changes(

@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use baton_shared::docset::Event;
-use baton_shared::operations::note;
 use baton_shared::protocol::{Presence, PresenceState};
 use baton_tests::sync_client::{Auth, SyncClient, open_socket};
 
@@ -111,10 +110,7 @@ async fn catch_up_comes_in_pages_and_a_flood_of_requests_is_held_back() -> anyho
 async fn a_presence_flood_reaches_others_only_in_part() -> anyhow::Result<()> {
     let scene = Scene::new().await?;
     let doc = document(&scene.conversation("dana").await?);
-    let mut ana = scene.agent("ana@acme.test").await?;
-    let mut ben = scene.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (mut ana, mut ben) = scene.ana_and_ben_holding(doc).await?;
     let ana_id = id_of(&ana, &scene, "ana@acme.test");
     for _ in 0..300 {
         ana.docs.presence(
@@ -156,13 +152,7 @@ async fn a_peer_that_stops_reading_is_cut_off_and_never_holds_shutdown() -> anyh
     for i in 0..200 {
         let doc = docs[i % docs.len()];
         let body = format!("note {i} {}", "y".repeat(40_000));
-        note(
-            ana.docs.doc_mut(&doc).unwrap(),
-            &ws,
-            &ana_id,
-            &body,
-            baton_shared::clock::now(),
-        )?;
+        ana.note_now(doc, &ws, &ana_id, &body)?;
         ana.docs.sync(doc);
         ana.idle(Duration::from_millis(2)).await?;
     }

@@ -11,10 +11,7 @@ use crate::scene::{Scene, WAIT, document, id_of, refusal, send_changes, workspac
 async fn a_refused_change_binds_no_actor() -> anyhow::Result<()> {
     let scene = Scene::new().await?;
     let doc = document(&scene.conversation("dana").await?);
-    let mut ana = scene.agent("ana@acme.test").await?;
-    let mut ben = scene.agent("ben@acme.test").await?;
-    ana.open_all(&[doc]).await?;
-    ben.open_all(&[doc]).await?;
+    let (mut ana, mut ben) = scene.ana_and_ben_holding(doc).await?;
     let ws = workspace_of(&ana, &scene);
     let (ana_id, ben_id) = (
         id_of(&ana, &scene, "ana@acme.test"),
@@ -59,26 +56,25 @@ async fn a_message_id_used_in_another_conversation_suppresses_no_reply() -> anyh
     ana.open_all(&[one, two]).await?;
     let ws = workspace_of(&ana, &scene);
     let ana_id = id_of(&ana, &scene, "ana@acme.test");
-    let now = baton_shared::clock::now();
+    let (now, mode) = (baton_shared::clock::now(), ReplyMode::LeaveUnassigned);
     let first = reply(
         ana.docs.doc_mut(&one).unwrap(),
         &ws,
         &ana_id,
         "First",
-        ReplyMode::LeaveUnassigned,
+        mode,
         now,
     )?;
     ana.settle(one).await?;
     // The same message id, written by hand, in the other conversation.
-    let second = reply(
+    reply(
         ana.docs.doc_mut(&two).unwrap(),
         &ws,
         &ana_id,
         "Second",
-        ReplyMode::LeaveUnassigned,
+        mode,
         now,
     )?;
-    let _ = second;
     let doc = ana.docs.doc_mut(&two).unwrap();
     let renamed = {
         let change = doc.get_last_local_change().unwrap();
@@ -98,29 +94,7 @@ async fn a_message_id_used_in_another_conversation_suppresses_no_reply() -> anyh
     ana.wait(WAIT, |c| c.docs.doc(&two).is_some()).await?;
     send_changes(&mut ana, two, &[&renamed]).await?;
     ana.docs.reload(two);
-    ana.wait(WAIT, |c| {
-        c.docs
-            .doc(&two)
-            .and_then(|d| baton_shared::conversation::read(d).ok())
-            .is_some_and(|c| c.messages.len() == 2)
-    })
-    .await?;
-    let replies: serde_json::Value = reqwest::Client::new()
-        .get(scene.server.at(&format!(
-            "/api/channels/{}/replies?after=0",
-            scene.team.channel
-        )))
-        .bearer_auth(&scene.team.secret)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let bodies: Vec<&str> = replies["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| r["body"].as_str())
-        .collect();
-    assert_eq!(bodies, ["First", "Second"]);
+    ana.wait_for_messages(two, 2).await?;
+    assert_eq!(scene.delivered_replies().await?, ["First", "Second"]);
     Ok(())
 }

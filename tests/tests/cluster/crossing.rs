@@ -1,22 +1,19 @@
 //! What one node's agents do reaches the agents of another.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use baton_shared::conversation::read;
 use baton_shared::docset::Event;
-use baton_shared::model::By;
 use baton_shared::notify::NoticeKind;
-use baton_shared::operations::{assign, bulk_assign, new_batch_id, note};
 use baton_shared::protocol::{Presence, PresenceState};
 use baton_tests::postgres::{self, Backend};
 use baton_tests::sync_client::{Auth, SyncClient};
 use baton_tests::{PASSWORD, customer_writes, session_token};
 
 use crate::nodes::{
-    Nodes, WAIT, assignee, crossing_bound, document, id_of, pushed, stored_notifications, told,
-    workspace_of,
+    Nodes, WAIT, crossing_bound, document, id_of, stored_notifications, told, workspace_of,
 };
 
 #[tokio::test]
@@ -34,20 +31,13 @@ async fn a_reassign_on_one_node_reaches_agents_on_the_others_live() -> anyhow::R
         id_of(&ana, &nodes, "ana@acme.test"),
         id_of(&ana, &nodes, "ben@acme.test"),
     );
-    assign(
-        ana.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &By::Agent(ana_id),
-        Some(&ben_id),
-        None,
-        baton_shared::clock::now(),
-    )?;
+    ana.reassign_now(doc, &ws, &ana_id, &ben_id)?;
     ana.docs.sync(doc);
     let start = Instant::now();
     ana.acknowledged(&[doc], WAIT).await?;
     for (name, client) in [("node B", &mut ben), ("node C", &mut ben_phone)] {
         client
-            .wait(WAIT, |c| assignee(c, doc).as_ref() == Some(&ben_id))
+            .wait(WAIT, |c| c.assignee(doc).as_ref() == Some(&ben_id))
             .await?;
         let took = start.elapsed();
         println!("a reassign on node A reached Ben on {name} after {took:?}");
@@ -58,7 +48,8 @@ async fn a_reassign_on_one_node_reaches_agents_on_the_others_live() -> anyhow::R
             .await?;
     }
     ben.idle(Duration::from_millis(500)).await?;
-    let assigned: Vec<_> = pushed(&ben)
+    let assigned: Vec<_> = ben
+        .pushed()
         .into_iter()
         .filter(|n| n.kind == NoticeKind::AssignedToYou && n.document_id == doc)
         .collect();
@@ -79,7 +70,7 @@ async fn a_client_that_moves_to_another_node_catches_up_on_everything() -> anyho
     let auth = Auth::Session(token);
     let mut client = SyncClient::connect(&nodes.node(0).url, &auth).await?;
     client.open_all(&docs).await?;
-    caught_up(&mut client).await?;
+    client.caught_up().await?;
 
     for (round, (changes_on, back_to)) in [(1, 1), (0, 0)].into_iter().enumerate() {
         let since = client.docs.last_seq;
@@ -99,7 +90,7 @@ async fn a_client_that_moves_to_another_node_catches_up_on_everything() -> anyho
         busy.abort();
         saved.last_seq = since;
         client = SyncClient::reconnect(&nodes.node(back_to).url, &auth, saved).await?;
-        let listed = caught_up(&mut client).await?;
+        let listed = client.caught_up().await?;
         for to in &changed {
             assert!(
                 listed.contains(&document(to)),
@@ -114,9 +105,7 @@ async fn a_client_that_moves_to_another_node_catches_up_on_everything() -> anyho
         client
             .wait(WAIT, |c| {
                 ids.iter().all(|id| {
-                    c.docs
-                        .doc(id)
-                        .and_then(|d| read(d).ok())
+                    c.conversation(*id)
                         .is_some_and(|conv| conv.messages.len() == 2)
                 })
             })
@@ -124,29 +113,6 @@ async fn a_client_that_moves_to_another_node_catches_up_on_everything() -> anyho
             .with_context(|| format!("round {round}: the changes did not all apply"))?;
     }
     Ok(())
-}
-
-/// Asks for a catch-up and returns every document its answers listed
-/// (new documents are also announced at sequence 0; those are left out).
-async fn caught_up(client: &mut SyncClient) -> anyhow::Result<Vec<baton_shared::ids::DocumentId>> {
-    let from = client.events.len();
-    client.docs.catch_up();
-    client
-        .wait(WAIT, |c| {
-            c.events[from..]
-                .iter()
-                .any(|e| matches!(e, Event::CaughtUp { seq, .. } if *seq > 0))
-        })
-        .await
-        .context("no answer to the catch-up")?;
-    Ok(client.events[from..]
-        .iter()
-        .filter_map(|e| match e {
-            Event::CaughtUp { seq, documents } if *seq > 0 => Some(documents.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect())
 }
 
 /// New conversations on both nodes, until aborted.
@@ -182,33 +148,13 @@ async fn a_bulk_reassign_across_nodes_is_one_notification_with_its_full_count() 
     let ws = workspace_of(&ana, &nodes);
     let ana_id = id_of(&ana, &nodes, "ana@acme.test");
     let ben_id = id_of(&ana, &nodes, "ben@acme.test");
-    let batch = new_batch_id();
-    let selected = ana
-        .docs
-        .docs_mut(&docs)
-        .map(|(_, d)| (read(d).unwrap().id, d));
-    let outcomes = bulk_assign(
-        selected,
-        &ws,
-        &By::Agent(ana_id),
-        Some(&ben_id),
-        &batch,
-        baton_shared::clock::now(),
-    );
-    assert_eq!(outcomes.iter().filter(|o| o.result.is_ok()).count(), 50);
-    for id in &docs {
-        ana.docs.sync(*id);
-    }
-    ana.acknowledged(&docs, WAIT).await?;
-    let batch_of = |c: &SyncClient| -> Vec<baton_shared::protocol::Notification> {
-        pushed(c)
-            .into_iter()
-            .filter(|n| n.batch.is_some())
-            .collect()
-    };
-    ben.wait(WAIT, |c| batch_of(c).last().is_some_and(|n| n.count == 50))
-        .await?;
-    let ids: std::collections::HashSet<_> = batch_of(&ben).into_iter().map(|n| n.id).collect();
+    let reassigned = ana.bulk_reassign(&docs, &ws, &ana_id, &ben_id).await?;
+    assert_eq!(reassigned, 50);
+    ben.wait(WAIT, |c| {
+        c.pushed_for_batches().last().is_some_and(|n| n.count == 50)
+    })
+    .await?;
+    let ids: HashSet<_> = ben.pushed_for_batches().into_iter().map(|n| n.id).collect();
     assert_eq!(
         ids.len(),
         1,
@@ -332,7 +278,7 @@ async fn notifications_read_on_one_node_are_read_in_tabs_on_another() -> anyhow:
         tab.wait(WAIT, |c| told(c, NoticeKind::NewMessage, doc))
             .await?;
     }
-    let id = pushed(&tab_a)[0].id.clone();
+    let id = tab_a.pushed()[0].id.clone();
     tab_a.docs.notifications_read(vec![id.clone()]);
     tab_a.flush().await?;
     tab_b
@@ -348,17 +294,12 @@ async fn notifications_read_on_one_node_are_read_in_tabs_on_another() -> anyhow:
     ana.open_all(&[doc]).await?;
     let ws = workspace_of(&ana, &nodes);
     let ana_id = id_of(&ana, &nodes, "ana@acme.test");
-    note(
-        ana.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &ana_id,
-        "fyi",
-        baton_shared::clock::now(),
-    )?;
+    ana.note_now(doc, &ws, &ana_id, "fyi")?;
     ana.docs.sync(doc);
     ana.acknowledged(&[doc], WAIT).await?;
     tab_a.idle(Duration::from_millis(300)).await?;
-    let new: Vec<_> = pushed(&tab_a)
+    let new: Vec<_> = tab_a
+        .pushed()
         .into_iter()
         .filter(|n| n.kind == NoticeKind::NewMessage && n.document_id == doc)
         .collect();

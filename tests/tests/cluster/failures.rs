@@ -7,15 +7,15 @@ use std::time::{Duration, Instant};
 
 use baton_shared::conversation::read;
 use baton_shared::ids::DocumentId;
-use baton_shared::model::By;
-use baton_shared::operations::{assign, note};
+use baton_shared::operations::note;
 use baton_tests::postgres::Started;
+use baton_tests::scene::signed_in;
 use baton_tests::sync_client::SyncClient;
-use baton_tests::{Server, baton_on_own_database, client, login};
+use baton_tests::{Server, Team, client, login};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::nodes::{Nodes, WAIT, assignee, document, id_of, workspace_of};
+use crate::nodes::{Nodes, WAIT, document, id_of, workspace_of};
 
 /// Conversations customers opened and the server acknowledged (201).
 type Acked = Arc<Mutex<Vec<String>>>;
@@ -195,14 +195,7 @@ async fn a_node_killed_under_load_loses_nothing_acknowledged() -> anyhow::Result
     // conversations at once.
     let ben_id = id_of(&ben, &nodes, "ben@acme.test");
     for doc in &shared {
-        let now = baton_shared::clock::now();
-        note(
-            ben.docs.doc_mut(doc).unwrap(),
-            &ws,
-            &ben_id,
-            "after the crash",
-            now,
-        )?;
+        ben.note_now(*doc, &ws, &ben_id, "after the crash")?;
         ben.docs.sync(*doc);
     }
     ben.acknowledged(&shared, Duration::from_secs(5)).await?;
@@ -235,44 +228,9 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() -> anyhow:
     let pg = Started::private().await?;
     let url = pg.database("baton").await?;
     let database = ["--database-url".to_owned(), url.clone()];
-    let data = tempfile::tempdir()?;
-    let cli = |args: &[&str]| {
-        let mut all: Vec<String> = vec!["--database-url".into(), url.clone(), "--json".into()];
-        all.extend(args.iter().map(|a| (*a).to_owned()));
-        let path = data.path().to_owned();
-        async move {
-            let all: Vec<&str> = all.iter().map(String::as_str).collect();
-            let out = baton_on_own_database(&path, &all).await?;
-            anyhow::ensure!(out.success, "{}", out.stderr);
-            out.json()
-        }
-    };
-    for (email, admin) in [
-        ("admin@acme.test", true),
-        ("ana@acme.test", false),
-        ("ben@acme.test", false),
-    ] {
-        let mut args = vec![
-            "agent",
-            "add",
-            "--email",
-            email,
-            "--name",
-            email,
-            "--password",
-            baton_tests::PASSWORD,
-        ];
-        if admin {
-            args.push("--admin");
-        }
-        cli(&args).await?;
-    }
-    let channel = cli(&["channel", "add", "--name", "Email"]).await?;
-    let (channel, secret) = (
-        channel["id"].as_str().unwrap().to_owned(),
-        channel["secret"].as_str().unwrap().to_owned(),
-    );
-    let start = || Server::start_on(data.path(), &database, &[], &[], Duration::from_secs(60));
+    let team = Team::on_database(tempfile::tempdir()?, &database).await?;
+    let (channel, secret) = (team.channel.clone(), team.secret.clone());
+    let start = || Server::start_on(team.path(), &database, &[], &[], Duration::from_secs(60));
     let nodes = [start().await?, start().await?];
 
     let (stop, stopped) = watch::channel(false);
@@ -325,13 +283,8 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() -> anyhow:
     }
     // Live sync crosses nodes again: the listeners reconnected.
     let workspace = baton_tests::workspace_document(&nodes[0]).await?;
-    let token_a =
-        baton_tests::session_token(&nodes[0], "ana@acme.test", baton_tests::PASSWORD).await?;
-    let token_b =
-        baton_tests::session_token(&nodes[1], "ben@acme.test", baton_tests::PASSWORD).await?;
-    let auth = |t| baton_tests::sync_client::Auth::Session(t);
-    let mut ana = SyncClient::connect(&nodes[0].url, &auth(token_a)).await?;
-    let mut ben = SyncClient::connect(&nodes[1].url, &auth(token_b)).await?;
+    let mut ana = signed_in(&nodes[0], "ana@acme.test", workspace).await?;
+    let mut ben = signed_in(&nodes[1], "ben@acme.test", workspace).await?;
     let landed: Value = reqwest::Client::new()
         .post(nodes[0].at(&format!("/api/channels/{channel}/messages")))
         .bearer_auth(&secret)
@@ -341,23 +294,15 @@ async fn a_postgresql_restart_under_load_loses_nothing_acknowledged() -> anyhow:
         .json()
         .await?;
     let doc: DocumentId = landed["document"].as_str().unwrap().parse()?;
-    ana.open_all(&[workspace, doc]).await?;
-    ben.open_all(&[workspace, doc]).await?;
-    let ws = baton_shared::workspace::read(ana.docs.doc(&workspace).unwrap())?;
-    let ana_id = ws.agent_by_email("ana@acme.test").unwrap().id.clone();
-    let ben_id = ws.agent_by_email("ben@acme.test").unwrap().id.clone();
-    let now = baton_shared::clock::now();
-    assign(
-        ana.docs.doc_mut(&doc).unwrap(),
-        &ws,
-        &By::Agent(ana_id),
-        Some(&ben_id),
-        None,
-        now,
-    )?;
+    ana.open_all(&[doc]).await?;
+    ben.open_all(&[doc]).await?;
+    let ws = ana.workspace(workspace)?;
+    let ana_id = ana.agent_id(workspace, "ana@acme.test")?;
+    let ben_id = ana.agent_id(workspace, "ben@acme.test")?;
+    ana.reassign_now(doc, &ws, &ana_id, &ben_id)?;
     ana.docs.sync(doc);
     ana.acknowledged(&[doc], WAIT).await?;
-    ben.wait(WAIT, |c| assignee(c, doc).as_ref() == Some(&ben_id))
+    ben.wait(WAIT, |c| c.assignee(doc).as_ref() == Some(&ben_id))
         .await?;
     Ok(())
 }

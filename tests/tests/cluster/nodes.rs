@@ -4,17 +4,16 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use baton_shared::conversation::read;
-use baton_shared::docset::Event;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::notify::NoticeKind;
 use baton_shared::workspace::{self, Workspace};
 use baton_tests::postgres::{self, Backend};
-use baton_tests::sync_client::{Auth, SyncClient};
-use baton_tests::{Landed, PASSWORD, Server, Team, customer_writes, session_token};
+use baton_tests::scene::signed_in;
+use baton_tests::sync_client::SyncClient;
+use baton_tests::{Landed, Server, Team, customer_writes};
 use serde_json::Value;
 
-pub const WAIT: Duration = Duration::from_secs(10);
+pub use baton_tests::scene::WAIT;
 
 /// How soon a change committed on one node must show on another: NOTIFY
 /// and one catch-up on PostgreSQL; on SQLite, the 250 ms clock poll.
@@ -90,10 +89,7 @@ impl Nodes {
     /// `email` signed in on node `i`, over a socket to it, holding the
     /// workspace document.
     pub async fn agent(&self, i: usize, email: &str) -> anyhow::Result<SyncClient> {
-        let token = session_token(self.node(i), email, PASSWORD).await?;
-        let mut client = SyncClient::connect(&self.node(i).url, &Auth::Session(token)).await?;
-        client.open_all(&[self.workspace]).await?;
-        Ok(client)
+        signed_in(self.node(i), email, self.workspace).await
     }
 
     /// A customer writes in on node `i`: a new conversation.
@@ -126,29 +122,10 @@ pub fn id_of(client: &SyncClient, nodes: &Nodes, email: &str) -> AgentId {
         .clone()
 }
 
-pub fn assignee(client: &SyncClient, doc: DocumentId) -> Option<AgentId> {
-    client
-        .docs
-        .doc(&doc)
-        .and_then(|d| read(d).ok())
-        .and_then(|c| c.assignee().cloned())
-}
-
-/// The notifications pushed to `client` so far.
-pub fn pushed(client: &SyncClient) -> Vec<baton_shared::protocol::Notification> {
-    client
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Notification(n) => Some(n.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// Whether `client` was pushed a notification of `kind` about `doc`.
 pub fn told(client: &SyncClient, kind: NoticeKind, doc: DocumentId) -> bool {
-    pushed(client)
+    client
+        .pushed()
         .iter()
         .any(|n| n.kind == kind && n.document_id == doc)
 }
@@ -183,7 +160,7 @@ pub async fn converged(
         a.idle(Duration::from_millis(25)).await?;
         b.idle(Duration::from_millis(25)).await?;
     }
-    let view = |c: &SyncClient| c.docs.doc(&doc).and_then(|d| read(d).ok());
+    let view = |c: &SyncClient| c.conversation(doc);
     anyhow::bail!(
         "the two clients never agreed on {doc}:\n{:?}\n{:?}\n{:?}\n{:?}",
         heads(a),

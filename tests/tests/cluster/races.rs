@@ -73,7 +73,7 @@ async fn claims_made_at_once_on_two_nodes_settle_to_one_assignee_told_once() -> 
         b?;
         let winner = if ana_at < ben_at { &ana_id } else { &ben_id };
         if let Err(err) = settled(&mut ana, doc, winner, round).await {
-            let view = ben.docs.doc(&doc).and_then(|d| read(d).ok());
+            let view = ben.conversation(doc);
             anyhow::bail!(
                 "{err:#}\nBen's refusals: {:?}, Ben holds {view:#?}\n{}",
                 ben.refusals(),
@@ -81,7 +81,7 @@ async fn claims_made_at_once_on_two_nodes_settle_to_one_assignee_told_once() -> 
             );
         }
         if let Err(err) = settled(&mut ben, doc, winner, round).await {
-            let view = ana.docs.doc(&doc).and_then(|d| read(d).ok());
+            let view = ana.conversation(doc);
             anyhow::bail!(
                 "{err:#}\nAna's refusals: {:?}, Ana holds {view:#?}\n{}",
                 ana.refusals(),
@@ -196,18 +196,15 @@ async fn settled(
 ) -> anyhow::Result<()> {
     client
         .wait(WAIT, |c| {
-            c.docs
-                .doc(&doc)
-                .and_then(|d| read(d).ok())
-                .is_some_and(|conv| {
-                    conv.messages.len() == 3
-                        && conv.assignee() == Some(winner)
-                        && conv.activity.iter().any(|a| a.event.name() == "settled")
-                })
+            c.conversation(doc).is_some_and(|conv| {
+                conv.messages.len() == 3
+                    && conv.assignee() == Some(winner)
+                    && conv.activity.iter().any(|a| a.event.name() == "settled")
+            })
         })
         .await
         .with_context(|| {
-            let view = client.docs.doc(&doc).and_then(|d| read(d).ok());
+            let view = client.conversation(doc);
             format!("round {round}: winner {winner}, the client holds {view:#?}")
         })
 }

@@ -150,17 +150,10 @@ impl Pair {
         [&self.ana, &self.ben]
     }
 
-    /// Checks that neither browser logged an error (signing in starts from
-    /// an expected 401 on `/api/me`), then closes everything.
+    /// Checks that neither browser logged an error, then closes everything.
     pub async fn finish(self) -> anyhow::Result<()> {
         for browser in self.both() {
-            let errors = browser.console_errors().await?;
-            let unexpected: Vec<_> = errors.iter().filter(|e| !e.contains("/api/me")).collect();
-            assert!(
-                unexpected.is_empty(),
-                "console errors in {}: {unexpected:#?}",
-                browser.label()
-            );
+            assert_no_console_errors(browser).await?;
         }
         self.close().await
     }
@@ -171,6 +164,19 @@ impl Pair {
         self.ben.close().await?;
         self.server.stop().await
     }
+}
+
+/// Asserts that `browser` logged no error (signing in starts from an
+/// expected 401 on `/api/me`).
+pub async fn assert_no_console_errors(browser: &Browser) -> anyhow::Result<()> {
+    let errors = browser.console_errors().await?;
+    let unexpected: Vec<_> = errors.iter().filter(|e| !e.contains("/api/me")).collect();
+    assert!(
+        unexpected.is_empty(),
+        "console errors in {}: {unexpected:#?}",
+        browser.label()
+    );
+    Ok(())
 }
 
 /// Waits until `browser`'s bell lists `n` notifications about `doc`;

@@ -9,7 +9,7 @@ use baton_tests::browser::app::{reassign_to, row, sign_in, view};
 use baton_tests::browser::{Browser, Engine, Screen, WAIT, step, wait_until};
 use baton_tests::{Server, Team, app_dist, customer_writes};
 
-use crate::{ANA, BEN, told};
+use crate::{ANA, BEN, assert_no_console_errors, told};
 
 crate::in_chromium!(scenario_12_flows_cross_nodes_live);
 
@@ -128,13 +128,7 @@ async fn scenario_12_flows_cross_nodes_live() -> anyhow::Result<()> {
     )
     .await?;
     for browser in both {
-        let errors = browser.console_errors().await?;
-        let unexpected: Vec<_> = errors.iter().filter(|e| !e.contains("/api/me")).collect();
-        assert!(
-            unexpected.is_empty(),
-            "console errors in {}: {unexpected:#?}",
-            browser.label()
-        );
+        assert_no_console_errors(browser).await?;
     }
     ana_browser.close().await?;
     ben_browser.close().await?;

@@ -7,10 +7,11 @@ use baton_shared::automerge::sync;
 use baton_shared::automerge::{ActorId, AutoCommit, Change};
 use baton_shared::conversation::{NewConversation, read};
 use baton_shared::ids::{AgentId, BatchId, ChannelId, ConversationId, DocumentId};
-use baton_shared::model::{By, Customer, Role};
+use baton_shared::model::{By, Conversation, Customer, Role};
 use baton_shared::notify::NoticeKind;
 use baton_shared::operations::{ReplyMode, assign, customer_message, note, reply};
 use baton_shared::validate::{OnlineHistory, Principal};
+use baton_shared::workspace::Workspace;
 
 use super::{PeerDoc, Received, Sender};
 use crate::hub::Hub;
@@ -82,25 +83,50 @@ impl Team {
             .with_actor(ActorId::random())
     }
 
+    /// A new conversation, the workspace, and an app's copy of the
+    /// conversation: where most tests start.
+    async fn conversation_in_app(&self) -> (DocumentId, Arc<Workspace>, AutoCommit) {
+        let doc = self.conversation().await;
+        let ws = self.hub.workspace().await.unwrap();
+        (doc, ws, self.app(doc).await)
+    }
+
+    /// Ana (re)assigns the conversation in `app` to Ben, in `batch` if any.
+    fn ana_assigns_ben(&self, app: &mut AutoCommit, ws: &Workspace, batch: Option<&BatchId>) {
+        let by = By::Agent(self.ana.clone());
+        let now = baton_shared::clock::now();
+        assign(app, ws, &by, Some(&self.ben), batch, now).unwrap();
+    }
+
+    /// The conversation as the store now holds it.
+    async fn stored(&self, doc: DocumentId) -> Conversation {
+        read(&self.hub.copy_of(doc).await.unwrap()).unwrap()
+    }
+
     /// Sends `changes` of `doc` as `agent`'s app would.
     async fn send(&self, agent: &AgentId, doc: DocumentId, changes: &[Change]) -> Received {
         let sender = Sender::new(Principal::Agent(agent.clone()), OnlineHistory::default());
-        let message = sync::Message {
-            heads: Vec::new(),
-            need: Vec::new(),
-            have: Vec::new(),
-            changes: changes
-                .iter()
-                .map(|c| c.raw_bytes().to_vec())
-                .collect::<Vec<_>>()
-                .into(),
-            flags: None,
-            version: sync::MessageVersion::V1,
-        };
+        let changes: Vec<&Change> = changes.iter().collect();
         self.hub
-            .receive_sync(doc, &sender, &mut PeerDoc::default(), message)
+            .receive_sync(doc, &sender, &mut PeerDoc::default(), carrying(&changes))
             .await
             .unwrap()
+    }
+}
+
+/// A sync message carrying `changes`, as an app sends what it made.
+fn carrying(changes: &[&Change]) -> sync::Message {
+    sync::Message {
+        heads: Vec::new(),
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: changes
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect::<Vec<_>>()
+            .into(),
+        flags: None,
+        version: sync::MessageVersion::V1,
     }
 }
 
@@ -111,19 +137,8 @@ fn last(doc: &mut AutoCommit) -> Change {
 #[tokio::test]
 async fn an_honest_change_is_committed_and_its_assignee_told_once() {
     let t = team().await;
-    let doc = t.conversation().await;
-    let mut app = t.app(doc).await;
-    let ws = t.hub.workspace().await.unwrap();
-    let by = By::Agent(t.ana.clone());
-    assign(
-        &mut app,
-        &ws,
-        &by,
-        Some(&t.ben),
-        None,
-        baton_shared::clock::now(),
-    )
-    .unwrap();
+    let (doc, ws, mut app) = t.conversation_in_app().await;
+    t.ana_assigns_ben(&mut app, &ws, None);
     let received = t.send(&t.ana, doc, &[last(&mut app)]).await;
     assert!(received.refused.is_none() && received.changed);
     let told: Vec<_> = received
@@ -132,7 +147,7 @@ async fn an_honest_change_is_committed_and_its_assignee_told_once() {
         .map(|n| (n.agent.clone(), n.kind))
         .collect();
     assert_eq!(told, [(t.ben.clone(), NoticeKind::AssignedToYou)]);
-    let stored = read(&t.hub.copy_of(doc).await.unwrap()).unwrap();
+    let stored = t.stored(doc).await;
     assert_eq!(stored.assignee(), Some(&t.ben));
 }
 
@@ -145,16 +160,7 @@ async fn a_batch_counts_from_the_store_across_conversations() {
     for _ in 0..3 {
         let doc = t.conversation().await;
         let mut app = t.app(doc).await;
-        let by = By::Agent(t.ana.clone());
-        assign(
-            &mut app,
-            &ws,
-            &by,
-            Some(&t.ben),
-            Some(&batch),
-            baton_shared::clock::now(),
-        )
-        .unwrap();
+        t.ana_assigns_ben(&mut app, &ws, Some(&batch));
         let received = t.send(&t.ana, doc, &[last(&mut app)]).await;
         counts.extend(received.notifications.iter().map(|n| n.count));
     }
@@ -164,9 +170,7 @@ async fn a_batch_counts_from_the_store_across_conversations() {
 #[tokio::test]
 async fn a_change_under_someone_elses_actor_is_refused_and_nothing_kept() {
     let t = team().await;
-    let doc = t.conversation().await;
-    let ws = t.hub.workspace().await.unwrap();
-    let mut app = t.app(doc).await;
+    let (doc, ws, mut app) = t.conversation_in_app().await;
     note(&mut app, &ws, &t.ana, "mine", baton_shared::clock::now()).unwrap();
     assert!(t.send(&t.ana, doc, &[last(&mut app)]).await.changed);
     // Ben writes with Ana's actor.
@@ -174,7 +178,7 @@ async fn a_change_under_someone_elses_actor_is_refused_and_nothing_kept() {
     let received = t.send(&t.ben, doc, &[last(&mut app)]).await;
     assert_eq!(received.refused.map(|v| v.code()), Some("forged_by"));
     assert!(!received.changed);
-    let stored = read(&t.hub.copy_of(doc).await.unwrap()).unwrap();
+    let stored = t.stored(doc).await;
     assert_eq!(stored.messages.len(), 2, "the customer's and Ana's note");
 }
 
@@ -191,7 +195,7 @@ async fn concurrent_claims_are_settled_once_and_the_later_claimer_told() {
     t.send(&t.ana, doc, &[last(&mut anas)]).await;
     let received = t.send(&t.ben, doc, &[last(&mut bens)]).await;
     assert!(received.refused.is_none(), "{:?}", received.refused);
-    let stored = read(&t.hub.copy_of(doc).await.unwrap()).unwrap();
+    let stored = t.stored(doc).await;
     assert_eq!(stored.assignee(), Some(&t.ana), "the first claim holds");
     assert_eq!(stored.assignments.len(), 1, "settled");
     let settled = stored
@@ -212,30 +216,16 @@ async fn concurrent_claims_are_settled_once_and_the_later_claimer_told() {
 #[tokio::test]
 async fn a_change_before_its_parent_waits_and_both_apply_once_it_comes() {
     let t = team().await;
-    let doc = t.conversation().await;
-    let ws = t.hub.workspace().await.unwrap();
-    let mut app = t.app(doc).await;
+    let (doc, ws, mut app) = t.conversation_in_app().await;
     note(&mut app, &ws, &t.ana, "first", baton_shared::clock::now()).unwrap();
     let first = last(&mut app);
     note(&mut app, &ws, &t.ana, "second", baton_shared::clock::now()).unwrap();
     let second = last(&mut app);
     let sender = Sender::new(Principal::Agent(t.ana.clone()), OnlineHistory::default());
     let mut peer = PeerDoc::default();
-    let message = |changes: &[&Change]| sync::Message {
-        heads: Vec::new(),
-        need: Vec::new(),
-        have: Vec::new(),
-        changes: changes
-            .iter()
-            .map(|c| c.raw_bytes().to_vec())
-            .collect::<Vec<_>>()
-            .into(),
-        flags: None,
-        version: sync::MessageVersion::V1,
-    };
     let early = t
         .hub
-        .receive_sync(doc, &sender, &mut peer, message(&[&second]))
+        .receive_sync(doc, &sender, &mut peer, carrying(&[&second]))
         .await
         .unwrap();
     assert!(!early.changed && early.refused.is_none());
@@ -244,11 +234,11 @@ async fn a_change_before_its_parent_waits_and_both_apply_once_it_comes() {
     assert!(reply.need.contains(&first.hash()));
     let both = t
         .hub
-        .receive_sync(doc, &sender, &mut peer, message(&[&first]))
+        .receive_sync(doc, &sender, &mut peer, carrying(&[&first]))
         .await
         .unwrap();
     assert!(both.changed);
     assert_eq!(peer.waiting_bytes(), 0);
-    let stored = read(&t.hub.copy_of(doc).await.unwrap()).unwrap();
+    let stored = t.stored(doc).await;
     assert_eq!(stored.messages.len(), 3);
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::Message as Frame;
-use baton_shared::ids::{AgentId, ConversationId, DocumentId};
-use baton_shared::model::{By, Customer, Role};
-use baton_shared::operations::{assign, customer_message};
+use baton_shared::ids::{AgentId, DocumentId};
+use baton_shared::model::{By, Role};
+use baton_shared::operations::assign;
 use baton_shared::protocol::{BATON_V1, Message, PROTOCOL_V1};
 use baton_shared::validate::Principal;
 use futures_channel::mpsc;
@@ -92,28 +92,22 @@ async fn connected() -> (Arc<Hub>, AgentId, Peer, tempfile::TempDir) {
     (hub, ana, peer, dir)
 }
 
+/// Dana writes in about a refund, through the ingest path a channel uses.
 async fn conversation(hub: &Hub) -> DocumentId {
     let channel = crate::team::add_channel(hub, "Email", "email")
         .await
         .unwrap()
         .id;
-    let new = baton_shared::conversation::NewConversation {
-        id: ConversationId::random(),
-        channel,
-        subject: "Refund".to_owned(),
-        customer: Customer {
-            id: "cus_1".to_owned(),
-            name: "Dana".to_owned(),
-            email: "dana@example.com".to_owned(),
-        },
-        at: baton_shared::clock::now(),
-    };
-    hub.create_conversation(&new, |doc, ws| {
-        customer_message(doc, ws, "Hello", baton_shared::clock::now()).map(|_| ())
-    })
-    .await
-    .unwrap()
-    .0
+    let incoming: crate::ingest::Incoming = serde_json::from_value(serde_json::json!({
+        "customer": { "email": "dana@example.com", "name": "Dana" },
+        "subject": "Refund",
+        "body": "Hello",
+    }))
+    .unwrap();
+    let (landed, _) = crate::ingest::receive(hub, &channel, &incoming)
+        .await
+        .unwrap();
+    landed.document
 }
 
 #[tokio::test]
