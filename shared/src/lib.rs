@@ -20,5 +20,4 @@ pub mod validate;
 pub mod workflow;
 pub mod workspace;
 
-pub use automerge;
 pub use doc_io::ReadError;

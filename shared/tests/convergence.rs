@@ -6,9 +6,9 @@
 
 mod common;
 
+use automerge::AutoCommit;
+use automerge::sync::{self, SyncDoc};
 use baton_shared::assignment::{conflict, settle};
-use baton_shared::automerge::AutoCommit;
-use baton_shared::automerge::sync::{self, SyncDoc};
 use baton_shared::conversation::{read, read_assignments};
 use baton_shared::ids::AgentId;
 use baton_shared::model::{Assignment, AssignmentKind, By};

@@ -71,7 +71,7 @@ fn each_operation_is_exactly_one_change() {
     let t = team();
     let mut doc = new_conversation(1);
     let by = By::Agent(t.admin.clone());
-    let count = |doc: &mut baton_shared::automerge::AutoCommit| doc.get_changes(&[]).len();
+    let count = |doc: &mut automerge::AutoCommit| doc.get_changes(&[]).len();
     let start = count(&mut doc);
     reply(&mut doc, &t.workspace, &t.ana, "Hi", ReplyMode::Claim, NOW).unwrap();
     assert_eq!(count(&mut doc), start + 1);

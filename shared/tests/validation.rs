@@ -3,8 +3,8 @@
 
 mod common;
 
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
 use baton_shared::conversation::read;
 use baton_shared::model::{By, Role};
 use baton_shared::operations::{
@@ -25,7 +25,7 @@ fn agent(t: &Team, who: &baton_shared::ids::AgentId) -> Principal {
     }
 }
 
-fn list(doc: &AutoCommit, key: &str) -> baton_shared::automerge::ObjId {
+fn list(doc: &AutoCommit, key: &str) -> automerge::ObjId {
     match doc.get(ROOT, key).unwrap() {
         Some((Value::Object(_), id)) => id,
         _ => panic!("{key} is not an object"),

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_shared::automerge::ChangeHash;
+use automerge::ChangeHash;
 use baton_shared::docset::DocSet;
 use baton_shared::ids::DocumentId;
 

@@ -1,7 +1,7 @@
 //! A small support team and helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use baton_shared::automerge::{ActorId, AutoCommit, Change};
+use automerge::{ActorId, AutoCommit, Change};
 use baton_shared::conversation::{self, NewConversation};
 use baton_shared::ids::{AgentId, ChannelId, ConversationId};
 use baton_shared::model::{Agent, Customer, Millis, Role};

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use baton_shared::automerge::sync;
-use baton_shared::automerge::{ActorId, AutoCommit, Change, ChangeHash, ExpandedChange};
+use automerge::sync;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ExpandedChange};
 use baton_shared::conversation::read;
 use baton_shared::docset::Event;
 use baton_shared::ids::{AgentId, DocumentId};
