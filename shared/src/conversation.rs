@@ -84,7 +84,7 @@ pub fn create(new: &NewConversation) -> Result<AutoCommit, AutomergeError> {
             event: ActivityEvent::Created,
         },
     )?;
-    doc.commit_with(crate::operations::commit_options("create", new.at));
+    doc.commit_with(io::commit_options("create", new.at));
     Ok(doc)
 }
 
@@ -123,7 +123,7 @@ pub fn read<D: ReadDoc>(doc: &D) -> Result<Conversation, ReadError> {
 }
 
 /// Every competing value of `assignee`, with the id of the write that made it.
-pub fn read_assignments<D: ReadDoc>(doc: &D) -> Result<Vec<(Assignment, ObjId)>, ReadError> {
+pub(crate) fn read_assignments<D: ReadDoc>(doc: &D) -> Result<Vec<(Assignment, ObjId)>, ReadError> {
     let values = doc.get_all(ROOT, key::ASSIGNEE)?;
     if values.is_empty() {
         return Err(ReadError::Missing(key::ASSIGNEE.to_owned()));

@@ -32,16 +32,6 @@ pub enum AssignmentKind {
 }
 
 impl AssignmentKind {
-    /// Rank among concurrent writes: a person's decision beats an automation,
-    /// which beats a claim by replying.
-    pub fn rank(self) -> u8 {
-        match self {
-            AssignmentKind::Manual | AssignmentKind::Settled => 3,
-            AssignmentKind::Workflow => 2,
-            AssignmentKind::Reply => 1,
-        }
-    }
-
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -247,16 +237,6 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    /// The assignment in force under DESIGN §3's rules.
-    pub fn effective_assignment(&self) -> Option<&Assignment> {
-        crate::assignment::effective_assignee(&self.assignments)
-    }
-
-    /// The agent in charge, or `None` while unassigned.
-    pub fn assignee(&self) -> Option<&AgentId> {
-        self.effective_assignment().and_then(|a| a.agent.as_ref())
-    }
-
     /// The latest timestamp anywhere in the conversation.
     pub fn latest_at(&self) -> Millis {
         let messages = self.messages.iter().map(|m| m.at);
@@ -325,5 +305,5 @@ pub struct Settings {
     /// When set, only the assignee may reply to an assigned conversation.
     pub only_assignee_replies: bool,
     /// When the team works, for workflows' business-hours conditions.
-    pub business_hours: crate::workflow::BusinessHours,
+    pub business_hours: crate::hours::BusinessHours,
 }

@@ -4,63 +4,30 @@
 //! and bulk assign (in `bulk`). The app applies these locally first; the
 //! server applies the same ones for ingest, workflows and corrections.
 
-mod bulk;
+//!
+//! The rules these refuse to break are in [`crate::rules`]; what the server
+//! repairs after concurrent changes is [`correct`].
 
+mod bulk;
+mod correct;
+
+pub use crate::error::OpError;
 pub use bulk::{BulkOutcome, bulk_assign, new_batch_id};
+pub use correct::{Correction, correct, settle};
 
 use automerge::AutoCommit;
-use automerge::transaction::CommitOptions;
 
 use crate::clock::next_at;
 use crate::conversation::{self, push_activity, push_message, write_assignment, write_status};
-use crate::doc_io::ReadError;
+use crate::doc_io::commit_options;
 use crate::ids::{AgentId, BatchId, MessageId};
 use crate::limits;
 use crate::model::{
     Activity, ActivityEvent, Assignment, AssignmentKind, Author, By, Conversation, Message,
     MessageKind, Millis, Status,
 };
+use crate::rules;
 use crate::workspace::Workspace;
-
-/// Why an operation could not be applied; nothing was written.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OpError {
-    #[error("the conversation is resolved; reopen it first")]
-    Resolved,
-    #[error("the conversation is already open")]
-    AlreadyOpen,
-    #[error("the conversation is already resolved")]
-    AlreadyResolved,
-    #[error("{0} is not an active agent of this workspace")]
-    InactiveAgent(AgentId),
-    #[error("a message needs some text")]
-    EmptyBody,
-    #[error("the message is {size} bytes; the limit is {limit}")]
-    TooLarge { size: usize, limit: usize },
-    #[error("only the assignee may reply to this conversation")]
-    NotAssignee,
-    #[error("this conversation has reached its limit of {limit} {what}; start a new conversation")]
-    ConversationFull { what: &'static str, limit: usize },
-    #[error("this conversation is unreadable: {0}")]
-    Read(#[from] ReadError),
-    #[error(transparent)]
-    Workflow(#[from] crate::workflow::WorkflowError),
-    #[error("document error: {0}")]
-    Automerge(String),
-}
-
-impl From<automerge::AutomergeError> for OpError {
-    fn from(e: automerge::AutomergeError) -> Self {
-        OpError::Automerge(e.to_string())
-    }
-}
-
-/// Commit options for one Baton change: a short message and the time in seconds.
-pub(crate) fn commit_options(message: &str, at: Millis) -> CommitOptions {
-    CommitOptions::default()
-        .with_message(message.to_owned())
-        .with_time(at / 1000)
-}
 
 /// How a reply treats an unassigned conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,14 +92,6 @@ pub fn check_room(
     Ok(())
 }
 
-fn check_agent(workspace: &Workspace, agent: &AgentId) -> Result<(), OpError> {
-    if workspace.is_active(agent) {
-        Ok(())
-    } else {
-        Err(OpError::InactiveAgent(agent.clone()))
-    }
-}
-
 /// A message from the customer (server only). A message on a resolved
 /// conversation reopens it; it keeps its assignee if that agent is still active.
 pub fn customer_message(
@@ -160,7 +119,7 @@ pub fn customer_message(
     if current.status == Status::Resolved {
         write_status(doc, Status::Open)?;
         push_activity(doc, &server_activity(at, ActivityEvent::Reopened))?;
-        if let Some(gone) = current.assignee().filter(|a| !workspace.is_active(a)) {
+        if let Some(gone) = rules::inactive_assignee(&current, workspace) {
             unassign_by_server(doc, gone.clone(), at)?;
         }
     }
@@ -180,14 +139,10 @@ pub fn reply(
     now: Millis,
 ) -> Result<ReplyOutcome, OpError> {
     check_body(body)?;
-    check_agent(workspace, agent)?;
+    rules::check_active(workspace, agent)?;
     let current = conversation::read(doc)?;
-    open(&current)?;
-    let assignee = current.assignee();
-    if workspace.settings.only_assignee_replies && assignee.is_some_and(|a| a != agent) {
-        return Err(OpError::NotAssignee);
-    }
-    let claims = assignee.is_none() && mode == ReplyMode::Claim;
+    rules::check_reply(&current, workspace, agent)?;
+    let claims = mode == ReplyMode::Claim && rules::check_claim(&current).is_ok();
     check_room(&current, Some(body), claims)?;
     let at = next_at(now, current.latest_at());
     let id = MessageId::random();
@@ -240,7 +195,7 @@ pub fn note(
     now: Millis,
 ) -> Result<MessageId, OpError> {
     check_body(body)?;
-    check_agent(workspace, agent)?;
+    rules::check_active(workspace, agent)?;
     let current = conversation::read(doc)?;
     check_room(&current, Some(body), false)?;
     let at = next_at(now, current.latest_at());
@@ -272,10 +227,10 @@ pub fn assign(
     now: Millis,
 ) -> Result<AssignOutcome, OpError> {
     if let Some(agent) = to {
-        check_agent(workspace, agent)?;
+        rules::check_active(workspace, agent)?;
     }
     let current = conversation::read(doc)?;
-    open(&current)?;
+    rules::check_open(&current)?;
     let previous = current.assignee().cloned();
     let settled = current.assignments.len() == 1;
     if previous.as_ref() == to && settled {
@@ -286,11 +241,7 @@ pub fn assign(
         });
     }
     check_room(&current, None, true)?;
-    let kind = match by {
-        By::Agent(_) => AssignmentKind::Manual,
-        By::Workflow(_) => AssignmentKind::Workflow,
-        By::Server => AssignmentKind::Settled,
-    };
+    let kind = AssignmentKind::decided_by(by);
     let at = next_at(now, current.latest_at());
     write_assignment(
         doc,
@@ -387,13 +338,6 @@ fn event_name(status: Status) -> &'static str {
     }
 }
 
-fn open(conversation: &Conversation) -> Result<(), OpError> {
-    match conversation.status {
-        Status::Open => Ok(()),
-        Status::Resolved => Err(OpError::Resolved),
-    }
-}
-
 fn server_activity(at: Millis, event: ActivityEvent) -> Activity {
     Activity {
         at,
@@ -424,45 +368,4 @@ fn unassign_by_server(doc: &mut AutoCommit, previous: AgentId, at: Millis) -> Re
         ),
     )?;
     Ok(())
-}
-
-/// What the server corrected after concurrency made a conversation wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Correction {
-    /// Concurrent assignments were settled; the losers are to be told.
-    Settled(crate::assignment::Conflict),
-    /// The assignee had been deactivated meanwhile; the conversation is unassigned.
-    Unassigned { previous: AgentId },
-}
-
-/// The server's repair of a conversation that concurrent changes left wrong:
-/// settles competing assignments (DESIGN §3.4), and unassigns an agent who is
-/// no longer active. Each correction is one change with an activity entry.
-pub fn correct(
-    doc: &mut AutoCommit,
-    workspace: &Workspace,
-    now: Millis,
-) -> Result<Vec<Correction>, OpError> {
-    let mut done = Vec::new();
-    // A full conversation takes no more entries; every replica still
-    // agrees on its assignee by the rule, settled or not.
-    if check_room(&conversation::read(doc)?, None, true).is_err() {
-        return Ok(done);
-    }
-    if let Some(conflict) = crate::assignment::settle(doc, now)? {
-        done.push(Correction::Settled(conflict));
-    }
-    let current = conversation::read(doc)?;
-    if check_room(&current, None, true).is_err() {
-        return Ok(done);
-    }
-    if let Some(gone) = current.assignee().filter(|a| !workspace.is_active(a)) {
-        let at = next_at(now, current.latest_at());
-        unassign_by_server(doc, gone.clone(), at)?;
-        doc.commit_with(commit_options("unassign inactive agent", at));
-        done.push(Correction::Unassigned {
-            previous: gone.clone(),
-        });
-    }
-    Ok(done)
 }

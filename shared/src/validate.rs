@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::AgentId;
 use crate::limits;
 use crate::model::{By, Millis};
+use crate::rules::RuleBroken;
 use crate::workspace::Workspace;
 
 /// Who a change is credited to: the principal bound to its actor id.
@@ -205,6 +206,18 @@ impl Violation {
     pub(crate) fn inconsistent(reason: impl fmt::Display) -> Self {
         Violation::Inconsistent {
             reason: reason.to_string(),
+        }
+    }
+}
+
+/// A broken rule, in the words and codes the server refuses changes with.
+impl From<RuleBroken> for Violation {
+    fn from(broken: RuleBroken) -> Self {
+        match broken {
+            RuleBroken::Resolved => Violation::ConversationResolved,
+            RuleBroken::InactiveAgent(agent) => Violation::InactiveAssignee { agent },
+            RuleBroken::NotAssignee => Violation::NotAssignee,
+            RuleBroken::AlreadyAssigned => Violation::AlreadyAssigned,
         }
     }
 }

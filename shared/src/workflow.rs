@@ -3,8 +3,9 @@
 //! (Assign, Assign round-robin, Assign to least busy, Unassign, Add internal
 //! note). The server runs them; the app edits them with the writers in
 //! [`crate::workspace`] and can preview them with the pure functions here.
+//! Business hours, which conditions test, are a workspace setting
+//! ([`BusinessHours`]).
 //!
-//! - `hours`: business hours in the workspace's time zone (a UTC offset);
 //! - `conditions`: whether a workflow's conditions hold for an event;
 //! - `choose`: who round-robin and least-busy pick, skipping away agents and
 //!   agents at capacity;
@@ -14,14 +15,14 @@
 mod choose;
 mod conditions;
 mod describe;
-mod hours;
 mod run;
 pub(crate) mod stored;
 
+pub use crate::error::WorkflowError;
+pub use crate::hours::{BusinessHours, Weekday};
 pub use choose::{Availability, NoOneAvailable, availability, least_busy, pool, round_robin};
 pub use conditions::{Facts, condition_holds, first_unmet};
 pub use describe::{describe_condition, describe_step, describe_trigger};
-pub use hours::{BusinessHours, Weekday};
 pub use run::{EventKind, Outcome, Pick, Run, Runner, StepResult, TriggerEvent, events_between};
 
 use serde::{Deserialize, Serialize};
@@ -92,43 +93,6 @@ pub enum Step {
     Unassign,
     /// Add an internal note (seen by agents only).
     Note { body: String },
-}
-
-/// Why a workflow cannot be saved. The text is meant for the editor.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-pub enum WorkflowError {
-    #[error("a workflow needs a name of 1 to {max} bytes")]
-    Name { max: usize },
-    #[error("a workflow needs at least one step")]
-    NoSteps,
-    #[error("a workflow has at most {max} conditions and {max} steps")]
-    TooManyParts { max: usize },
-    #[error("\"unassigned for\" needs 1 to {max} minutes")]
-    Minutes { max: u32 },
-    #[error("\"channel is one of\" needs at least one channel")]
-    NoChannels,
-    #[error("\"message text contains\" needs 1 to {max} bytes of text")]
-    Text { max: usize },
-    #[error("\"customer email domain\" needs at least one domain")]
-    NoDomains,
-    #[error("{0:?} is not an email domain (like example.com)")]
-    Domain(String),
-    #[error("a condition or step names at most {max} channels, agents or domains")]
-    LongList { max: usize },
-    #[error("an internal note needs 1 to {max} bytes of text")]
-    NoteBody { max: usize },
-    #[error("{0} is not an agent of this workspace")]
-    UnknownAgent(AgentId),
-    #[error("{0} is not a channel of this workspace")]
-    UnknownChannel(ChannelId),
-    #[error("a workspace holds at most {max} workflows")]
-    TooMany { max: usize },
-    #[error("no workflow {0}")]
-    Unknown(WorkflowId),
-    #[error("the new order must list every workflow exactly once")]
-    Order,
-    #[error("business hours: {0}")]
-    Hours(String),
 }
 
 impl Workflow {

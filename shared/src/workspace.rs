@@ -20,10 +20,11 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::doc_io::commit_options;
 use crate::doc_io::{self as io, ReadError};
+use crate::error::OpError;
 use crate::ids::{AgentId, ChannelId, WorkflowId};
 use crate::model::{Agent, Channel, Millis, Role, Settings};
-use crate::operations::{OpError, commit_options};
 use crate::workflow::{Workflow, stored};
 
 pub(crate) mod key {

@@ -212,7 +212,7 @@ fn system_activity_written_by_an_agent_is_refused() {
     reply(&mut other, &t.workspace, &t.ben, "b", ReplyMode::Claim, NOW).unwrap();
     server.merge(&mut other).unwrap();
     let err = refused(&t, &mut server, &ana, |d| {
-        baton_shared::assignment::settle(d, NOW).unwrap();
+        baton_shared::operations::settle(d, NOW).unwrap();
     });
     assert!(matches!(err, Violation::SystemActivity { .. }), "{err}");
     // A workflow assignment written by an agent.

@@ -15,9 +15,12 @@ use super::{
 };
 use crate::clock::next_at;
 use crate::conversation::{self, push_message};
+use crate::doc_io::commit_options;
+use crate::error::OpError;
 use crate::ids::{AgentId, BatchId, ConversationId, MessageId, WorkflowId};
 use crate::model::{ActivityEvent, Author, By, Conversation, Message, MessageKind, Millis, Status};
-use crate::operations::{OpError, assign, commit_options, new_batch_id};
+use crate::operations::{assign, new_batch_id};
+use crate::rules;
 use crate::workspace::Workspace;
 
 /// What happened, as workflow triggers see it.
@@ -332,7 +335,7 @@ impl<'a> Runner<'a> {
             add_note(doc, &current, body, self.now)?;
             return Ok(StepResult::Noted);
         }
-        if current.status == Status::Resolved {
+        if rules::check_open(&current).is_err() {
             return Ok(StepResult::Resolved);
         }
         let by = By::Workflow(workflow.id.clone());
@@ -351,7 +354,7 @@ impl<'a> Runner<'a> {
                 });
             }
             (Step::Assign { agent }, None) => {
-                if !workspace.is_active(agent) {
+                if rules::check_active(workspace, agent).is_err() {
                     return Ok(StepResult::AgentUnavailable {
                         agent: agent.clone(),
                     });
