@@ -73,6 +73,7 @@ fn precedence(a: &Assignment, b: &Assignment) -> Ordering {
 /// Concurrent assignments: who competed and who won.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
+    /// The value in force, as the server writes it again.
     pub winner: Assignment,
     /// Agents a losing value named, without the winner and without
     /// duplicates (the activity trail lists them).

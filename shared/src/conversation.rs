@@ -47,10 +47,15 @@ pub(crate) mod key {
 /// What a new conversation starts with.
 #[derive(Debug, Clone)]
 pub struct NewConversation {
+    /// Its id, which its document id is derived from.
     pub id: ConversationId,
+    /// The channel the customer wrote to.
     pub channel: ChannelId,
+    /// The subject, as the customer gave it.
     pub subject: String,
+    /// Who wrote.
     pub customer: Customer,
+    /// When the conversation began.
     pub at: Millis,
 }
 
@@ -89,6 +94,30 @@ pub fn create(new: &NewConversation) -> Result<AutoCommit, AutomergeError> {
 }
 
 /// Reads the whole conversation, every competing assignment included.
+/// Strict: a document that does not follow the layout is a [`ReadError`].
+///
+/// ```
+/// use baton_shared::conversation::{self, NewConversation};
+/// use baton_shared::model::{Customer, Status};
+///
+/// let doc = conversation::create(&NewConversation {
+///     id: "cnv_refund".parse()?,
+///     channel: "chn_email".parse()?,
+///     subject: "Where is my refund?".to_owned(),
+///     customer: Customer {
+///         id: "cus_dee".to_owned(),
+///         name: "Dee".to_owned(),
+///         email: "dee@example.com".to_owned(),
+///     },
+///     at: 1_700_000_000_000,
+/// })?;
+/// let read = conversation::read(&doc)?;
+/// assert_eq!(read.subject, "Where is my refund?");
+/// assert_eq!(read.status, Status::Open);
+/// assert_eq!(read.assignee(), None);
+/// assert!(read.messages.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read<D: ReadDoc>(doc: &D) -> Result<Conversation, ReadError> {
     let root = Entries::of(doc, &ROOT);
     root.only_keys(key::ROOT_KEYS)?;

@@ -16,6 +16,7 @@ use crate::protocol::{self, Message, Notification, Presence};
 pub enum Event {
     /// The server answered `join`.
     Joined {
+        /// Whether the server speaks Baton's own `baton/` messages too.
         baton: bool,
     },
     /// A document changed because of what the server sent.
@@ -24,19 +25,29 @@ pub enum Event {
     Unavailable(DocumentId),
     /// The server refused something (a change, a frame, a request).
     Refused {
+        /// The document concerned, if any.
         document: Option<DocumentId>,
+        /// The stable code, e.g. `not_assignee`.
         code: String,
+        /// What happened, in words for the agent.
         message: String,
     },
+    /// A notification for the signed-in agent.
     Notification(Notification),
+    /// Notifications read elsewhere (another tab or device), by id.
     NotificationsRead(Vec<String>),
+    /// What another agent is doing in a document (viewing, typing).
     Presence {
+        /// The document they are in.
         document: DocumentId,
+        /// What they are doing there.
         presence: Presence,
     },
     /// The answer to a catch-up: these documents changed since `since`.
     CaughtUp {
+        /// The sequence to catch up from next time.
         seq: u64,
+        /// The documents that changed.
         documents: Vec<DocumentId>,
     },
     /// The server closed the protocol with an error message.
@@ -58,7 +69,7 @@ pub struct DocSet {
     docs: BTreeMap<DocumentId, Entry>,
     outgoing: Vec<Message>,
     /// The last commit sequence the client has caught up to.
-    pub last_seq: u64,
+    last_seq: u64,
     session_id: String,
     ephemeral_count: u64,
     /// Documents synced (a sync message sent or received) since the counter was reset.
@@ -145,6 +156,8 @@ impl DocSet {
         self.docs.insert(id, entry);
     }
 
+    /// The document `id`, once this client holds it (not while it is
+    /// still asked for).
     pub fn doc(&self, id: &DocumentId) -> Option<&AutoCommit> {
         self.docs.get(id).filter(|e| !e.pending).map(|e| &e.doc)
     }
@@ -220,6 +233,18 @@ impl DocSet {
         for id in ids {
             self.sync(id);
         }
+    }
+
+    /// The last commit sequence this client has caught up to: what a kept
+    /// copy remembers, so that a reload asks only for what changed since.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Starts catching up from `seq`, the sequence a kept copy had reached
+    /// (0 for everything).
+    pub fn resume_from(&mut self, seq: u64) {
+        self.last_seq = seq;
     }
 
     /// Asks the server which documents changed since `last_seq`.

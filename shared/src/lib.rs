@@ -4,6 +4,8 @@
 //!
 //! Pure: no I/O, no framework; compiles for native and `wasm32-unknown-unknown`.
 
+#![warn(missing_docs)]
+
 pub mod assignment;
 pub mod clock;
 pub mod conversation;

@@ -21,7 +21,12 @@ pub enum Event {
     CustomerMessage,
     /// The assignee changed from `previous` to the conversation's current
     /// assignee (an assign, reassign, unassign, claim, workflow or settlement).
-    AssignmentChanged { previous: Option<AgentId>, by: By },
+    AssignmentChanged {
+        /// Who held it before, if anyone.
+        previous: Option<AgentId>,
+        /// Who made the change.
+        by: By,
+    },
 }
 
 /// Why someone is told.
@@ -41,7 +46,9 @@ pub enum Reason {
 /// One agent to tell, and why.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Recipient {
+    /// The agent to tell.
     pub agent: AgentId,
+    /// Why they are told.
     pub reason: Reason,
 }
 
@@ -124,7 +131,9 @@ impl NoticeKind {
 /// One notice a change calls for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// The agent told.
     pub agent: AgentId,
+    /// What they are told.
     pub kind: NoticeKind,
     /// The name of whoever caused it, as the workspace knows them now.
     pub actor: String,
@@ -150,6 +159,56 @@ pub fn name_of(by: &By, workspace: &Workspace) -> String {
 /// Every notice the change from `before` (`None` for a new conversation)
 /// to `after` calls for, one per person: being handed a conversation says
 /// more than "the customer wrote", which says more than "it moved".
+///
+/// ```
+/// # use baton_shared::conversation::{self, NewConversation};
+/// # use baton_shared::ids::AgentId;
+/// # use baton_shared::model::{Agent, Customer, Role};
+/// # use baton_shared::workspace::Workspace;
+/// # let mut workspace = Workspace::default();
+/// # for name in ["Ana", "Ben"] {
+/// #     let agent = Agent {
+/// #         id: format!("agt_{}", name.to_lowercase()).parse()?,
+/// #         name: name.to_owned(),
+/// #         email: format!("{}@example.com", name.to_lowercase()),
+/// #         role: Role::Agent,
+/// #         active: true,
+/// #         away: false,
+/// #         capacity: None,
+/// #     };
+/// #     workspace.agents.insert(agent.id.clone(), agent);
+/// # }
+/// # let now = 1_700_000_000_000;
+/// # let mut doc = conversation::create(&NewConversation {
+/// #     id: "cnv_refund".parse()?,
+/// #     channel: "chn_email".parse()?,
+/// #     subject: "Where is my refund?".to_owned(),
+/// #     customer: Customer {
+/// #         id: "cus_dee".to_owned(),
+/// #         name: "Dee".to_owned(),
+/// #         email: "dee@example.com".to_owned(),
+/// #     },
+/// #     at: now - 60_000,
+/// # })?;
+/// use baton_shared::model::By;
+/// use baton_shared::notify::{self, NoticeKind};
+/// use baton_shared::operations;
+///
+/// let ana: AgentId = "agt_ana".parse()?;
+/// let ben: AgentId = "agt_ben".parse()?;
+/// let before = conversation::read(&doc)?;
+/// operations::assign(&mut doc, &workspace, &By::Agent(ana), Some(&ben), None, now)?;
+/// let after = conversation::read(&doc)?;
+///
+/// // Ana handed it to Ben: Ben is told, Ana (who did it) is not.
+/// let notices = notify::plan(Some(&before), &after, &workspace);
+/// assert_eq!(notices.len(), 1);
+/// assert_eq!(notices[0].agent, ben);
+/// assert_eq!(notices[0].kind, NoticeKind::AssignedToYou);
+/// let words = notices[0].kind.words(&notices[0].actor, &after.subject, 1);
+/// assert_eq!(words, "Ana assigned you “Where is my refund?”");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn plan(
     before: Option<&Conversation>,
     after: &Conversation,

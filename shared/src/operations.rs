@@ -41,6 +41,7 @@ pub enum ReplyMode {
 /// What a reply did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyOutcome {
+    /// The reply's id.
     pub message: MessageId,
     /// Whether the reply made its author the assignee.
     pub claimed: bool,
@@ -49,7 +50,9 @@ pub struct ReplyOutcome {
 /// What an assign, reassign or unassign did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssignOutcome {
+    /// Who held the conversation before.
     pub previous: Option<AgentId>,
+    /// Who holds it now (`None`: unassigned).
     pub assignee: Option<AgentId>,
     /// `false` when the conversation already had that assignee; nothing was written.
     pub changed: bool,
@@ -130,6 +133,59 @@ pub fn customer_message(
 /// An agent's reply to the customer. With [`ReplyMode::Claim`] a reply to a
 /// conversation with no effective assignee makes its author the assignee in
 /// the same change; a reply to an assigned conversation never changes it.
+///
+/// It is refused, with nothing written, when it breaks a rule of
+/// [`crate::rules`]: the author must be active, the conversation open,
+/// and with "only the assignee replies" on, the author its assignee.
+///
+/// ```
+/// # use baton_shared::conversation::{self, NewConversation};
+/// # use baton_shared::ids::AgentId;
+/// # use baton_shared::model::{Agent, Customer, Role};
+/// # use baton_shared::workspace::Workspace;
+/// # let mut workspace = Workspace::default();
+/// # for name in ["Ana", "Ben"] {
+/// #     let agent = Agent {
+/// #         id: format!("agt_{}", name.to_lowercase()).parse()?,
+/// #         name: name.to_owned(),
+/// #         email: format!("{}@example.com", name.to_lowercase()),
+/// #         role: Role::Agent,
+/// #         active: true,
+/// #         away: false,
+/// #         capacity: None,
+/// #     };
+/// #     workspace.agents.insert(agent.id.clone(), agent);
+/// # }
+/// # let now = 1_700_000_000_000;
+/// # let mut doc = conversation::create(&NewConversation {
+/// #     id: "cnv_refund".parse()?,
+/// #     channel: "chn_email".parse()?,
+/// #     subject: "Where is my refund?".to_owned(),
+/// #     customer: Customer {
+/// #         id: "cus_dee".to_owned(),
+/// #         name: "Dee".to_owned(),
+/// #         email: "dee@example.com".to_owned(),
+/// #     },
+/// #     at: now - 60_000,
+/// # })?;
+/// use baton_shared::operations::{self, OpError, ReplyMode};
+/// use baton_shared::rules::RuleBroken;
+///
+/// let ana: AgentId = "agt_ana".parse()?;
+/// let ben: AgentId = "agt_ben".parse()?;
+/// // The first reply claims an unassigned conversation.
+/// let outcome =
+///     operations::reply(&mut doc, &workspace, &ana, "Refunded.", ReplyMode::Claim, now)?;
+/// assert!(outcome.claimed);
+/// assert_eq!(conversation::read(&doc)?.assignee(), Some(&ana));
+///
+/// // With "only the assignee replies" on, Ben's reply is refused and nothing is written.
+/// workspace.settings.only_assignee_replies = true;
+/// let refused = operations::reply(&mut doc, &workspace, &ben, "Hi!", ReplyMode::Claim, now);
+/// assert_eq!(refused, Err(OpError::Rule(RuleBroken::NotAssignee)));
+/// assert_eq!(conversation::read(&doc)?.messages.len(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn reply(
     doc: &mut AutoCommit,
     workspace: &Workspace,
@@ -218,6 +274,61 @@ pub fn note(
 /// Assign or Reassign (`to: Some`) or Unassign (`to: None`), by a person
 /// (`manual`) or a workflow (`workflow`). `batch` groups the notifications of
 /// a bulk action or a workflow run.
+///
+/// The new assignee must be an active agent and the conversation open
+/// ([`crate::rules`]); assigning it to whoever holds it writes nothing.
+///
+/// ```
+/// # use baton_shared::conversation::{self, NewConversation};
+/// # use baton_shared::ids::AgentId;
+/// # use baton_shared::model::{Agent, Customer, Role};
+/// # use baton_shared::workspace::Workspace;
+/// # let mut workspace = Workspace::default();
+/// # for name in ["Ana", "Ben"] {
+/// #     let agent = Agent {
+/// #         id: format!("agt_{}", name.to_lowercase()).parse()?,
+/// #         name: name.to_owned(),
+/// #         email: format!("{}@example.com", name.to_lowercase()),
+/// #         role: Role::Agent,
+/// #         active: true,
+/// #         away: false,
+/// #         capacity: None,
+/// #     };
+/// #     workspace.agents.insert(agent.id.clone(), agent);
+/// # }
+/// # let now = 1_700_000_000_000;
+/// # let mut doc = conversation::create(&NewConversation {
+/// #     id: "cnv_refund".parse()?,
+/// #     channel: "chn_email".parse()?,
+/// #     subject: "Where is my refund?".to_owned(),
+/// #     customer: Customer {
+/// #         id: "cus_dee".to_owned(),
+/// #         name: "Dee".to_owned(),
+/// #         email: "dee@example.com".to_owned(),
+/// #     },
+/// #     at: now - 60_000,
+/// # })?;
+/// use baton_shared::model::By;
+/// use baton_shared::operations;
+///
+/// let ana: AgentId = "agt_ana".parse()?;
+/// let ben: AgentId = "agt_ben".parse()?;
+/// let by_ana = By::Agent(ana.clone());
+/// operations::assign(&mut doc, &workspace, &by_ana, Some(&ana), None, now)?;
+/// // Ana reassigns it to Ben.
+/// let outcome =
+///     operations::assign(&mut doc, &workspace, &by_ana, Some(&ben), None, now + 1)?;
+/// assert_eq!(outcome.previous, Some(ana.clone()));
+/// assert_eq!(outcome.assignee, Some(ben.clone()));
+/// assert!(outcome.changed);
+/// assert_eq!(conversation::read(&doc)?.assignee(), Some(&ben));
+///
+/// // Once resolved, a conversation is not reassigned.
+/// operations::resolve(&mut doc, &by_ana, now + 2)?;
+/// let reassigned = operations::assign(&mut doc, &workspace, &by_ana, Some(&ana), None, now + 3);
+/// assert!(reassigned.is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn assign(
     doc: &mut AutoCommit,
     workspace: &Workspace,

@@ -29,8 +29,10 @@ pub const MAX_PEER_FRAME_ITEMS: usize = 4_096;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PeerMetadata {
+    /// The id of the peer's storage, if it keeps documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
+    /// Whether the peer forgets everything when it goes (a browser tab without storage).
     #[serde(default)]
     pub is_ephemeral: bool,
 }
@@ -38,7 +40,9 @@ pub struct PeerMetadata {
 /// Heads of a document as one peer's storage holds them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteHeads {
+    /// Hex-encoded change hashes.
     pub heads: Vec<String>,
+    /// When that storage saw them.
     pub timestamp: Millis,
 }
 
@@ -46,6 +50,7 @@ pub struct RemoteHeads {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangedDocument {
+    /// The document.
     pub document_id: DocumentId,
     /// The server's heads, hex-encoded change hashes.
     pub heads: Vec<String>,
@@ -57,18 +62,26 @@ pub struct ChangedDocument {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
+    /// The notification's id.
     pub id: String,
+    /// The agent it is for.
     pub agent: AgentId,
+    /// The conversation it is about.
     pub conversation: ConversationId,
+    /// That conversation's document.
     pub document_id: DocumentId,
+    /// What happened.
     pub kind: NoticeKind,
     /// What the agent reads, e.g. "Ben assigned you 40 conversations".
     pub text: String,
+    /// The batch it stands for (a bulk action or a workflow run), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<String>,
     /// How many conversations the notification stands for (bulk, workflows).
     pub count: u32,
+    /// When it happened.
     pub at: Millis,
+    /// Whether the agent has read it.
     pub read: bool,
 }
 
@@ -76,15 +89,20 @@ pub struct Notification {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceState {
+    /// Has the conversation open.
     Viewing,
+    /// Is writing a reply or a note.
     Typing,
+    /// Closed the conversation.
     Left,
 }
 
 /// Presence of one agent in one conversation; never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
+    /// The agent.
     pub agent: AgentId,
+    /// What they are doing.
     pub state: PresenceState,
 }
 
@@ -92,92 +110,150 @@ pub struct Presence {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all_fields = "camelCase")]
 pub enum Message {
+    /// Client → server: the first message, naming the protocols it speaks.
     #[serde(rename = "join")]
     Join {
+        /// The sending peer's id.
         sender_id: String,
+        /// Protocol versions the peer speaks.
         supported_protocol_versions: Vec<String>,
+        /// What the peer says about its storage.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_metadata: Option<PeerMetadata>,
         /// Baton's extension version, when the peer speaks it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         baton: Option<u32>,
     },
+    /// Server → client: the answer to `join`.
     #[serde(rename = "peer")]
     Peer {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The version the server chose.
         selected_protocol_version: String,
+        /// What the peer says about its storage.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_metadata: Option<PeerMetadata>,
+        /// Baton's extension version, when the server speaks it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         baton: Option<u32>,
     },
+    /// The peer is going away.
     #[serde(rename = "leave")]
-    Leave { sender_id: String },
+    Leave {
+        /// The peer's id.
+        sender_id: String,
+    },
+    /// The peer closes the protocol because of an error.
     #[serde(rename = "error")]
-    Error { sender_id: String, message: String },
+    Error {
+        /// The peer's id.
+        sender_id: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// Client → server: asks for a document the client does not hold.
     #[serde(rename = "request")]
     Request {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// An automerge sync message.
         #[serde(with = "strict_bytes")]
         data: Vec<u8>,
     },
+    /// Either way: an automerge sync message for one document.
     #[serde(rename = "sync")]
     Sync {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// An automerge sync message.
         #[serde(with = "strict_bytes")]
         data: Vec<u8>,
     },
+    /// Server → client: the document does not exist, or is out of scope.
     #[serde(rename = "doc-unavailable")]
     DocUnavailable {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
     },
+    /// Either way: data that is relayed and never stored (presence).
     #[serde(rename = "ephemeral")]
     Ephemeral {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// Counts this session's ephemeral messages, so repeats can be dropped.
         count: u64,
+        /// Identifies the sender's session.
         session_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// An automerge sync message.
         #[serde(with = "strict_bytes")]
         data: Vec<u8>,
     },
+    /// Client → server: which storages' heads to hear about (unused by Baton).
     #[serde(rename = "remote-subscription-change")]
     RemoteSubscriptionChange {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// Storage ids to hear about.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         add: Option<Vec<String>>,
+        /// Storage ids no longer to hear about.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         remove: Option<Vec<String>>,
     },
+    /// Server → client: another storage's heads (unused by Baton).
     #[serde(rename = "remote-heads-changed")]
     RemoteHeadsChanged {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// Heads by storage id.
         new_heads: std::collections::BTreeMap<String, RemoteHeads>,
     },
     /// Client → server: "I have seen every commit up to `since`".
     #[serde(rename = "baton/catch-up")]
     BatonCatchUp {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The last commit sequence seen.
         since: u64,
     },
     /// Server → client: the heads summary answering a catch-up: the in-scope
     /// documents committed after `since`, up to `seq`.
     #[serde(rename = "baton/heads")]
     BatonHeads {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The sequence to ask from next time.
         seq: u64,
+        /// The documents, each with its heads.
         documents: Vec<ChangedDocument>,
         /// More documents changed than one answer lists: ask again from `seq`.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -186,34 +262,49 @@ pub enum Message {
     /// Server → client: a notification for the signed-in agent.
     #[serde(rename = "baton/notification")]
     BatonNotification {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The notification.
         notification: Notification,
     },
     /// Client → server: the agent read these notifications (and server → other
     /// tabs of the same agent, so read state stays in step).
     #[serde(rename = "baton/notification-read")]
     BatonNotificationRead {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The notifications' ids.
         ids: Vec<String>,
     },
     /// Server → client: an agent's presence in a conversation.
     #[serde(rename = "baton/presence")]
     BatonPresence {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// What the agent is doing.
         presence: Presence,
     },
     /// Server → client: a request or change was refused.
     #[serde(rename = "baton/error")]
     BatonError {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         document_id: Option<DocumentId>,
+        /// A stable code, e.g. `not_assignee`.
         code: String,
+        /// What happened, for the agent to read.
         message: String,
     },
 }
@@ -240,14 +331,23 @@ const KNOWN_TYPES: &[&str] = &[
 /// Why bytes are not a protocol message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProtocolError {
+    /// The bytes are not CBOR.
     #[error("not CBOR: {0}")]
     Cbor(String),
+    /// CBOR, but not a map with a `type`.
     #[error("a message must be a CBOR map with a text \"type\"")]
     NotAMessage,
+    /// A `type` this protocol does not have.
     #[error("unknown message type {0:?}")]
     UnknownType(String),
+    /// A known `type` with fields that do not fit it.
     #[error("invalid {kind:?} message: {reason}")]
-    Invalid { kind: String, reason: String },
+    Invalid {
+        /// The message's `type`.
+        kind: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Message {

@@ -40,6 +40,51 @@ pub struct RowSummary {
 }
 
 impl RowSummary {
+    /// The row of `conversation`, the same on the app and the server.
+    ///
+    /// ```
+    /// # use baton_shared::conversation::{self, NewConversation};
+    /// # use baton_shared::ids::AgentId;
+    /// # use baton_shared::model::{Agent, Customer, Role};
+    /// # use baton_shared::workspace::Workspace;
+    /// # let mut workspace = Workspace::default();
+    /// # for name in ["Ana", "Ben"] {
+    /// #     let agent = Agent {
+    /// #         id: format!("agt_{}", name.to_lowercase()).parse()?,
+    /// #         name: name.to_owned(),
+    /// #         email: format!("{}@example.com", name.to_lowercase()),
+    /// #         role: Role::Agent,
+    /// #         active: true,
+    /// #         away: false,
+    /// #         capacity: None,
+    /// #     };
+    /// #     workspace.agents.insert(agent.id.clone(), agent);
+    /// # }
+    /// # let now = 1_700_000_000_000;
+    /// # let mut doc = conversation::create(&NewConversation {
+    /// #     id: "cnv_refund".parse()?,
+    /// #     channel: "chn_email".parse()?,
+    /// #     subject: "Where is my refund?".to_owned(),
+    /// #     customer: Customer {
+    /// #         id: "cus_dee".to_owned(),
+    /// #         name: "Dee".to_owned(),
+    /// #         email: "dee@example.com".to_owned(),
+    /// #     },
+    /// #     at: now - 60_000,
+    /// # })?;
+    /// use baton_shared::operations;
+    /// use baton_shared::summary::RowSummary;
+    ///
+    /// let body = "Where is   my refund?\nOrder 42.";
+    /// operations::customer_message(&mut doc, &workspace, body, now)?;
+    /// let row = RowSummary::of(&conversation::read(&doc)?);
+    /// assert_eq!(row.subject, "Where is my refund?");
+    /// assert_eq!(row.customer, "Dee");
+    /// assert_eq!(row.preview, "Where is my refund? Order 42.");
+    /// assert!(row.awaiting_reply);
+    /// assert_eq!(row.messages, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn of(conversation: &Conversation) -> RowSummary {
         let last = conversation
             .messages

@@ -4,11 +4,11 @@
 //! before the next may run:
 //! 1. its shape ([`shape`]): a single change chunk within the limits on
 //!    bytes, operations and columns, read without expanding it;
-//! 2. its structure (here and [`ops`]): dependencies the document has, the
+//! 2. its structure (here and `ops`): dependencies the document has, the
 //!    operation counter automerge itself would write, room left in the
 //!    document, and operations that only add or overwrite what a client
 //!    may — all before the change touches any copy;
-//! 3. its meaning ([`conversation`], [`workspace`]): applied to a fork, the
+//! 3. its meaning (`conversation`, `workspace`): applied to a fork, the
 //!    document before and after is read and the principal bound to the
 //!    change's actor must honestly have been able to make it.
 //!
@@ -91,77 +91,162 @@ impl fmt::Display for Principal {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Violation {
+    /// The document after the change does not read as a Baton document.
     #[error("the change does not make a valid document: {reason}")]
-    Malformed { reason: String },
+    Malformed {
+        /// What does not read.
+        reason: String,
+    },
+    /// The change builds on changes the server has not received.
     #[error("the change depends on changes the server does not have yet")]
     MissingDependencies,
+    /// A client tried to create a document.
     #[error("only the server creates documents")]
     CreatesDocument,
+    /// A message credited to someone other than its sender.
     #[error("a message must be authored by its sender; this one claims to be from {claimed}")]
-    ForgedAuthor { claimed: String },
+    ForgedAuthor {
+        /// Who the message claims to be from.
+        claimed: String,
+    },
+    /// Something only the server writes (a settlement, a workflow's assignment).
     #[error("{what} is written only by the server")]
-    SystemActivity { what: String },
+    SystemActivity {
+        /// What was written.
+        what: String,
+    },
+    /// A `by` naming someone other than the sender.
     #[error("the change says it was made by {by}, but it was sent by {principal}")]
-    ForgedBy { by: String, principal: String },
+    ForgedBy {
+        /// Who the change says made it.
+        by: String,
+        /// Who sent it.
+        principal: String,
+    },
+    /// A field a conversation keeps from its creation was changed.
     #[error("the conversation's {field} cannot change")]
-    ImmutableField { field: String },
+    ImmutableField {
+        /// The field.
+        field: String,
+    },
+    /// A message was edited or deleted.
     #[error("message {id} was edited or deleted; messages are permanent")]
-    EditedMessage { id: String },
+    EditedMessage {
+        /// The message's id.
+        id: String,
+    },
+    /// An activity entry was edited or deleted.
     #[error("the activity trail was edited; it only grows")]
     EditedActivity,
+    /// An assignment value was edited instead of replaced.
     #[error("an existing assignment was edited; assignments are replaced whole")]
     EditedAssignment,
+    /// A workspace change only an admin may make.
     #[error("only an admin may change {what}")]
-    AdminOnly { what: String },
+    AdminOnly {
+        /// What was changed.
+        what: String,
+    },
+    /// A timestamp earlier than what the change had seen.
     #[error("timestamp {at} is earlier than {latest}, the latest the change had seen")]
-    TimeBeforeDependencies { at: Millis, latest: Millis },
+    TimeBeforeDependencies {
+        /// The change's timestamp.
+        at: Millis,
+        /// The latest timestamp in the document it built on.
+        latest: Millis,
+    },
+    /// A timestamp too far ahead of the server's clock.
     #[error(
         "timestamp {at} is more than {} s ahead of the server's clock ({now}); check this device's clock",
         limits::MAX_CLOCK_SKEW_MS / 1000
     )]
-    TimeInFuture { at: Millis, now: Millis },
+    TimeInFuture {
+        /// The change's timestamp.
+        at: Millis,
+        /// The server's clock.
+        now: Millis,
+    },
+    /// A change stamped at a time its author could not have made it.
     #[error(
         "the change is stamped {at}, {why} ({now}); it was not accepted \
          (if this device's clock is wrong, set it right)"
     )]
     Backdated {
+        /// The change's timestamp.
         at: Millis,
+        /// The server's clock.
         now: Millis,
+        /// Why the time cannot be right.
         why: String,
     },
+    /// An operation counter automerge would not have written.
     #[error(
         "the change's operation counter starts at {start_op}, but its dependencies end at {}; \
          automerge never writes that",
         expected - 1
     )]
-    BadCounter { start_op: u64, expected: u64 },
+    BadCounter {
+        /// The counter the change starts at.
+        start_op: u64,
+        /// The counter it should start at.
+        expected: u64,
+    },
+    /// A change that deletes or overwrites what may only be added to.
     #[error(
         "the change deletes or replaces {what}, which already exists; changes may only add to it"
     )]
-    Replaces { what: String },
+    Replaces {
+        /// What it deletes or replaces.
+        what: String,
+    },
+    /// A workspace edit of what only the team API changes.
     #[error("{what} are managed in Settings → Team (the team API), not by editing the workspace")]
-    ApiOnly { what: String },
+    ApiOnly {
+        /// What was edited.
+        what: String,
+    },
+    /// The document has reached its size limits.
     #[error("{document} is full ({what} would pass {limit}); {advice}")]
     DocumentFull {
+        /// Which document.
         document: String,
+        /// Which of its totals.
         what: String,
+        /// The limit.
         limit: usize,
+        /// What to do instead.
         advice: String,
     },
+    /// The parts of the change do not agree with each other.
     #[error("the change is inconsistent: {reason}")]
-    Inconsistent { reason: String },
+    Inconsistent {
+        /// What disagrees.
+        reason: String,
+    },
+    /// A reply claimed a conversation someone holds.
     #[error("someone already holds this conversation; a reply no longer claims it")]
     AlreadyAssigned,
+    /// Something over its size limit.
     #[error("{what} is {size}, over the limit of {limit}")]
     TooLarge {
+        /// What is too large.
         what: String,
+        /// Its size.
         size: usize,
+        /// The limit.
         limit: usize,
     },
+    /// An assignment to an agent who is not active.
     #[error("{agent} is not an active agent of this workspace")]
-    InactiveAssignee { agent: AgentId },
+    InactiveAssignee {
+        /// The agent.
+        agent: AgentId,
+    },
+    /// A reply or assignment on a resolved conversation.
     #[error("the conversation was resolved; reopen it first")]
     ConversationResolved,
+    /// A reply by someone other than the assignee, with "only the assignee
+    /// replies" on.
     #[error("only the assignee may reply to this conversation")]
     NotAssignee,
 }
@@ -225,7 +310,9 @@ impl From<RuleBroken> for Violation {
 /// Which kind of Baton document a change is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocumentKind {
+    /// A conversation document.
     Conversation,
+    /// The workspace document.
     Workspace,
 }
 
@@ -241,6 +328,7 @@ pub struct Totals {
 /// What a change is judged against.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
+    /// Who sent the change.
     pub principal: &'a Principal,
     /// The workspace as the server holds it now.
     pub workspace: &'a Workspace,
@@ -256,6 +344,79 @@ pub struct Context<'a> {
 /// On success returns the document with the change applied; `current` is
 /// never modified, so a refused change leaves nothing behind. The caller
 /// has read the chunk with [`change_shape`] before parsing it.
+///
+/// The rules of a conversation are those the app's operations check
+/// ([`crate::rules`]); a refusal names the broken one with a stable
+/// [`Violation::code`].
+///
+/// ```
+/// # use baton_shared::conversation::{self, NewConversation};
+/// # use baton_shared::ids::AgentId;
+/// # use baton_shared::model::{Agent, Customer, Role};
+/// # use baton_shared::workspace::Workspace;
+/// # let mut workspace = Workspace::default();
+/// # for name in ["Ana", "Ben"] {
+/// #     let agent = Agent {
+/// #         id: format!("agt_{}", name.to_lowercase()).parse()?,
+/// #         name: name.to_owned(),
+/// #         email: format!("{}@example.com", name.to_lowercase()),
+/// #         role: Role::Agent,
+/// #         active: true,
+/// #         away: false,
+/// #         capacity: None,
+/// #     };
+/// #     workspace.agents.insert(agent.id.clone(), agent);
+/// # }
+/// # let now = 1_700_000_000_000;
+/// # let mut server = conversation::create(&NewConversation {
+/// #     id: "cnv_refund".parse()?,
+/// #     channel: "chn_email".parse()?,
+/// #     subject: "Where is my refund?".to_owned(),
+/// #     customer: Customer {
+/// #         id: "cus_dee".to_owned(),
+/// #         name: "Dee".to_owned(),
+/// #         email: "dee@example.com".to_owned(),
+/// #     },
+/// #     at: now - 60_000,
+/// # })?;
+/// use automerge::ActorId;
+/// use baton_shared::model::By;
+/// use baton_shared::operations::{self, ReplyMode};
+/// use baton_shared::validate::{self, Context, DocumentKind, OnlineHistory, Principal, Totals};
+///
+/// let ana: AgentId = "agt_ana".parse()?;
+/// let ben: AgentId = "agt_ben".parse()?;
+/// let by_ana = By::Agent(ana.clone());
+/// operations::assign(&mut server, &workspace, &by_ana, Some(&ana), None, now)?;
+///
+/// // Ben replies on his copy, whose workspace does not have "only the
+/// // assignee replies" on yet; the server's does.
+/// let mut bens_copy = server.fork().with_actor(ActorId::random());
+/// let mode = ReplyMode::Claim;
+/// operations::reply(&mut bens_copy, &workspace, &ben, "I can help", mode, now)?;
+/// let change = bens_copy.get_last_local_change().ok_or("no change")?;
+/// let mut strict = workspace.clone();
+/// strict.settings.only_assignee_replies = true;
+/// let online = OnlineHistory::default();
+/// let ctx = Context {
+///     principal: &Principal::Agent(ben.clone()),
+///     workspace: &strict,
+///     now,
+///     online: &online,
+///     stored: Totals::default(),
+/// };
+/// let kind = DocumentKind::Conversation;
+/// let refused = validate::validate_change(&mut server, &change, kind, &ctx);
+/// assert_eq!(refused.map(|_| ()).map_err(|v| v.code()), Err("not_assignee"));
+///
+/// // Under the workspace Ben's copy had, the same change is accepted:
+/// // the result is the server's document with it applied.
+/// let ctx = Context { workspace: &workspace, ..ctx };
+/// let after = validate::validate_change(&mut server, &change, kind, &ctx)?;
+/// assert_eq!(conversation::read(&after)?.messages.len(), 1);
+/// assert!(conversation::read(&server)?.messages.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn validate_change(
     current: &mut AutoCommit,
     change: &Change,

@@ -34,12 +34,15 @@ use crate::workspace::Workspace;
 /// One automation rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workflow {
+    /// Its id.
     pub id: WorkflowId,
+    /// What the admin calls it.
     pub name: String,
     /// Disabled workflows are kept but never run.
     pub enabled: bool,
     /// Workflows run in ascending `order` (then id) for the same event.
     pub order: u32,
+    /// What starts it.
     pub trigger: Trigger,
     /// All must hold for the steps to run; none means always.
     pub conditions: Vec<Condition>,
@@ -58,7 +61,10 @@ pub enum Trigger {
     /// A resolved conversation was reopened (by the customer or an agent).
     ConversationReopened,
     /// An open conversation has had no assignee for `minutes`.
-    UnassignedFor { minutes: u32 },
+    UnassignedFor {
+        /// How long, in minutes.
+        minutes: u32,
+    },
 }
 
 /// A test on the event and its conversation.
@@ -66,11 +72,20 @@ pub enum Trigger {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
     /// The conversation's channel is one of these.
-    ChannelIn { channels: Vec<ChannelId> },
+    ChannelIn {
+        /// The channels.
+        channels: Vec<ChannelId>,
+    },
     /// The customer's message (or the subject) contains `text`, ignoring case.
-    TextContains { text: String },
+    TextContains {
+        /// The text looked for.
+        text: String,
+    },
     /// The customer's email is at one of these domains (or a subdomain).
-    EmailDomain { domains: Vec<String> },
+    EmailDomain {
+        /// The domains, like `example.com`.
+        domains: Vec<String>,
+    },
     /// The event happened within the workspace's business hours.
     WithinBusinessHours,
     /// The event happened outside the workspace's business hours.
@@ -82,17 +97,29 @@ pub enum Condition {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Step {
     /// Assign to this agent (an explicit choice: away and capacity do not apply).
-    Assign { agent: AgentId },
+    Assign {
+        /// The agent.
+        agent: AgentId,
+    },
     /// Take turns among `agents` (or the channel's subscribers when empty),
     /// skipping agents who are away or at capacity.
-    RoundRobin { agents: Vec<AgentId> },
+    RoundRobin {
+        /// The agents to take turns among.
+        agents: Vec<AgentId>,
+    },
     /// The available agent among `agents` (or the channel's subscribers when
     /// empty) holding the fewest open conversations.
-    LeastBusy { agents: Vec<AgentId> },
+    LeastBusy {
+        /// The agents to choose among.
+        agents: Vec<AgentId>,
+    },
     /// Leave the conversation without an assignee.
     Unassign,
     /// Add an internal note (seen by agents only).
-    Note { body: String },
+    Note {
+        /// The note's text.
+        body: String,
+    },
 }
 
 impl Workflow {

@@ -43,9 +43,11 @@ pub(crate) mod key {
 /// The workspace document, read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workspace {
+    /// Workspace-wide settings.
     pub settings: Settings,
     /// Every agent ever added, deactivated ones included, by id.
     pub agents: BTreeMap<AgentId, Agent>,
+    /// Every channel customers write to, by id.
     pub channels: BTreeMap<ChannelId, Channel>,
     /// The channels each agent is signed up for notifications on.
     pub subscriptions: BTreeMap<AgentId, BTreeSet<ChannelId>>,

@@ -79,7 +79,7 @@ async fn a_sqlite_deployment_moves_to_postgresql_and_clients_keep_their_place() 
     let token = session_token(&sqlite, "ana@acme.test", PASSWORD).await?;
     let mut ana = SyncClient::connect(&sqlite.url, &Auth::Session(token)).await?;
     catch_up(&mut ana).await?;
-    let position = ana.docs.last_seq;
+    let position = ana.docs.last_seq();
     assert!(position > 0);
     let saved = ana.disconnect().await;
     let before = get_json_as(
@@ -136,6 +136,6 @@ async fn a_sqlite_deployment_moves_to_postgresql_and_clients_keep_their_place() 
     let listed = catch_up(&mut ana).await?;
     let changed: baton_shared::ids::DocumentId = landed[0].document.parse()?;
     assert_eq!(listed, vec![changed]);
-    assert!(ana.docs.last_seq > position);
+    assert!(ana.docs.last_seq() > position);
     Ok(())
 }

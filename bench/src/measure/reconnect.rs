@@ -59,7 +59,7 @@ async fn load(options: &Options, held: usize, fragment: &mut Fragment) -> anyhow
                     .wait(
                         Duration::from_secs(300),
                         move |c| {
-                            c.docs.last_seq > 0 && ids.iter().all(|id| c.docs.doc(id).is_some())
+                            c.docs.last_seq() > 0 && ids.iter().all(|id| c.docs.doc(id).is_some())
                         },
                         None,
                     )

@@ -49,9 +49,13 @@ impl Encoding {
 /// What a change chunk says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeShape {
+    /// The changes it builds on.
     pub deps: Vec<ChangeHash>,
+    /// The actor id of whoever wrote it, as bytes.
     pub actor: Vec<u8>,
+    /// Its number among that actor's changes.
     pub seq: u64,
+    /// The counter of its first operation.
     pub start_op: u64,
     /// How many operations the change holds.
     pub ops: usize,

@@ -27,11 +27,15 @@ use crate::workspace::Workspace;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
+    /// A customer opened a conversation.
     ConversationCreated,
+    /// A customer wrote.
     CustomerMessage,
+    /// A resolved conversation was reopened.
     ConversationReopened,
     /// The conversation has had no assignee since `since`.
     Unassigned {
+        /// When it was last left without one.
         since: Millis,
     },
 }
@@ -51,12 +55,14 @@ impl EventKind {
 /// One event on one conversation, with the key that identifies it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TriggerEvent {
+    /// What happened.
     pub kind: EventKind,
     /// Identifies the event (e.g. `message:msg_…`): the same event always has
     /// the same key, wherever and however often it is seen.
     pub key: String,
     /// The customer's message the event is about, if any.
     pub text: Option<String>,
+    /// When it happened.
     pub at: Millis,
 }
 
@@ -151,8 +157,11 @@ impl Trigger {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pick {
+    /// The step named the agent.
     Chosen,
+    /// Round-robin picked the agent.
     RoundRobin,
+    /// Least-busy picked the agent.
     LeastBusy,
 }
 
@@ -160,26 +169,37 @@ pub enum Pick {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum StepResult {
+    /// The conversation was assigned.
     Assigned {
+        /// To whom.
         agent: AgentId,
+        /// How they were chosen.
         pick: Pick,
     },
     /// The conversation already had an assignee; workflows never take a
     /// conversation from the person holding it.
     KeptAssignee {
+        /// Who holds it.
         agent: AgentId,
     },
     /// The agent the step names is deactivated.
     AgentUnavailable {
+        /// The agent.
         agent: AgentId,
     },
+    /// Round-robin or least-busy found nobody to take it.
     NoOneAvailable {
+        /// How many in the pool were out, and why.
         why: NoOneAvailable,
     },
+    /// The conversation was unassigned.
     Unassigned {
+        /// Who held it.
         previous: AgentId,
     },
+    /// An Unassign step on a conversation nobody held.
     AlreadyUnassigned,
+    /// The note was added.
     Noted,
     /// The conversation is resolved; nothing is assigned.
     Resolved,
@@ -202,9 +222,15 @@ impl StepResult {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// A condition did not hold; no step ran.
-    Skipped { unmet: Condition },
+    Skipped {
+        /// The first condition that did not hold.
+        unmet: Condition,
+    },
     /// The conditions held and the steps ran (some may have done nothing).
-    Ran { steps: Vec<StepResult> },
+    Ran {
+        /// What each step did, in order.
+        steps: Vec<StepResult>,
+    },
 }
 
 /// One workflow run on one event.
@@ -212,12 +238,17 @@ pub enum Outcome {
 pub struct Run {
     /// `{workflow}/{event key}`: at most one run per workflow and event.
     pub key: String,
+    /// The workflow that ran.
     pub workflow: WorkflowId,
+    /// The conversation it ran on.
     pub conversation: ConversationId,
+    /// The event that triggered it.
     pub event: EventKind,
+    /// When the event happened.
     pub at: Millis,
     /// Groups the notifications this run caused.
     pub batch: BatchId,
+    /// What it did.
     pub outcome: Outcome,
 }
 
@@ -235,6 +266,7 @@ impl Run {
 /// Applies workflows to one conversation document at a time.
 #[derive(Debug, Clone)]
 pub struct Runner<'a> {
+    /// The workspace the workflows are in.
     pub workspace: &'a Workspace,
     /// The agent each round-robin workflow picked last; updated as it picks.
     pub cursors: BTreeMap<WorkflowId, AgentId>,
@@ -242,10 +274,13 @@ pub struct Runner<'a> {
     pub open: BTreeMap<AgentId, u32>,
     /// Keys of runs already made; they are never made again.
     pub done: BTreeSet<String>,
+    /// The time the runs are made at.
     pub now: Millis,
 }
 
 impl<'a> Runner<'a> {
+    /// A runner with no run made yet and nothing picked; the server fills
+    /// `cursors`, `open` and `done` from what it stored.
     pub fn new(workspace: &'a Workspace, now: Millis) -> Self {
         Runner {
             workspace,
