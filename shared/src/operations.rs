@@ -1,30 +1,31 @@
 //! Every action of the seed as one Automerge change with its activity entry:
 //! customer message, reply (claiming by default, or "Reply and leave
-//! unassigned"), internal note, assign / reassign / unassign, resolve, reopen,
-//! and bulk assign (in `bulk`). The app applies these locally first; the
-//! server applies the same ones for ingest, workflows and corrections.
-
+//! unassigned") and internal note (in `messages`), assign / reassign /
+//! unassign, resolve, reopen, and bulk assign (in `bulk`). The app applies
+//! these locally first; the server applies the same ones for ingest,
+//! workflows and corrections.
 //!
 //! The rules these refuse to break are in [`crate::rules`]; what the server
 //! repairs after concurrent changes is [`correct`].
 
 mod bulk;
 mod correct;
+mod messages;
 
 pub use crate::error::OpError;
 pub use bulk::{BulkOutcome, bulk_assign, new_batch_id};
 pub use correct::{Correction, correct, settle};
+pub use messages::{customer_message, note, reply};
 
 use automerge::AutoCommit;
 
 use crate::clock::next_at;
-use crate::conversation::{self, push_activity, push_message, write_assignment, write_status};
+use crate::conversation::{self, push_activity, write_assignment, write_status};
 use crate::doc_io::commit_options;
 use crate::ids::{AgentId, BatchId, MessageId};
 use crate::limits;
 use crate::model::{
-    Activity, ActivityEvent, Assignment, AssignmentKind, Author, By, Conversation, Message,
-    MessageKind, Millis, Status,
+    Activity, ActivityEvent, Assignment, AssignmentKind, By, Conversation, Millis, Status,
 };
 use crate::rules;
 use crate::workspace::Workspace;
@@ -58,19 +59,6 @@ pub struct AssignOutcome {
     pub changed: bool,
 }
 
-fn check_body(body: &str) -> Result<(), OpError> {
-    if body.trim().is_empty() {
-        return Err(OpError::EmptyBody);
-    }
-    if body.len() > limits::MAX_MESSAGE_BYTES {
-        return Err(OpError::TooLarge {
-            size: body.len(),
-            limit: limits::MAX_MESSAGE_BYTES,
-        });
-    }
-    Ok(())
-}
-
 /// Whether `current` has room for one more message of `body` (if any) and
 /// one more activity entry (if `activity`): a full conversation takes
 /// nothing more from anyone, the server included.
@@ -95,182 +83,6 @@ pub fn check_room(
     Ok(())
 }
 
-/// A message from the customer (server only). A message on a resolved
-/// conversation reopens it; it keeps its assignee if that agent is still active.
-pub fn customer_message(
-    doc: &mut AutoCommit,
-    workspace: &Workspace,
-    body: &str,
-    now: Millis,
-) -> Result<MessageId, OpError> {
-    check_body(body)?;
-    let current = conversation::read(doc)?;
-    check_room(&current, Some(body), current.status == Status::Resolved)?;
-    let at = next_at(now, current.latest_at());
-    let id = MessageId::random();
-    push_message(
-        doc,
-        &Message {
-            id: id.clone(),
-            kind: MessageKind::Message,
-            author: Author::Customer,
-            body: body.to_owned(),
-            at,
-            leave_unassigned: false,
-        },
-    )?;
-    if current.status == Status::Resolved {
-        write_status(doc, Status::Open)?;
-        push_activity(doc, &server_activity(at, ActivityEvent::Reopened))?;
-        if let Some(gone) = rules::inactive_assignee(&current, workspace) {
-            unassign_by_server(doc, gone.clone(), at)?;
-        }
-    }
-    doc.commit_with(commit_options("customer message", at));
-    Ok(id)
-}
-
-/// An agent's reply to the customer. With [`ReplyMode::Claim`] a reply to a
-/// conversation with no effective assignee makes its author the assignee in
-/// the same change; a reply to an assigned conversation never changes it.
-///
-/// It is refused, with nothing written, when it breaks a rule of
-/// [`crate::rules`]: the author must be active, the conversation open,
-/// and with "only the assignee replies" on, the author its assignee.
-///
-/// ```
-/// # use baton_shared::conversation::{self, NewConversation};
-/// # use baton_shared::ids::AgentId;
-/// # use baton_shared::model::{Agent, Customer, Role};
-/// # use baton_shared::workspace::Workspace;
-/// # let mut workspace = Workspace::default();
-/// # for name in ["Ana", "Ben"] {
-/// #     let agent = Agent {
-/// #         id: format!("agt_{}", name.to_lowercase()).parse()?,
-/// #         name: name.to_owned(),
-/// #         email: format!("{}@example.com", name.to_lowercase()),
-/// #         role: Role::Agent,
-/// #         active: true,
-/// #         away: false,
-/// #         capacity: None,
-/// #     };
-/// #     workspace.agents.insert(agent.id.clone(), agent);
-/// # }
-/// # let now = 1_700_000_000_000;
-/// # let mut doc = conversation::create(&NewConversation {
-/// #     id: "cnv_refund".parse()?,
-/// #     channel: "chn_email".parse()?,
-/// #     subject: "Where is my refund?".to_owned(),
-/// #     customer: Customer {
-/// #         id: "cus_dee".to_owned(),
-/// #         name: "Dee".to_owned(),
-/// #         email: "dee@example.com".to_owned(),
-/// #     },
-/// #     at: now - 60_000,
-/// # })?;
-/// use baton_shared::operations::{self, OpError, ReplyMode};
-/// use baton_shared::rules::RuleBroken;
-///
-/// let ana: AgentId = "agt_ana".parse()?;
-/// let ben: AgentId = "agt_ben".parse()?;
-/// // The first reply claims an unassigned conversation.
-/// let outcome =
-///     operations::reply(&mut doc, &workspace, &ana, "Refunded.", ReplyMode::Claim, now)?;
-/// assert!(outcome.claimed);
-/// assert_eq!(conversation::read(&doc)?.assignee(), Some(&ana));
-///
-/// // With "only the assignee replies" on, Ben's reply is refused and nothing is written.
-/// workspace.settings.only_assignee_replies = true;
-/// let refused = operations::reply(&mut doc, &workspace, &ben, "Hi!", ReplyMode::Claim, now);
-/// assert_eq!(refused, Err(OpError::Rule(RuleBroken::NotAssignee)));
-/// assert_eq!(conversation::read(&doc)?.messages.len(), 1);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn reply(
-    doc: &mut AutoCommit,
-    workspace: &Workspace,
-    agent: &AgentId,
-    body: &str,
-    mode: ReplyMode,
-    now: Millis,
-) -> Result<ReplyOutcome, OpError> {
-    check_body(body)?;
-    rules::check_active(workspace, agent)?;
-    let current = conversation::read(doc)?;
-    rules::check_reply(&current, workspace, agent)?;
-    let claims = mode == ReplyMode::Claim && rules::check_claim(&current).is_ok();
-    check_room(&current, Some(body), claims)?;
-    let at = next_at(now, current.latest_at());
-    let id = MessageId::random();
-    push_message(
-        doc,
-        &Message {
-            id: id.clone(),
-            kind: MessageKind::Message,
-            author: Author::Agent(agent.clone()),
-            body: body.to_owned(),
-            at,
-            leave_unassigned: mode == ReplyMode::LeaveUnassigned,
-        },
-    )?;
-    let claimed = claims;
-    if claimed {
-        write_assignment(
-            doc,
-            &Assignment {
-                agent: Some(agent.clone()),
-                kind: AssignmentKind::Reply,
-                by: By::Agent(agent.clone()),
-                at,
-            },
-        )?;
-        push_activity(
-            doc,
-            &Activity {
-                at,
-                by: By::Agent(agent.clone()),
-                event: ActivityEvent::Claimed {
-                    agent: agent.clone(),
-                },
-            },
-        )?;
-    }
-    doc.commit_with(commit_options("reply", at));
-    Ok(ReplyOutcome {
-        message: id,
-        claimed,
-    })
-}
-
-/// An internal note, seen by agents only; it never changes the assignee.
-pub fn note(
-    doc: &mut AutoCommit,
-    workspace: &Workspace,
-    agent: &AgentId,
-    body: &str,
-    now: Millis,
-) -> Result<MessageId, OpError> {
-    check_body(body)?;
-    rules::check_active(workspace, agent)?;
-    let current = conversation::read(doc)?;
-    check_room(&current, Some(body), false)?;
-    let at = next_at(now, current.latest_at());
-    let id = MessageId::random();
-    push_message(
-        doc,
-        &Message {
-            id: id.clone(),
-            kind: MessageKind::Note,
-            author: Author::Agent(agent.clone()),
-            body: body.to_owned(),
-            at,
-            leave_unassigned: false,
-        },
-    )?;
-    doc.commit_with(commit_options("note", at));
-    Ok(id)
-}
-
 /// Assign or Reassign (`to: Some`) or Unassign (`to: None`), by a person
 /// (`manual`) or a workflow (`workflow`). `batch` groups the notifications of
 /// a bulk action or a workflow run.
@@ -282,32 +94,20 @@ pub fn note(
 /// # use baton_shared::conversation::{self, NewConversation};
 /// # use baton_shared::ids::AgentId;
 /// # use baton_shared::model::{Agent, Customer, Role};
-/// # use baton_shared::workspace::Workspace;
-/// # let mut workspace = Workspace::default();
-/// # for name in ["Ana", "Ben"] {
-/// #     let agent = Agent {
-/// #         id: format!("agt_{}", name.to_lowercase()).parse()?,
-/// #         name: name.to_owned(),
-/// #         email: format!("{}@example.com", name.to_lowercase()),
-/// #         role: Role::Agent,
-/// #         active: true,
-/// #         away: false,
-/// #         capacity: None,
-/// #     };
+/// # let mut workspace = baton_shared::workspace::Workspace::default();
+/// # for (id, name) in [("agt_ana", "Ana"), ("agt_ben", "Ben")] {
+/// #     let (id, name, email) = (id.parse()?, name.into(), format!("{id}@example.com"));
+/// #     let (role, active, away, capacity) = (Role::Agent, true, false, None);
+/// #     let agent = Agent { id, name, email, role, active, away, capacity };
 /// #     workspace.agents.insert(agent.id.clone(), agent);
 /// # }
 /// # let now = 1_700_000_000_000;
-/// # let mut doc = conversation::create(&NewConversation {
-/// #     id: "cnv_refund".parse()?,
-/// #     channel: "chn_email".parse()?,
-/// #     subject: "Where is my refund?".to_owned(),
-/// #     customer: Customer {
-/// #         id: "cus_dee".to_owned(),
-/// #         name: "Dee".to_owned(),
-/// #         email: "dee@example.com".to_owned(),
-/// #     },
-/// #     at: now - 60_000,
-/// # })?;
+/// # let (name, email) = ("Dee".into(), "dee@example.com".into());
+/// # let customer = Customer { id: "cus_dee".into(), name, email };
+/// # let (id, channel) = ("cnv_refund".parse()?, "chn_email".parse()?);
+/// # let subject = "Where is my refund?".to_owned();
+/// # let new = NewConversation { id, channel, subject, customer, at: now - 60_000 };
+/// # let mut doc = conversation::create(&new)?;
 /// use baton_shared::model::By;
 /// use baton_shared::operations;
 ///

@@ -46,32 +46,20 @@ impl RowSummary {
     /// # use baton_shared::conversation::{self, NewConversation};
     /// # use baton_shared::ids::AgentId;
     /// # use baton_shared::model::{Agent, Customer, Role};
-    /// # use baton_shared::workspace::Workspace;
-    /// # let mut workspace = Workspace::default();
-    /// # for name in ["Ana", "Ben"] {
-    /// #     let agent = Agent {
-    /// #         id: format!("agt_{}", name.to_lowercase()).parse()?,
-    /// #         name: name.to_owned(),
-    /// #         email: format!("{}@example.com", name.to_lowercase()),
-    /// #         role: Role::Agent,
-    /// #         active: true,
-    /// #         away: false,
-    /// #         capacity: None,
-    /// #     };
+    /// # let mut workspace = baton_shared::workspace::Workspace::default();
+    /// # for (id, name) in [("agt_ana", "Ana"), ("agt_ben", "Ben")] {
+    /// #     let (id, name, email) = (id.parse()?, name.into(), format!("{id}@example.com"));
+    /// #     let (role, active, away, capacity) = (Role::Agent, true, false, None);
+    /// #     let agent = Agent { id, name, email, role, active, away, capacity };
     /// #     workspace.agents.insert(agent.id.clone(), agent);
     /// # }
     /// # let now = 1_700_000_000_000;
-    /// # let mut doc = conversation::create(&NewConversation {
-    /// #     id: "cnv_refund".parse()?,
-    /// #     channel: "chn_email".parse()?,
-    /// #     subject: "Where is my refund?".to_owned(),
-    /// #     customer: Customer {
-    /// #         id: "cus_dee".to_owned(),
-    /// #         name: "Dee".to_owned(),
-    /// #         email: "dee@example.com".to_owned(),
-    /// #     },
-    /// #     at: now - 60_000,
-    /// # })?;
+    /// # let (name, email) = ("Dee".into(), "dee@example.com".into());
+    /// # let customer = Customer { id: "cus_dee".into(), name, email };
+    /// # let (id, channel) = ("cnv_refund".parse()?, "chn_email".parse()?);
+    /// # let subject = "Where is my refund?".to_owned();
+    /// # let new = NewConversation { id, channel, subject, customer, at: now - 60_000 };
+    /// # let mut doc = conversation::create(&new)?;
     /// use baton_shared::operations;
     /// use baton_shared::summary::RowSummary;
     ///

@@ -9,12 +9,14 @@
 //! - `conditions`: whether a workflow's conditions hold for an event;
 //! - `choose`: who round-robin and least-busy pick, skipping away agents and
 //!   agents at capacity;
-//! - `run`: the events a change produced and applying workflows to them;
+//! - `events`: the events a change produced, and which triggers fire on them;
+//! - `run`: applying workflows to those events, and what each run did;
 //! - `describe`: the text the editor and the run log show.
 
 mod choose;
 mod conditions;
 mod describe;
+mod events;
 mod run;
 pub(crate) mod stored;
 
@@ -23,7 +25,8 @@ pub use crate::hours::{BusinessHours, Weekday};
 pub use choose::{Availability, NoOneAvailable, availability, least_busy, pool, round_robin};
 pub use conditions::{Facts, condition_holds, first_unmet};
 pub use describe::{describe_condition, describe_step, describe_trigger};
-pub use run::{EventKind, Outcome, Pick, Run, Runner, StepResult, TriggerEvent, events_between};
+pub use events::{EventKind, TriggerEvent, events_between};
+pub use run::{Outcome, Pick, Run, Runner, StepResult};
 
 use serde::{Deserialize, Serialize};
 
