@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
+use automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::docset::{DocSet, Event};
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::protocol::Message;

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_shared::automerge::AutoCommit;
+use automerge::AutoCommit;
 use baton_shared::docset::DocSet;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::model::By;
@@ -465,7 +465,7 @@ pub fn reassign(
     workspace: &baton_shared::workspace::Workspace,
     document: DocumentId,
     to: &AgentId,
-) -> Option<(baton_shared::automerge::ChangeHash, usize)> {
+) -> Option<(automerge::ChangeHash, usize)> {
     let agent = client.agent.clone();
     let doc = client.docs.doc_mut(&document)?;
     let hash = reassign_doc(doc, &agent, workspace, to)?;
@@ -480,7 +480,7 @@ fn reassign_doc(
     agent: &AgentId,
     workspace: &baton_shared::workspace::Workspace,
     to: &AgentId,
-) -> Option<baton_shared::automerge::ChangeHash> {
+) -> Option<automerge::ChangeHash> {
     let by = By::Agent(agent.clone());
     let now = baton_shared::clock::now();
     for target in [to, agent] {

@@ -19,8 +19,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use anyhow::Context;
-use baton_shared::automerge::sync::{self, State, SyncDoc};
-use baton_shared::automerge::{AutoCommit, ChangeHash};
+use automerge::sync::{self, State, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
 use baton_shared::ids::DocumentId;
 
 /// Steps remembered per document before they are all forgotten (a run's
@@ -247,8 +247,8 @@ impl Replicas {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baton_shared::automerge::transaction::Transactable;
-    use baton_shared::automerge::{ActorId, ROOT};
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, ROOT};
 
     fn id() -> DocumentId {
         DocumentId::from_bytes([7; 16])

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use automerge::AutoCommit;
 use baton_server::hub::Hub;
 use baton_server::{store, team};
-use baton_shared::automerge::AutoCommit;
 use baton_shared::conversation::{self, NewConversation};
 use baton_shared::ids::{AgentId, ChannelId, ConversationId, DocumentId};
 use baton_shared::model::{Agent, Customer, Role};

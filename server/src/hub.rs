@@ -16,8 +16,8 @@ pub use receive::{PeerDoc, Received, Sender, admit, principal_key};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::ReadError;
-use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::ids::DocumentId;
 use baton_shared::model::Conversation;
 use baton_shared::operations::OpError;
@@ -306,7 +306,7 @@ mod tests {
 
     use super::*;
     use crate::store::SqlStore;
-    use baton_shared::automerge::transaction::Transactable;
+    use automerge::transaction::Transactable;
 
     #[tokio::test]
     async fn the_workspace_read_follows_every_change_and_is_shared_between_them() {
@@ -329,7 +329,7 @@ mod tests {
         // A change that fails leaves the workspace as it was.
         let failed = hub
             .change_workspace(Vec::new(), |doc, _| {
-                doc.put(baton_shared::automerge::ROOT, "name", "Half-made")
+                doc.put(automerge::ROOT, "name", "Half-made")
                     .map_err(OpError::from)?;
                 Err::<(), _>(OpError::Automerge("refused".into()).into())
             })

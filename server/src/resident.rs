@@ -11,7 +11,7 @@ pub use held::{Held, Locked, heads_hex};
 
 use std::sync::Arc;
 
-use baton_shared::automerge::{ActorId, AutoCommit};
+use automerge::{ActorId, AutoCommit};
 use baton_shared::ids::DocumentId;
 use baton_shared::validate::count_ops;
 use quick_cache::sync::Cache;
@@ -206,7 +206,7 @@ mod tests {
     use super::*;
     use crate::store::SqlStore;
     use crate::store::Write;
-    use baton_shared::automerge::ChangeHash;
+    use automerge::ChangeHash;
 
     #[tokio::test]
     async fn least_recently_used_documents_leave_memory_and_come_back() {
@@ -235,9 +235,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_from_a_copy_another_process_overtook_is_refused_and_keeps_theirs() {
-        use baton_shared::automerge::ROOT;
-        use baton_shared::automerge::ReadDoc;
-        use baton_shared::automerge::transaction::Transactable;
+        use automerge::ROOT;
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
 
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir.path()).await.unwrap());
@@ -299,8 +299,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_commit_from_another_process_reaches_the_held_copy_once_caught_up() {
-        use baton_shared::automerge::ReadDoc;
-        use baton_shared::automerge::transaction::Transactable;
+        use automerge::ReadDoc;
+        use automerge::transaction::Transactable;
 
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir.path()).await.unwrap());
@@ -316,7 +316,7 @@ mod tests {
 
         let before = elsewhere.get_heads();
         elsewhere
-            .put(baton_shared::automerge::ROOT, "note", "from the CLI")
+            .put(automerge::ROOT, "note", "from the CLI")
             .unwrap();
         let second = commit_elsewhere(&store, id, &mut elsewhere, &before).await;
         // Answering sync uses the held copy as it is...
@@ -327,12 +327,7 @@ mod tests {
         assert!(documents.caught_up(id, second).await.unwrap());
         let mut held = documents.lock_held(id).await.unwrap().unwrap();
         assert_eq!(held.doc.get_heads(), elsewhere.get_heads());
-        assert!(
-            held.doc
-                .get(baton_shared::automerge::ROOT, "note")
-                .unwrap()
-                .is_some()
-        );
+        assert!(held.doc.get(automerge::ROOT, "note").unwrap().is_some());
         drop(held);
         assert!(!documents.caught_up(id, second).await.unwrap());
         // A document not held here is announced; whoever syncs it loads it.

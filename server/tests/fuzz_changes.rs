@@ -11,12 +11,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
+use automerge::legacy::{Key, ObjectId, OpId};
+use automerge::sync;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use baton_server::hub::{Hub, PeerDoc, Sender};
 use baton_server::store::{SqlStore, Store};
 use baton_server::team;
-use baton_shared::automerge::legacy::{Key, ObjectId, OpId};
-use baton_shared::automerge::sync;
-use baton_shared::automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use baton_shared::conversation::{NewConversation, read};
 use baton_shared::ids::{AgentId, ConversationId, DocumentId};
 use baton_shared::model::{By, Customer, Role};

@@ -5,15 +5,47 @@
 //! (`manual` = `settled` > `workflow` > `reply`); among claims by replying
 //! the earliest wins (the first to reply), otherwise the latest wins; ties
 //! break on the agent id. Automerge's own winner is never consulted.
+//!
+//! Pure: the server's write that settles a conflict is
+//! [`crate::operations::correct`].
 
 use std::cmp::Ordering;
 
-use automerge::AutoCommit;
-
-use crate::conversation;
 use crate::ids::AgentId;
-use crate::model::{Activity, ActivityEvent, Assignment, AssignmentKind, By, Millis};
-use crate::operations::{OpError, commit_options};
+use crate::model::{Assignment, AssignmentKind, By, Conversation};
+
+impl AssignmentKind {
+    /// Rank among concurrent writes: a person's decision beats an automation,
+    /// which beats a claim by replying.
+    pub fn rank(self) -> u8 {
+        match self {
+            AssignmentKind::Manual | AssignmentKind::Settled => 3,
+            AssignmentKind::Workflow => 2,
+            AssignmentKind::Reply => 1,
+        }
+    }
+
+    /// The kind of an Assign, Reassign or Unassign decided by `by`.
+    pub(crate) fn decided_by(by: &By) -> Self {
+        match by {
+            By::Agent(_) => AssignmentKind::Manual,
+            By::Workflow(_) => AssignmentKind::Workflow,
+            By::Server => AssignmentKind::Settled,
+        }
+    }
+}
+
+impl Conversation {
+    /// The assignment in force under DESIGN §3's rules.
+    pub fn effective_assignment(&self) -> Option<&Assignment> {
+        effective_assignee(&self.assignments)
+    }
+
+    /// The agent in charge, or `None` while unassigned.
+    pub fn assignee(&self) -> Option<&AgentId> {
+        self.effective_assignment().and_then(|a| a.agent.as_ref())
+    }
+}
 
 /// The assignment in force among competing values, or `None` if there are none.
 pub fn effective_assignee(values: &[Assignment]) -> Option<&Assignment> {
@@ -41,6 +73,7 @@ fn precedence(a: &Assignment, b: &Assignment) -> Ordering {
 /// Concurrent assignments: who competed and who won.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
+    /// The value in force, as the server writes it again.
     pub winner: Assignment,
     /// Agents a losing value named, without the winner and without
     /// duplicates (the activity trail lists them).
@@ -77,42 +110,10 @@ pub fn conflict(values: &[Assignment]) -> Option<Conflict> {
     })
 }
 
-/// The server ends a conflict by writing the winner again as `settled`, with an
-/// activity entry, in one change. Returns the conflict it settled, or `None`
-/// when there was nothing to settle.
-pub fn settle(doc: &mut AutoCommit, now: Millis) -> Result<Option<Conflict>, OpError> {
-    let current = conversation::read(doc)?;
-    let Some(found) = conflict(&current.assignments) else {
-        return Ok(None);
-    };
-    let at = crate::clock::next_at(now, current.latest_at());
-    conversation::write_assignment(
-        doc,
-        &Assignment {
-            agent: found.winner.agent.clone(),
-            kind: AssignmentKind::Settled,
-            by: By::Server,
-            at,
-        },
-    )?;
-    conversation::push_activity(
-        doc,
-        &Activity {
-            at,
-            by: By::Server,
-            event: ActivityEvent::Settled {
-                winner: found.winner.agent.clone(),
-                losers: found.losers.clone(),
-            },
-        },
-    )?;
-    doc.commit_with(commit_options("settle", at));
-    Ok(Some(found))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Millis;
 
     fn agent(n: u8) -> AgentId {
         format!("agt_{n}").parse().unwrap()

@@ -47,10 +47,15 @@ pub(crate) mod key {
 /// What a new conversation starts with.
 #[derive(Debug, Clone)]
 pub struct NewConversation {
+    /// Its id, which its document id is derived from.
     pub id: ConversationId,
+    /// The channel the customer wrote to.
     pub channel: ChannelId,
+    /// The subject, as the customer gave it.
     pub subject: String,
+    /// Who wrote.
     pub customer: Customer,
+    /// When the conversation began.
     pub at: Millis,
 }
 
@@ -84,11 +89,35 @@ pub fn create(new: &NewConversation) -> Result<AutoCommit, AutomergeError> {
             event: ActivityEvent::Created,
         },
     )?;
-    doc.commit_with(crate::operations::commit_options("create", new.at));
+    doc.commit_with(io::commit_options("create", new.at));
     Ok(doc)
 }
 
 /// Reads the whole conversation, every competing assignment included.
+/// Strict: a document that does not follow the layout is a [`ReadError`].
+///
+/// ```
+/// use baton_shared::conversation::{self, NewConversation};
+/// use baton_shared::model::{Customer, Status};
+///
+/// let doc = conversation::create(&NewConversation {
+///     id: "cnv_refund".parse()?,
+///     channel: "chn_email".parse()?,
+///     subject: "Where is my refund?".to_owned(),
+///     customer: Customer {
+///         id: "cus_dee".to_owned(),
+///         name: "Dee".to_owned(),
+///         email: "dee@example.com".to_owned(),
+///     },
+///     at: 1_700_000_000_000,
+/// })?;
+/// let read = conversation::read(&doc)?;
+/// assert_eq!(read.subject, "Where is my refund?");
+/// assert_eq!(read.status, Status::Open);
+/// assert_eq!(read.assignee(), None);
+/// assert!(read.messages.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read<D: ReadDoc>(doc: &D) -> Result<Conversation, ReadError> {
     let root = Entries::of(doc, &ROOT);
     root.only_keys(key::ROOT_KEYS)?;
@@ -123,7 +152,7 @@ pub fn read<D: ReadDoc>(doc: &D) -> Result<Conversation, ReadError> {
 }
 
 /// Every competing value of `assignee`, with the id of the write that made it.
-pub fn read_assignments<D: ReadDoc>(doc: &D) -> Result<Vec<(Assignment, ObjId)>, ReadError> {
+pub(crate) fn read_assignments<D: ReadDoc>(doc: &D) -> Result<Vec<(Assignment, ObjId)>, ReadError> {
     let values = doc.get_all(ROOT, key::ASSIGNEE)?;
     if values.is_empty() {
         return Err(ReadError::Missing(key::ASSIGNEE.to_owned()));
@@ -364,57 +393,4 @@ fn list_obj(doc: &AutoCommit, field: &str) -> Result<ObjId, AutomergeError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    pub(crate) fn sample() -> NewConversation {
-        NewConversation {
-            id: ConversationId::from_bytes([1; 16]),
-            channel: "chn_support".parse().unwrap(),
-            subject: "Where is my order?".to_owned(),
-            customer: Customer {
-                id: "cus_1".to_owned(),
-                name: "Dana Reyes".to_owned(),
-                email: "dana@example.com".to_owned(),
-            },
-            at: 1_000,
-        }
-    }
-
-    #[test]
-    fn a_new_conversation_is_open_unassigned_and_logged() {
-        let doc = create(&sample()).unwrap();
-        let conversation = read(&doc).unwrap();
-        assert_eq!(conversation.status, Status::Open);
-        assert_eq!(conversation.assignee(), None);
-        assert_eq!(conversation.assignments.len(), 1);
-        assert_eq!(conversation.activity.len(), 1);
-        assert_eq!(conversation.activity[0].event, ActivityEvent::Created);
-        assert_eq!(conversation.customer.email, "dana@example.com");
-    }
-
-    #[test]
-    fn a_new_conversation_is_a_single_change() {
-        let mut doc = create(&sample()).unwrap();
-        assert_eq!(doc.get_changes(&[]).len(), 1);
-    }
-
-    #[test]
-    fn reading_rejects_unexpected_fields_and_wrong_types() {
-        let mut doc = create(&sample()).unwrap();
-        doc.put(ROOT, "extra", 1).unwrap();
-        assert_eq!(
-            read(&doc).unwrap_err(),
-            ReadError::Unexpected("extra".to_owned())
-        );
-        let mut doc = create(&sample()).unwrap();
-        doc.put(ROOT, key::CREATED_AT, "yesterday").unwrap();
-        assert!(matches!(
-            read(&doc).unwrap_err(),
-            ReadError::WrongType { .. }
-        ));
-        let mut doc = create(&sample()).unwrap();
-        doc.put(ROOT, key::STATUS, "snoozed").unwrap();
-        assert!(matches!(read(&doc).unwrap_err(), ReadError::Invalid { .. }));
-    }
-}
+mod tests;

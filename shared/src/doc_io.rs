@@ -4,33 +4,19 @@
 
 use std::str::FromStr;
 
+use automerge::transaction::CommitOptions;
 use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef};
 
 mod entries;
 pub(crate) use entries::Entries;
 
-/// Why a document does not read as a Baton document.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReadError {
-    #[error("missing field {0:?}")]
-    Missing(String),
-    #[error("field {field:?} should be {expected}")]
-    WrongType {
-        field: String,
-        expected: &'static str,
-    },
-    #[error("field {field:?}: {reason}")]
-    Invalid { field: String, reason: String },
-    #[error("unexpected field {0:?}")]
-    Unexpected(String),
-    #[error("document error: {0}")]
-    Automerge(String),
-}
+pub(crate) use crate::error::ReadError;
 
-impl From<automerge::AutomergeError> for ReadError {
-    fn from(e: automerge::AutomergeError) -> Self {
-        ReadError::Automerge(e.to_string())
-    }
+/// Commit options for one Baton change: a short message and the time in seconds.
+pub(crate) fn commit_options(message: &str, at: crate::model::Millis) -> CommitOptions {
+    CommitOptions::default()
+        .with_message(message.to_owned())
+        .with_time(at / 1000)
 }
 
 /// The value at `key` of the map `obj`, with the id of the write that made it.

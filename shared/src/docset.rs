@@ -16,6 +16,7 @@ use crate::protocol::{self, Message, Notification, Presence};
 pub enum Event {
     /// The server answered `join`.
     Joined {
+        /// Whether the server speaks Baton's own `baton/` messages too.
         baton: bool,
     },
     /// A document changed because of what the server sent.
@@ -24,19 +25,29 @@ pub enum Event {
     Unavailable(DocumentId),
     /// The server refused something (a change, a frame, a request).
     Refused {
+        /// The document concerned, if any.
         document: Option<DocumentId>,
+        /// The stable code, e.g. `not_assignee`.
         code: String,
+        /// What happened, in words for the agent.
         message: String,
     },
+    /// A notification for the signed-in agent.
     Notification(Notification),
+    /// Notifications read elsewhere (another tab or device), by id.
     NotificationsRead(Vec<String>),
+    /// What another agent is doing in a document (viewing, typing).
     Presence {
+        /// The document they are in.
         document: DocumentId,
+        /// What they are doing there.
         presence: Presence,
     },
     /// The answer to a catch-up: these documents changed since `since`.
     CaughtUp {
+        /// The sequence to catch up from next time.
         seq: u64,
+        /// The documents that changed.
         documents: Vec<DocumentId>,
     },
     /// The server closed the protocol with an error message.
@@ -58,7 +69,7 @@ pub struct DocSet {
     docs: BTreeMap<DocumentId, Entry>,
     outgoing: Vec<Message>,
     /// The last commit sequence the client has caught up to.
-    pub last_seq: u64,
+    last_seq: u64,
     session_id: String,
     ephemeral_count: u64,
     /// Documents synced (a sync message sent or received) since the counter was reset.
@@ -145,6 +156,8 @@ impl DocSet {
         self.docs.insert(id, entry);
     }
 
+    /// The document `id`, once this client holds it (not while it is
+    /// still asked for).
     pub fn doc(&self, id: &DocumentId) -> Option<&AutoCommit> {
         self.docs.get(id).filter(|e| !e.pending).map(|e| &e.doc)
     }
@@ -220,6 +233,18 @@ impl DocSet {
         for id in ids {
             self.sync(id);
         }
+    }
+
+    /// The last commit sequence this client has caught up to: what a kept
+    /// copy remembers, so that a reload asks only for what changed since.
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    /// Starts catching up from `seq`, the sequence a kept copy had reached
+    /// (0 for everything).
+    pub fn resume_from(&mut self, seq: u64) {
+        self.last_seq = seq;
     }
 
     /// Asks the server which documents changed since `last_seq`.
@@ -419,75 +444,4 @@ impl DocSet {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use automerge::ReadDoc;
-    use automerge::transaction::Transactable;
-
-    fn joined() -> DocSet {
-        let mut set = DocSet::new("client");
-        let _ = set.join();
-        set.receive(Message::Peer {
-            sender_id: "server".to_owned(),
-            target_id: "client".to_owned(),
-            selected_protocol_version: protocol::PROTOCOL_V1.to_owned(),
-            peer_metadata: None,
-            baton: Some(protocol::BATON_V1),
-        });
-        set
-    }
-
-    #[test]
-    fn a_sync_message_made_elsewhere_goes_to_the_server_once_joined() {
-        let id = DocumentId::from_bytes([1; 16]);
-        let mut set = DocSet::new("client");
-        set.send_sync(id, vec![1, 2, 3]);
-        assert!(set.take_outgoing().is_empty(), "nothing before the join");
-        let mut set = joined();
-        set.send_sync(id, vec![1, 2, 3]);
-        match set.take_outgoing().as_slice() {
-            [
-                Message::Sync {
-                    sender_id,
-                    target_id,
-                    document_id,
-                    data,
-                },
-            ] => {
-                assert_eq!(
-                    (sender_id.as_str(), target_id.as_str()),
-                    ("client", "server")
-                );
-                assert_eq!(
-                    (*document_id, data.as_slice()),
-                    (id, [1u8, 2, 3].as_slice())
-                );
-            }
-            other => panic!("expected one sync message, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_taken_document_leaves_the_set_with_its_state() {
-        let held = DocumentId::from_bytes([2; 16]);
-        let asked = DocumentId::from_bytes([3; 16]);
-        let mut set = joined();
-        let mut doc = AutoCommit::new();
-        doc.put(automerge::ROOT, "subject", "Refund").unwrap();
-        set.insert(held, doc);
-        set.open(asked);
-        let (taken, _state) = set.take(&held).expect("a held document");
-        assert_eq!(
-            taken
-                .get(automerge::ROOT, "subject")
-                .unwrap()
-                .map(|(v, _)| v.to_string()),
-            Some("\"Refund\"".to_owned())
-        );
-        assert!(set.doc(&held).is_none() && set.take(&held).is_none());
-        assert!(
-            set.take(&asked).is_none(),
-            "a document still asked for stays"
-        );
-    }
-}
+mod tests;

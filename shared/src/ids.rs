@@ -14,18 +14,27 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
     #[error("{kind} id {value:?} must start with {prefix:?}")]
+    /// The id lacks its kind's prefix (`agt_`, `cnv_`, …).
     Prefix {
+        /// What the id names ("agent", "conversation", …).
         kind: &'static str,
+        /// The prefix it must start with.
         prefix: &'static str,
+        /// The text given.
         value: String,
     },
     #[error("{kind} id {value:?} must be 1 to 48 letters, digits, '-' or '_' after {prefix:?}")]
+    /// The part after the prefix is empty, too long or has other characters.
     Body {
+        /// What the id names.
         kind: &'static str,
+        /// The prefix.
         prefix: &'static str,
+        /// The text given.
         value: String,
     },
     #[error("document id {0:?} is not base58check of a 16-byte id")]
+    /// A document id that does not decode.
     Document(String),
 }
 

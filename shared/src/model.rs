@@ -32,16 +32,6 @@ pub enum AssignmentKind {
 }
 
 impl AssignmentKind {
-    /// Rank among concurrent writes: a person's decision beats an automation,
-    /// which beats a claim by replying.
-    pub fn rank(self) -> u8 {
-        match self {
-            AssignmentKind::Manual | AssignmentKind::Settled => 3,
-            AssignmentKind::Workflow => 2,
-            AssignmentKind::Reply => 1,
-        }
-    }
-
     /// The stored spelling.
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -52,8 +42,11 @@ impl AssignmentKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum By {
+    /// An agent, by hand.
     Agent(AgentId),
+    /// A workflow's step.
     Workflow(WorkflowId),
+    /// The server itself (ingest, corrections).
     Server,
 }
 
@@ -108,8 +101,11 @@ impl From<By> for String {
 pub struct Assignment {
     /// The assignee, or `None` when the write left the conversation unassigned.
     pub agent: Option<AgentId>,
+    /// How the assignment came about.
     pub kind: AssignmentKind,
+    /// Who wrote it.
     pub by: By,
+    /// When.
     pub at: Millis,
 }
 
@@ -120,7 +116,9 @@ pub struct Assignment {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Status {
+    /// Needs work (new, or reopened).
     Open,
+    /// Done; the assignee stays for the record.
     Resolved,
 }
 
@@ -141,8 +139,11 @@ impl TryFrom<String> for Status {
 /// The person who wrote to a channel.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Customer {
+    /// The customer's id in the channel they wrote from.
     pub id: String,
+    /// Their name, possibly empty.
     pub name: String,
+    /// Their email.
     pub email: String,
 }
 
@@ -150,8 +151,11 @@ pub struct Customer {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Author {
+    /// The customer.
     Customer,
+    /// An agent.
     Agent(AgentId),
+    /// Baton itself (a workflow's note).
     System,
 }
 
@@ -162,7 +166,9 @@ pub enum Author {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum MessageKind {
+    /// To or from the customer.
     Message,
+    /// Between agents only.
     Note,
 }
 
@@ -176,10 +182,15 @@ impl MessageKind {
 /// One entry of a conversation's thread.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Message {
+    /// Its id.
     pub id: MessageId,
+    /// A message or a note.
     pub kind: MessageKind,
+    /// Who wrote it.
     pub author: Author,
+    /// Its text.
     pub body: String,
+    /// When it was written.
     pub at: Millis,
     /// Sent with "Reply and leave unassigned".
     pub leave_unassigned: bool,
@@ -194,25 +205,35 @@ pub enum ActivityEvent {
     Created,
     /// Assigned (or reassigned) to `agent` by a person or a workflow.
     Assigned {
+        /// The new assignee.
         agent: AgentId,
+        /// Who held it before, if anyone.
         previous: Option<AgentId>,
+        /// The bulk action or workflow run it was part of.
         batch: Option<BatchId>,
     },
     /// `agent` became the assignee by replying first.
     Claimed {
+        /// The agent who replied first.
         agent: AgentId,
     },
     /// Left without an assignee.
     Unassigned {
+        /// Who held it before, if anyone.
         previous: Option<AgentId>,
+        /// The bulk action or workflow run it was part of.
         batch: Option<BatchId>,
     },
     /// The server ended a conflict between concurrent assignments.
     Settled {
+        /// The assignee the rule chose (`None`: unassigned).
         winner: Option<AgentId>,
+        /// The agents the competing values named.
         losers: Vec<AgentId>,
     },
+    /// Marked resolved.
     Resolved,
+    /// Reopened, by an agent or by a customer's message.
     Reopened,
 }
 
@@ -226,37 +247,38 @@ impl ActivityEvent {
 /// One line of the activity trail.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Activity {
+    /// When.
     pub at: Millis,
+    /// Who did it.
     pub by: By,
+    /// What happened.
     pub event: ActivityEvent,
 }
 
 /// A conversation document, read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
+    /// Its id.
     pub id: ConversationId,
+    /// The channel the customer wrote to.
     pub channel: ChannelId,
+    /// The subject, as the customer gave it.
     pub subject: String,
+    /// Who wrote.
     pub customer: Customer,
+    /// When it began.
     pub created_at: Millis,
+    /// Open or resolved.
     pub status: Status,
     /// Every competing value of `assignee` (one unless writes were concurrent).
     pub assignments: Vec<Assignment>,
+    /// Messages and internal notes, oldest first.
     pub messages: Vec<Message>,
+    /// The activity trail, oldest first.
     pub activity: Vec<Activity>,
 }
 
 impl Conversation {
-    /// The assignment in force under DESIGN §3's rules.
-    pub fn effective_assignment(&self) -> Option<&Assignment> {
-        crate::assignment::effective_assignee(&self.assignments)
-    }
-
-    /// The agent in charge, or `None` while unassigned.
-    pub fn assignee(&self) -> Option<&AgentId> {
-        self.effective_assignment().and_then(|a| a.agent.as_ref())
-    }
-
     /// The latest timestamp anywhere in the conversation.
     pub fn latest_at(&self) -> Millis {
         let messages = self.messages.iter().map(|m| m.at);
@@ -276,7 +298,9 @@ impl Conversation {
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum Role {
+    /// Manages the team, channels, settings and workflows.
     Admin,
+    /// Works conversations.
     Agent,
 }
 
@@ -297,9 +321,13 @@ impl TryFrom<String> for Role {
 /// A member of the support team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agent {
+    /// Their id.
     pub id: AgentId,
+    /// Their name, as the team sees it.
     pub name: String,
+    /// Their sign-in email.
     pub email: String,
+    /// Admin or agent.
     pub role: Role,
     /// Deactivated agents keep their history but take no new work.
     pub active: bool,
@@ -312,7 +340,9 @@ pub struct Agent {
 /// A channel customers write to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
+    /// Its id.
     pub id: ChannelId,
+    /// Its name, as agents see it.
     pub name: String,
     /// What sort of channel it is: "email", "chat", "form", …
     pub kind: String,
@@ -321,9 +351,10 @@ pub struct Channel {
 /// Workspace-wide settings (admin only).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
+    /// The workspace's name.
     pub name: String,
     /// When set, only the assignee may reply to an assigned conversation.
     pub only_assignee_replies: bool,
     /// When the team works, for workflows' business-hours conditions.
-    pub business_hours: crate::workflow::BusinessHours,
+    pub business_hours: crate::hours::BusinessHours,
 }

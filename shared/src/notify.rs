@@ -21,7 +21,12 @@ pub enum Event {
     CustomerMessage,
     /// The assignee changed from `previous` to the conversation's current
     /// assignee (an assign, reassign, unassign, claim, workflow or settlement).
-    AssignmentChanged { previous: Option<AgentId>, by: By },
+    AssignmentChanged {
+        /// Who held it before, if anyone.
+        previous: Option<AgentId>,
+        /// Who made the change.
+        by: By,
+    },
 }
 
 /// Why someone is told.
@@ -41,7 +46,9 @@ pub enum Reason {
 /// One agent to tell, and why.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Recipient {
+    /// The agent to tell.
     pub agent: AgentId,
+    /// Why they are told.
     pub reason: Reason,
 }
 
@@ -124,7 +131,9 @@ impl NoticeKind {
 /// One notice a change calls for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// The agent told.
     pub agent: AgentId,
+    /// What they are told.
     pub kind: NoticeKind,
     /// The name of whoever caused it, as the workspace knows them now.
     pub actor: String,
@@ -150,6 +159,44 @@ pub fn name_of(by: &By, workspace: &Workspace) -> String {
 /// Every notice the change from `before` (`None` for a new conversation)
 /// to `after` calls for, one per person: being handed a conversation says
 /// more than "the customer wrote", which says more than "it moved".
+///
+/// ```
+/// # use baton_shared::conversation::{self, NewConversation};
+/// # use baton_shared::ids::AgentId;
+/// # use baton_shared::model::{Agent, Customer, Role};
+/// # let mut workspace = baton_shared::workspace::Workspace::default();
+/// # for (id, name) in [("agt_ana", "Ana"), ("agt_ben", "Ben")] {
+/// #     let (id, name, email) = (id.parse()?, name.into(), format!("{id}@example.com"));
+/// #     let (role, active, away, capacity) = (Role::Agent, true, false, None);
+/// #     let agent = Agent { id, name, email, role, active, away, capacity };
+/// #     workspace.agents.insert(agent.id.clone(), agent);
+/// # }
+/// # let now = 1_700_000_000_000;
+/// # let (name, email) = ("Dee".into(), "dee@example.com".into());
+/// # let customer = Customer { id: "cus_dee".into(), name, email };
+/// # let (id, channel) = ("cnv_refund".parse()?, "chn_email".parse()?);
+/// # let subject = "Where is my refund?".to_owned();
+/// # let new = NewConversation { id, channel, subject, customer, at: now - 60_000 };
+/// # let mut doc = conversation::create(&new)?;
+/// use baton_shared::model::By;
+/// use baton_shared::notify::{self, NoticeKind};
+/// use baton_shared::operations;
+///
+/// let ana: AgentId = "agt_ana".parse()?;
+/// let ben: AgentId = "agt_ben".parse()?;
+/// let before = conversation::read(&doc)?;
+/// operations::assign(&mut doc, &workspace, &By::Agent(ana), Some(&ben), None, now)?;
+/// let after = conversation::read(&doc)?;
+///
+/// // Ana handed it to Ben: Ben is told, Ana (who did it) is not.
+/// let notices = notify::plan(Some(&before), &after, &workspace);
+/// assert_eq!(notices.len(), 1);
+/// assert_eq!(notices[0].agent, ben);
+/// assert_eq!(notices[0].kind, NoticeKind::AssignedToYou);
+/// let words = notices[0].kind.words(&notices[0].actor, &after.subject, 1);
+/// assert_eq!(words, "Ana assigned you “Where is my refund?”");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn plan(
     before: Option<&Conversation>,
     after: &Conversation,
@@ -292,184 +339,4 @@ pub fn recipients(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::conversation::{NewConversation, create, read};
-    use crate::model::{Agent, Customer, Role};
-    use crate::operations::{ReplyMode, assign, reply, unassign};
-    use crate::workspace;
-
-    struct Team {
-        workspace: Workspace,
-        ana: AgentId,
-        ben: AgentId,
-        cy: AgentId,
-    }
-
-    fn team() -> Team {
-        let mut doc = workspace::create("Acme", 1).unwrap();
-        let channel = "chn_email".parse().unwrap();
-        let mut ids = Vec::new();
-        for name in ["ana", "ben", "cy"] {
-            let agent = Agent {
-                id: format!("agt_{name}").parse().unwrap(),
-                name: name.to_owned(),
-                email: format!("{name}@acme.test"),
-                role: Role::Agent,
-                active: true,
-                away: false,
-                capacity: None,
-            };
-            workspace::put_agent(&mut doc, &agent, 2).unwrap();
-            ids.push(agent.id);
-        }
-        // Ana and Ben are signed up for the email channel; Cy is not.
-        workspace::set_subscription(&mut doc, &ids[0], &channel, true, 3).unwrap();
-        workspace::set_subscription(&mut doc, &ids[1], &channel, true, 3).unwrap();
-        Team {
-            workspace: workspace::read(&doc).unwrap(),
-            ana: ids[0].clone(),
-            ben: ids[1].clone(),
-            cy: ids[2].clone(),
-        }
-    }
-
-    fn new_doc() -> automerge::AutoCommit {
-        create(&NewConversation {
-            id: "cnv_1".parse().unwrap(),
-            channel: "chn_email".parse().unwrap(),
-            subject: "Refund".to_owned(),
-            customer: Customer {
-                id: "cus_1".to_owned(),
-                name: "Dana".to_owned(),
-                email: "dana@example.com".to_owned(),
-            },
-            at: 10,
-        })
-        .unwrap()
-    }
-
-    fn agents(list: Vec<Recipient>) -> Vec<AgentId> {
-        list.into_iter().map(|r| r.agent).collect()
-    }
-
-    #[test]
-    fn unassigned_messages_go_to_the_channel_subscribers() {
-        let t = team();
-        let conversation = read(&new_doc()).unwrap();
-        let told = recipients(&Event::CustomerMessage, &conversation, &t.workspace);
-        assert_eq!(agents(told), vec![t.ana, t.ben]);
-    }
-
-    #[test]
-    fn after_the_first_reply_only_the_assignee_is_told() {
-        let t = team();
-        let mut doc = new_doc();
-        reply(
-            &mut doc,
-            &t.workspace,
-            &t.ben,
-            "On it",
-            ReplyMode::Claim,
-            20,
-        )
-        .unwrap();
-        let conversation = read(&doc).unwrap();
-        let told = recipients(&Event::CustomerMessage, &conversation, &t.workspace);
-        assert_eq!(
-            told,
-            vec![Recipient {
-                agent: t.ben,
-                reason: Reason::Assignee
-            }]
-        );
-    }
-
-    #[test]
-    fn reply_and_leave_unassigned_keeps_telling_subscribers() {
-        let t = team();
-        let mut doc = new_doc();
-        let mode = ReplyMode::LeaveUnassigned;
-        reply(&mut doc, &t.workspace, &t.ben, "Checking", mode, 20).unwrap();
-        let conversation = read(&doc).unwrap();
-        let told = recipients(&Event::CustomerMessage, &conversation, &t.workspace);
-        assert_eq!(agents(told), vec![t.ana, t.ben]);
-    }
-
-    #[test]
-    fn an_unsubscribed_assignee_is_still_told() {
-        let t = team();
-        let mut doc = new_doc();
-        let by = By::Agent(t.ana.clone());
-        assign(&mut doc, &t.workspace, &by, Some(&t.cy), None, 20).unwrap();
-        let conversation = read(&doc).unwrap();
-        let told = recipients(&Event::CustomerMessage, &conversation, &t.workspace);
-        assert_eq!(agents(told), vec![t.cy]);
-    }
-
-    #[test]
-    fn a_reassign_tells_the_new_and_previous_assignee_but_not_the_actor() {
-        let t = team();
-        let mut doc = new_doc();
-        reply(&mut doc, &t.workspace, &t.ben, "Hi", ReplyMode::Claim, 20).unwrap();
-        let by = By::Agent(t.ana.clone());
-        assign(&mut doc, &t.workspace, &by, Some(&t.cy), None, 30).unwrap();
-        let conversation = read(&doc).unwrap();
-        let event = Event::AssignmentChanged {
-            previous: Some(t.ben.clone()),
-            by,
-        };
-        let mut told = recipients(&event, &conversation, &t.workspace);
-        told.sort_by_key(|r| r.reason);
-        assert_eq!(
-            told,
-            vec![
-                Recipient {
-                    agent: t.cy.clone(),
-                    reason: Reason::AssignedToYou
-                },
-                Recipient {
-                    agent: t.ben.clone(),
-                    reason: Reason::MovedAway
-                },
-            ]
-        );
-        // Reassigning to yourself tells only the one who lost it.
-        let by = By::Agent(t.cy.clone());
-        let event = Event::AssignmentChanged {
-            previous: Some(t.ben.clone()),
-            by,
-        };
-        assert_eq!(
-            agents(recipients(&event, &conversation, &t.workspace)),
-            vec![t.ben]
-        );
-    }
-
-    #[test]
-    fn an_unassign_tells_the_previous_assignee_and_the_subscribers() {
-        let t = team();
-        let mut doc = new_doc();
-        let by = By::Agent(t.cy.clone());
-        assign(&mut doc, &t.workspace, &by, Some(&t.ana), None, 20).unwrap();
-        unassign(&mut doc, &t.workspace, &by, None, 30).unwrap();
-        let conversation = read(&doc).unwrap();
-        let event = Event::AssignmentChanged {
-            previous: Some(t.ana.clone()),
-            by,
-        };
-        let told = recipients(&event, &conversation, &t.workspace);
-        assert_eq!(agents(told), vec![t.ana.clone(), t.ben]);
-        assert!(
-            recipients(
-                &Event::AssignmentChanged {
-                    previous: None,
-                    by: By::Server
-                },
-                &conversation,
-                &t.workspace
-            )
-            .is_empty()
-        );
-    }
-}
+mod tests;

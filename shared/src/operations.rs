@@ -1,66 +1,34 @@
 //! Every action of the seed as one Automerge change with its activity entry:
 //! customer message, reply (claiming by default, or "Reply and leave
-//! unassigned"), internal note, assign / reassign / unassign, resolve, reopen,
-//! and bulk assign (in `bulk`). The app applies these locally first; the
-//! server applies the same ones for ingest, workflows and corrections.
+//! unassigned") and internal note (in `messages`), assign / reassign /
+//! unassign, resolve, reopen, and bulk assign (in `bulk`). The app applies
+//! these locally first; the server applies the same ones for ingest,
+//! workflows and corrections.
+//!
+//! The rules these refuse to break are in [`crate::rules`]; what the server
+//! repairs after concurrent changes is [`correct`].
 
 mod bulk;
+mod correct;
+mod messages;
 
+pub use crate::error::OpError;
 pub use bulk::{BulkOutcome, bulk_assign, new_batch_id};
+pub use correct::{Correction, correct, settle};
+pub use messages::{customer_message, note, reply};
 
 use automerge::AutoCommit;
-use automerge::transaction::CommitOptions;
 
 use crate::clock::next_at;
-use crate::conversation::{self, push_activity, push_message, write_assignment, write_status};
-use crate::doc_io::ReadError;
+use crate::conversation::{self, push_activity, write_assignment, write_status};
+use crate::doc_io::commit_options;
 use crate::ids::{AgentId, BatchId, MessageId};
 use crate::limits;
 use crate::model::{
-    Activity, ActivityEvent, Assignment, AssignmentKind, Author, By, Conversation, Message,
-    MessageKind, Millis, Status,
+    Activity, ActivityEvent, Assignment, AssignmentKind, By, Conversation, Millis, Status,
 };
+use crate::rules;
 use crate::workspace::Workspace;
-
-/// Why an operation could not be applied; nothing was written.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OpError {
-    #[error("the conversation is resolved; reopen it first")]
-    Resolved,
-    #[error("the conversation is already open")]
-    AlreadyOpen,
-    #[error("the conversation is already resolved")]
-    AlreadyResolved,
-    #[error("{0} is not an active agent of this workspace")]
-    InactiveAgent(AgentId),
-    #[error("a message needs some text")]
-    EmptyBody,
-    #[error("the message is {size} bytes; the limit is {limit}")]
-    TooLarge { size: usize, limit: usize },
-    #[error("only the assignee may reply to this conversation")]
-    NotAssignee,
-    #[error("this conversation has reached its limit of {limit} {what}; start a new conversation")]
-    ConversationFull { what: &'static str, limit: usize },
-    #[error("this conversation is unreadable: {0}")]
-    Read(#[from] ReadError),
-    #[error(transparent)]
-    Workflow(#[from] crate::workflow::WorkflowError),
-    #[error("document error: {0}")]
-    Automerge(String),
-}
-
-impl From<automerge::AutomergeError> for OpError {
-    fn from(e: automerge::AutomergeError) -> Self {
-        OpError::Automerge(e.to_string())
-    }
-}
-
-/// Commit options for one Baton change: a short message and the time in seconds.
-pub(crate) fn commit_options(message: &str, at: Millis) -> CommitOptions {
-    CommitOptions::default()
-        .with_message(message.to_owned())
-        .with_time(at / 1000)
-}
 
 /// How a reply treats an unassigned conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +42,7 @@ pub enum ReplyMode {
 /// What a reply did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyOutcome {
+    /// The reply's id.
     pub message: MessageId,
     /// Whether the reply made its author the assignee.
     pub claimed: bool,
@@ -82,23 +51,12 @@ pub struct ReplyOutcome {
 /// What an assign, reassign or unassign did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssignOutcome {
+    /// Who held the conversation before.
     pub previous: Option<AgentId>,
+    /// Who holds it now (`None`: unassigned).
     pub assignee: Option<AgentId>,
     /// `false` when the conversation already had that assignee; nothing was written.
     pub changed: bool,
-}
-
-fn check_body(body: &str) -> Result<(), OpError> {
-    if body.trim().is_empty() {
-        return Err(OpError::EmptyBody);
-    }
-    if body.len() > limits::MAX_MESSAGE_BYTES {
-        return Err(OpError::TooLarge {
-            size: body.len(),
-            limit: limits::MAX_MESSAGE_BYTES,
-        });
-    }
-    Ok(())
 }
 
 /// Whether `current` has room for one more message of `body` (if any) and
@@ -125,144 +83,52 @@ pub fn check_room(
     Ok(())
 }
 
-fn check_agent(workspace: &Workspace, agent: &AgentId) -> Result<(), OpError> {
-    if workspace.is_active(agent) {
-        Ok(())
-    } else {
-        Err(OpError::InactiveAgent(agent.clone()))
-    }
-}
-
-/// A message from the customer (server only). A message on a resolved
-/// conversation reopens it; it keeps its assignee if that agent is still active.
-pub fn customer_message(
-    doc: &mut AutoCommit,
-    workspace: &Workspace,
-    body: &str,
-    now: Millis,
-) -> Result<MessageId, OpError> {
-    check_body(body)?;
-    let current = conversation::read(doc)?;
-    check_room(&current, Some(body), current.status == Status::Resolved)?;
-    let at = next_at(now, current.latest_at());
-    let id = MessageId::random();
-    push_message(
-        doc,
-        &Message {
-            id: id.clone(),
-            kind: MessageKind::Message,
-            author: Author::Customer,
-            body: body.to_owned(),
-            at,
-            leave_unassigned: false,
-        },
-    )?;
-    if current.status == Status::Resolved {
-        write_status(doc, Status::Open)?;
-        push_activity(doc, &server_activity(at, ActivityEvent::Reopened))?;
-        if let Some(gone) = current.assignee().filter(|a| !workspace.is_active(a)) {
-            unassign_by_server(doc, gone.clone(), at)?;
-        }
-    }
-    doc.commit_with(commit_options("customer message", at));
-    Ok(id)
-}
-
-/// An agent's reply to the customer. With [`ReplyMode::Claim`] a reply to a
-/// conversation with no effective assignee makes its author the assignee in
-/// the same change; a reply to an assigned conversation never changes it.
-pub fn reply(
-    doc: &mut AutoCommit,
-    workspace: &Workspace,
-    agent: &AgentId,
-    body: &str,
-    mode: ReplyMode,
-    now: Millis,
-) -> Result<ReplyOutcome, OpError> {
-    check_body(body)?;
-    check_agent(workspace, agent)?;
-    let current = conversation::read(doc)?;
-    open(&current)?;
-    let assignee = current.assignee();
-    if workspace.settings.only_assignee_replies && assignee.is_some_and(|a| a != agent) {
-        return Err(OpError::NotAssignee);
-    }
-    let claims = assignee.is_none() && mode == ReplyMode::Claim;
-    check_room(&current, Some(body), claims)?;
-    let at = next_at(now, current.latest_at());
-    let id = MessageId::random();
-    push_message(
-        doc,
-        &Message {
-            id: id.clone(),
-            kind: MessageKind::Message,
-            author: Author::Agent(agent.clone()),
-            body: body.to_owned(),
-            at,
-            leave_unassigned: mode == ReplyMode::LeaveUnassigned,
-        },
-    )?;
-    let claimed = claims;
-    if claimed {
-        write_assignment(
-            doc,
-            &Assignment {
-                agent: Some(agent.clone()),
-                kind: AssignmentKind::Reply,
-                by: By::Agent(agent.clone()),
-                at,
-            },
-        )?;
-        push_activity(
-            doc,
-            &Activity {
-                at,
-                by: By::Agent(agent.clone()),
-                event: ActivityEvent::Claimed {
-                    agent: agent.clone(),
-                },
-            },
-        )?;
-    }
-    doc.commit_with(commit_options("reply", at));
-    Ok(ReplyOutcome {
-        message: id,
-        claimed,
-    })
-}
-
-/// An internal note, seen by agents only; it never changes the assignee.
-pub fn note(
-    doc: &mut AutoCommit,
-    workspace: &Workspace,
-    agent: &AgentId,
-    body: &str,
-    now: Millis,
-) -> Result<MessageId, OpError> {
-    check_body(body)?;
-    check_agent(workspace, agent)?;
-    let current = conversation::read(doc)?;
-    check_room(&current, Some(body), false)?;
-    let at = next_at(now, current.latest_at());
-    let id = MessageId::random();
-    push_message(
-        doc,
-        &Message {
-            id: id.clone(),
-            kind: MessageKind::Note,
-            author: Author::Agent(agent.clone()),
-            body: body.to_owned(),
-            at,
-            leave_unassigned: false,
-        },
-    )?;
-    doc.commit_with(commit_options("note", at));
-    Ok(id)
-}
-
 /// Assign or Reassign (`to: Some`) or Unassign (`to: None`), by a person
 /// (`manual`) or a workflow (`workflow`). `batch` groups the notifications of
 /// a bulk action or a workflow run.
+///
+/// The new assignee must be an active agent and the conversation open
+/// ([`crate::rules`]); assigning it to whoever holds it writes nothing.
+///
+/// ```
+/// # use baton_shared::conversation::{self, NewConversation};
+/// # use baton_shared::ids::AgentId;
+/// # use baton_shared::model::{Agent, Customer, Role};
+/// # let mut workspace = baton_shared::workspace::Workspace::default();
+/// # for (id, name) in [("agt_ana", "Ana"), ("agt_ben", "Ben")] {
+/// #     let (id, name, email) = (id.parse()?, name.into(), format!("{id}@example.com"));
+/// #     let (role, active, away, capacity) = (Role::Agent, true, false, None);
+/// #     let agent = Agent { id, name, email, role, active, away, capacity };
+/// #     workspace.agents.insert(agent.id.clone(), agent);
+/// # }
+/// # let now = 1_700_000_000_000;
+/// # let (name, email) = ("Dee".into(), "dee@example.com".into());
+/// # let customer = Customer { id: "cus_dee".into(), name, email };
+/// # let (id, channel) = ("cnv_refund".parse()?, "chn_email".parse()?);
+/// # let subject = "Where is my refund?".to_owned();
+/// # let new = NewConversation { id, channel, subject, customer, at: now - 60_000 };
+/// # let mut doc = conversation::create(&new)?;
+/// use baton_shared::model::By;
+/// use baton_shared::operations;
+///
+/// let ana: AgentId = "agt_ana".parse()?;
+/// let ben: AgentId = "agt_ben".parse()?;
+/// let by_ana = By::Agent(ana.clone());
+/// operations::assign(&mut doc, &workspace, &by_ana, Some(&ana), None, now)?;
+/// // Ana reassigns it to Ben.
+/// let outcome =
+///     operations::assign(&mut doc, &workspace, &by_ana, Some(&ben), None, now + 1)?;
+/// assert_eq!(outcome.previous, Some(ana.clone()));
+/// assert_eq!(outcome.assignee, Some(ben.clone()));
+/// assert!(outcome.changed);
+/// assert_eq!(conversation::read(&doc)?.assignee(), Some(&ben));
+///
+/// // Once resolved, a conversation is not reassigned.
+/// operations::resolve(&mut doc, &by_ana, now + 2)?;
+/// let reassigned = operations::assign(&mut doc, &workspace, &by_ana, Some(&ana), None, now + 3);
+/// assert!(reassigned.is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn assign(
     doc: &mut AutoCommit,
     workspace: &Workspace,
@@ -272,10 +138,10 @@ pub fn assign(
     now: Millis,
 ) -> Result<AssignOutcome, OpError> {
     if let Some(agent) = to {
-        check_agent(workspace, agent)?;
+        rules::check_active(workspace, agent)?;
     }
     let current = conversation::read(doc)?;
-    open(&current)?;
+    rules::check_open(&current)?;
     let previous = current.assignee().cloned();
     let settled = current.assignments.len() == 1;
     if previous.as_ref() == to && settled {
@@ -286,11 +152,7 @@ pub fn assign(
         });
     }
     check_room(&current, None, true)?;
-    let kind = match by {
-        By::Agent(_) => AssignmentKind::Manual,
-        By::Workflow(_) => AssignmentKind::Workflow,
-        By::Server => AssignmentKind::Settled,
-    };
+    let kind = AssignmentKind::decided_by(by);
     let at = next_at(now, current.latest_at());
     write_assignment(
         doc,
@@ -387,13 +249,6 @@ fn event_name(status: Status) -> &'static str {
     }
 }
 
-fn open(conversation: &Conversation) -> Result<(), OpError> {
-    match conversation.status {
-        Status::Open => Ok(()),
-        Status::Resolved => Err(OpError::Resolved),
-    }
-}
-
 fn server_activity(at: Millis, event: ActivityEvent) -> Activity {
     Activity {
         at,
@@ -424,45 +279,4 @@ fn unassign_by_server(doc: &mut AutoCommit, previous: AgentId, at: Millis) -> Re
         ),
     )?;
     Ok(())
-}
-
-/// What the server corrected after concurrency made a conversation wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Correction {
-    /// Concurrent assignments were settled; the losers are to be told.
-    Settled(crate::assignment::Conflict),
-    /// The assignee had been deactivated meanwhile; the conversation is unassigned.
-    Unassigned { previous: AgentId },
-}
-
-/// The server's repair of a conversation that concurrent changes left wrong:
-/// settles competing assignments (DESIGN §3.4), and unassigns an agent who is
-/// no longer active. Each correction is one change with an activity entry.
-pub fn correct(
-    doc: &mut AutoCommit,
-    workspace: &Workspace,
-    now: Millis,
-) -> Result<Vec<Correction>, OpError> {
-    let mut done = Vec::new();
-    // A full conversation takes no more entries; every replica still
-    // agrees on its assignee by the rule, settled or not.
-    if check_room(&conversation::read(doc)?, None, true).is_err() {
-        return Ok(done);
-    }
-    if let Some(conflict) = crate::assignment::settle(doc, now)? {
-        done.push(Correction::Settled(conflict));
-    }
-    let current = conversation::read(doc)?;
-    if check_room(&current, None, true).is_err() {
-        return Ok(done);
-    }
-    if let Some(gone) = current.assignee().filter(|a| !workspace.is_active(a)) {
-        let at = next_at(now, current.latest_at());
-        unassign_by_server(doc, gone.clone(), at)?;
-        doc.commit_with(commit_options("unassign inactive agent", at));
-        done.push(Correction::Unassigned {
-            previous: gone.clone(),
-        });
-    }
-    Ok(done)
 }

@@ -5,9 +5,11 @@
 //! Decoding never panics on untrusted bytes: anything that is not one of
 //! these messages is a [`ProtocolError`].
 
+mod codec;
 mod scan;
 
-use ciborium::Value;
+pub use codec::{ProtocolError, decode_presence, encode_presence};
+
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AgentId, ConversationId, DocumentId};
@@ -29,8 +31,10 @@ pub const MAX_PEER_FRAME_ITEMS: usize = 4_096;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PeerMetadata {
+    /// The id of the peer's storage, if it keeps documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_id: Option<String>,
+    /// Whether the peer forgets everything when it goes (a browser tab without storage).
     #[serde(default)]
     pub is_ephemeral: bool,
 }
@@ -38,7 +42,9 @@ pub struct PeerMetadata {
 /// Heads of a document as one peer's storage holds them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteHeads {
+    /// Hex-encoded change hashes.
     pub heads: Vec<String>,
+    /// When that storage saw them.
     pub timestamp: Millis,
 }
 
@@ -46,6 +52,7 @@ pub struct RemoteHeads {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangedDocument {
+    /// The document.
     pub document_id: DocumentId,
     /// The server's heads, hex-encoded change hashes.
     pub heads: Vec<String>,
@@ -57,18 +64,26 @@ pub struct ChangedDocument {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
+    /// The notification's id.
     pub id: String,
+    /// The agent it is for.
     pub agent: AgentId,
+    /// The conversation it is about.
     pub conversation: ConversationId,
+    /// That conversation's document.
     pub document_id: DocumentId,
+    /// What happened.
     pub kind: NoticeKind,
     /// What the agent reads, e.g. "Ben assigned you 40 conversations".
     pub text: String,
+    /// The batch it stands for (a bulk action or a workflow run), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch: Option<String>,
     /// How many conversations the notification stands for (bulk, workflows).
     pub count: u32,
+    /// When it happened.
     pub at: Millis,
+    /// Whether the agent has read it.
     pub read: bool,
 }
 
@@ -76,15 +91,20 @@ pub struct Notification {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PresenceState {
+    /// Has the conversation open.
     Viewing,
+    /// Is writing a reply or a note.
     Typing,
+    /// Closed the conversation.
     Left,
 }
 
 /// Presence of one agent in one conversation; never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
+    /// The agent.
     pub agent: AgentId,
+    /// What they are doing.
     pub state: PresenceState,
 }
 
@@ -92,92 +112,150 @@ pub struct Presence {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all_fields = "camelCase")]
 pub enum Message {
+    /// Client → server: the first message, naming the protocols it speaks.
     #[serde(rename = "join")]
     Join {
+        /// The sending peer's id.
         sender_id: String,
+        /// Protocol versions the peer speaks.
         supported_protocol_versions: Vec<String>,
+        /// What the peer says about its storage.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_metadata: Option<PeerMetadata>,
         /// Baton's extension version, when the peer speaks it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         baton: Option<u32>,
     },
+    /// Server → client: the answer to `join`.
     #[serde(rename = "peer")]
     Peer {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The version the server chose.
         selected_protocol_version: String,
+        /// What the peer says about its storage.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         peer_metadata: Option<PeerMetadata>,
+        /// Baton's extension version, when the server speaks it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         baton: Option<u32>,
     },
+    /// The peer is going away.
     #[serde(rename = "leave")]
-    Leave { sender_id: String },
+    Leave {
+        /// The peer's id.
+        sender_id: String,
+    },
+    /// The peer closes the protocol because of an error.
     #[serde(rename = "error")]
-    Error { sender_id: String, message: String },
+    Error {
+        /// The peer's id.
+        sender_id: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// Client → server: asks for a document the client does not hold.
     #[serde(rename = "request")]
     Request {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// An automerge sync message.
         #[serde(with = "strict_bytes")]
         data: Vec<u8>,
     },
+    /// Either way: an automerge sync message for one document.
     #[serde(rename = "sync")]
     Sync {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// An automerge sync message.
         #[serde(with = "strict_bytes")]
         data: Vec<u8>,
     },
+    /// Server → client: the document does not exist, or is out of scope.
     #[serde(rename = "doc-unavailable")]
     DocUnavailable {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
     },
+    /// Either way: data that is relayed and never stored (presence).
     #[serde(rename = "ephemeral")]
     Ephemeral {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// Counts this session's ephemeral messages, so repeats can be dropped.
         count: u64,
+        /// Identifies the sender's session.
         session_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// An automerge sync message.
         #[serde(with = "strict_bytes")]
         data: Vec<u8>,
     },
+    /// Client → server: which storages' heads to hear about (unused by Baton).
     #[serde(rename = "remote-subscription-change")]
     RemoteSubscriptionChange {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// Storage ids to hear about.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         add: Option<Vec<String>>,
+        /// Storage ids no longer to hear about.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         remove: Option<Vec<String>>,
     },
+    /// Server → client: another storage's heads (unused by Baton).
     #[serde(rename = "remote-heads-changed")]
     RemoteHeadsChanged {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// Heads by storage id.
         new_heads: std::collections::BTreeMap<String, RemoteHeads>,
     },
     /// Client → server: "I have seen every commit up to `since`".
     #[serde(rename = "baton/catch-up")]
     BatonCatchUp {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The last commit sequence seen.
         since: u64,
     },
     /// Server → client: the heads summary answering a catch-up: the in-scope
     /// documents committed after `since`, up to `seq`.
     #[serde(rename = "baton/heads")]
     BatonHeads {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The sequence to ask from next time.
         seq: u64,
+        /// The documents, each with its heads.
         documents: Vec<ChangedDocument>,
         /// More documents changed than one answer lists: ask again from `seq`.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -186,145 +264,51 @@ pub enum Message {
     /// Server → client: a notification for the signed-in agent.
     #[serde(rename = "baton/notification")]
     BatonNotification {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The notification.
         notification: Notification,
     },
     /// Client → server: the agent read these notifications (and server → other
     /// tabs of the same agent, so read state stays in step).
     #[serde(rename = "baton/notification-read")]
     BatonNotificationRead {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The notifications' ids.
         ids: Vec<String>,
     },
     /// Server → client: an agent's presence in a conversation.
     #[serde(rename = "baton/presence")]
     BatonPresence {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         document_id: DocumentId,
+        /// What the agent is doing.
         presence: Presence,
     },
     /// Server → client: a request or change was refused.
     #[serde(rename = "baton/error")]
     BatonError {
+        /// The sending peer's id.
         sender_id: String,
+        /// The receiving peer's id.
         target_id: String,
+        /// The document.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         document_id: Option<DocumentId>,
+        /// A stable code, e.g. `not_assignee`.
         code: String,
+        /// What happened, for the agent to read.
         message: String,
     },
-}
-
-const KNOWN_TYPES: &[&str] = &[
-    "join",
-    "peer",
-    "leave",
-    "error",
-    "request",
-    "sync",
-    "doc-unavailable",
-    "ephemeral",
-    "remote-subscription-change",
-    "remote-heads-changed",
-    "baton/catch-up",
-    "baton/heads",
-    "baton/notification",
-    "baton/notification-read",
-    "baton/presence",
-    "baton/error",
-];
-
-/// Why bytes are not a protocol message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProtocolError {
-    #[error("not CBOR: {0}")]
-    Cbor(String),
-    #[error("a message must be a CBOR map with a text \"type\"")]
-    NotAMessage,
-    #[error("unknown message type {0:?}")]
-    UnknownType(String),
-    #[error("invalid {kind:?} message: {reason}")]
-    Invalid { kind: String, reason: String },
-}
-
-impl Message {
-    /// The message's `type` as it appears on the wire.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Message::Join { .. } => "join",
-            Message::Peer { .. } => "peer",
-            Message::Leave { .. } => "leave",
-            Message::Error { .. } => "error",
-            Message::Request { .. } => "request",
-            Message::Sync { .. } => "sync",
-            Message::DocUnavailable { .. } => "doc-unavailable",
-            Message::Ephemeral { .. } => "ephemeral",
-            Message::RemoteSubscriptionChange { .. } => "remote-subscription-change",
-            Message::RemoteHeadsChanged { .. } => "remote-heads-changed",
-            Message::BatonCatchUp { .. } => "baton/catch-up",
-            Message::BatonHeads { .. } => "baton/heads",
-            Message::BatonNotification { .. } => "baton/notification",
-            Message::BatonNotificationRead { .. } => "baton/notification-read",
-            Message::BatonPresence { .. } => "baton/presence",
-            Message::BatonError { .. } => "baton/error",
-        }
-    }
-
-    /// Whether only peers that announced Baton's extension may receive it.
-    pub fn is_baton(&self) -> bool {
-        self.kind().starts_with("baton/")
-    }
-
-    /// The CBOR bytes of this message.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut bytes = Vec::new();
-        // Writing to a Vec cannot fail, and every field serializes.
-        #[allow(clippy::expect_used)]
-        ciborium::into_writer(self, &mut bytes).expect("messages always encode");
-        bytes
-    }
-
-    /// Decodes one message from untrusted bytes.
-    pub fn decode(bytes: &[u8]) -> Result<Message, ProtocolError> {
-        Self::decode_limited(bytes, MAX_FRAME_ITEMS)
-    }
-
-    /// Decodes one message of at most `max_items` CBOR items, counted
-    /// before anything is built.
-    pub fn decode_limited(bytes: &[u8], max_items: usize) -> Result<Message, ProtocolError> {
-        scan::count_items(bytes, max_items).map_err(|e| {
-            ProtocolError::Cbor(match e {
-                scan::ScanError::TooManyItems => format!("more than {max_items} items"),
-                scan::ScanError::TooDeep => "nested too deeply".to_owned(),
-                scan::ScanError::Truncated => "truncated or malformed".to_owned(),
-            })
-        })?;
-        let value: Value =
-            ciborium::from_reader(bytes).map_err(|e| ProtocolError::Cbor(e.to_string()))?;
-        let value = untag_bytes(value);
-        let Value::Map(entries) = &value else {
-            return Err(ProtocolError::NotAMessage);
-        };
-        let kind = entries
-            .iter()
-            .find_map(|(k, v)| match (k, v) {
-                (Value::Text(k), Value::Text(v)) if k == "type" => Some(v.clone()),
-                _ => None,
-            })
-            .ok_or(ProtocolError::NotAMessage)?;
-        if !KNOWN_TYPES.contains(&kind.as_str()) {
-            return Err(ProtocolError::UnknownType(kind));
-        }
-        value
-            .deserialized()
-            .map_err(|e: ciborium::value::Error| ProtocolError::Invalid {
-                kind,
-                reason: e.to_string(),
-            })
-    }
 }
 
 /// Byte strings only: a text where bytes belong is a malformed message.
@@ -352,32 +336,4 @@ mod strict_bytes {
         }
         d.deserialize_byte_buf(Bytes)
     }
-}
-
-/// JavaScript encoders may tag a `Uint8Array` (RFC 8746 tag 64); read it as bytes.
-fn untag_bytes(value: Value) -> Value {
-    match value {
-        Value::Tag(64, inner) if matches!(*inner, Value::Bytes(_)) => *inner,
-        Value::Map(entries) => Value::Map(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k, untag_bytes(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(untag_bytes).collect()),
-        other => other,
-    }
-}
-
-/// Encodes presence for the `data` of an `ephemeral` message.
-pub fn encode_presence(presence: &Presence) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    #[allow(clippy::expect_used)]
-    ciborium::into_writer(presence, &mut bytes).expect("presence always encodes");
-    bytes
-}
-
-/// Decodes presence from an `ephemeral` message's `data`.
-pub fn decode_presence(bytes: &[u8]) -> Result<Presence, ProtocolError> {
-    ciborium::from_reader(bytes).map_err(|e| ProtocolError::Cbor(e.to_string()))
 }

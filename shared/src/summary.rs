@@ -40,6 +40,39 @@ pub struct RowSummary {
 }
 
 impl RowSummary {
+    /// The row of `conversation`, the same on the app and the server.
+    ///
+    /// ```
+    /// # use baton_shared::conversation::{self, NewConversation};
+    /// # use baton_shared::ids::AgentId;
+    /// # use baton_shared::model::{Agent, Customer, Role};
+    /// # let mut workspace = baton_shared::workspace::Workspace::default();
+    /// # for (id, name) in [("agt_ana", "Ana"), ("agt_ben", "Ben")] {
+    /// #     let (id, name, email) = (id.parse()?, name.into(), format!("{id}@example.com"));
+    /// #     let (role, active, away, capacity) = (Role::Agent, true, false, None);
+    /// #     let agent = Agent { id, name, email, role, active, away, capacity };
+    /// #     workspace.agents.insert(agent.id.clone(), agent);
+    /// # }
+    /// # let now = 1_700_000_000_000;
+    /// # let (name, email) = ("Dee".into(), "dee@example.com".into());
+    /// # let customer = Customer { id: "cus_dee".into(), name, email };
+    /// # let (id, channel) = ("cnv_refund".parse()?, "chn_email".parse()?);
+    /// # let subject = "Where is my refund?".to_owned();
+    /// # let new = NewConversation { id, channel, subject, customer, at: now - 60_000 };
+    /// # let mut doc = conversation::create(&new)?;
+    /// use baton_shared::operations;
+    /// use baton_shared::summary::RowSummary;
+    ///
+    /// let body = "Where is   my refund?\nOrder 42.";
+    /// operations::customer_message(&mut doc, &workspace, body, now)?;
+    /// let row = RowSummary::of(&conversation::read(&doc)?);
+    /// assert_eq!(row.subject, "Where is my refund?");
+    /// assert_eq!(row.customer, "Dee");
+    /// assert_eq!(row.preview, "Where is my refund? Order 42.");
+    /// assert!(row.awaiting_reply);
+    /// assert_eq!(row.messages, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn of(conversation: &Conversation) -> RowSummary {
         let last = conversation
             .messages

@@ -4,11 +4,11 @@
 //! before the next may run:
 //! 1. its shape ([`shape`]): a single change chunk within the limits on
 //!    bytes, operations and columns, read without expanding it;
-//! 2. its structure (here and [`ops`]): dependencies the document has, the
+//! 2. its structure (here and `ops`): dependencies the document has, the
 //!    operation counter automerge itself would write, room left in the
 //!    document, and operations that only add or overwrite what a client
 //!    may — all before the change touches any copy;
-//! 3. its meaning ([`conversation`], [`workspace`]): applied to a fork, the
+//! 3. its meaning (`conversation`, `workspace`): applied to a fork, the
 //!    document before and after is read and the principal bound to the
 //!    change's actor must honestly have been able to make it.
 //!
@@ -22,10 +22,12 @@ mod conversation;
 pub mod online;
 mod ops;
 pub mod shape;
+mod violation;
 mod workspace;
 
 pub use online::{Made, OnlineHistory, Span, Windows};
 pub use shape::{ChangeShape, canonical, change_shape, split_changes};
+pub use violation::Violation;
 
 use std::fmt;
 
@@ -86,133 +88,12 @@ impl fmt::Display for Principal {
     }
 }
 
-/// Why a change was refused. The text is meant for the agent's screen.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Violation {
-    #[error("the change does not make a valid document: {reason}")]
-    Malformed { reason: String },
-    #[error("the change depends on changes the server does not have yet")]
-    MissingDependencies,
-    #[error("only the server creates documents")]
-    CreatesDocument,
-    #[error("a message must be authored by its sender; this one claims to be from {claimed}")]
-    ForgedAuthor { claimed: String },
-    #[error("{what} is written only by the server")]
-    SystemActivity { what: String },
-    #[error("the change says it was made by {by}, but it was sent by {principal}")]
-    ForgedBy { by: String, principal: String },
-    #[error("the conversation's {field} cannot change")]
-    ImmutableField { field: String },
-    #[error("message {id} was edited or deleted; messages are permanent")]
-    EditedMessage { id: String },
-    #[error("the activity trail was edited; it only grows")]
-    EditedActivity,
-    #[error("an existing assignment was edited; assignments are replaced whole")]
-    EditedAssignment,
-    #[error("only an admin may change {what}")]
-    AdminOnly { what: String },
-    #[error("timestamp {at} is earlier than {latest}, the latest the change had seen")]
-    TimeBeforeDependencies { at: Millis, latest: Millis },
-    #[error(
-        "timestamp {at} is more than {} s ahead of the server's clock ({now}); check this device's clock",
-        limits::MAX_CLOCK_SKEW_MS / 1000
-    )]
-    TimeInFuture { at: Millis, now: Millis },
-    #[error(
-        "the change is stamped {at}, {why} ({now}); it was not accepted \
-         (if this device's clock is wrong, set it right)"
-    )]
-    Backdated {
-        at: Millis,
-        now: Millis,
-        why: String,
-    },
-    #[error(
-        "the change's operation counter starts at {start_op}, but its dependencies end at {}; \
-         automerge never writes that",
-        expected - 1
-    )]
-    BadCounter { start_op: u64, expected: u64 },
-    #[error(
-        "the change deletes or replaces {what}, which already exists; changes may only add to it"
-    )]
-    Replaces { what: String },
-    #[error("{what} are managed in Settings → Team (the team API), not by editing the workspace")]
-    ApiOnly { what: String },
-    #[error("{document} is full ({what} would pass {limit}); {advice}")]
-    DocumentFull {
-        document: String,
-        what: String,
-        limit: usize,
-        advice: String,
-    },
-    #[error("the change is inconsistent: {reason}")]
-    Inconsistent { reason: String },
-    #[error("someone already holds this conversation; a reply no longer claims it")]
-    AlreadyAssigned,
-    #[error("{what} is {size}, over the limit of {limit}")]
-    TooLarge {
-        what: String,
-        size: usize,
-        limit: usize,
-    },
-    #[error("{agent} is not an active agent of this workspace")]
-    InactiveAssignee { agent: AgentId },
-    #[error("the conversation was resolved; reopen it first")]
-    ConversationResolved,
-    #[error("only the assignee may reply to this conversation")]
-    NotAssignee,
-}
-
-impl Violation {
-    /// A stable machine-readable code, sent in `baton/error`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Violation::Malformed { .. } => "malformed",
-            Violation::MissingDependencies => "missing_dependencies",
-            Violation::CreatesDocument => "creates_document",
-            Violation::ForgedAuthor { .. } => "forged_author",
-            Violation::SystemActivity { .. } => "system_activity",
-            Violation::ForgedBy { .. } => "forged_by",
-            Violation::ImmutableField { .. } => "immutable_field",
-            Violation::EditedMessage { .. } => "edited_message",
-            Violation::EditedActivity => "edited_activity",
-            Violation::EditedAssignment => "edited_assignment",
-            Violation::AdminOnly { .. } => "admin_only",
-            Violation::TimeBeforeDependencies { .. } => "time_before_dependencies",
-            Violation::TimeInFuture { .. } => "time_in_future",
-            Violation::TooLarge { .. } => "too_large",
-            Violation::InactiveAssignee { .. } => "inactive_assignee",
-            Violation::ConversationResolved => "conversation_resolved",
-            Violation::NotAssignee => "not_assignee",
-            Violation::Backdated { .. } => "backdated",
-            Violation::BadCounter { .. } => "bad_counter",
-            Violation::Replaces { .. } => "replaces_existing",
-            Violation::ApiOnly { .. } => "api_only",
-            Violation::DocumentFull { .. } => "document_full",
-            Violation::Inconsistent { .. } => "inconsistent",
-            Violation::AlreadyAssigned => "already_assigned",
-        }
-    }
-
-    pub(crate) fn malformed(reason: impl fmt::Display) -> Self {
-        Violation::Malformed {
-            reason: reason.to_string(),
-        }
-    }
-
-    pub(crate) fn inconsistent(reason: impl fmt::Display) -> Self {
-        Violation::Inconsistent {
-            reason: reason.to_string(),
-        }
-    }
-}
-
 /// Which kind of Baton document a change is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocumentKind {
+    /// A conversation document.
     Conversation,
+    /// The workspace document.
     Workspace,
 }
 
@@ -228,6 +109,7 @@ pub struct Totals {
 /// What a change is judged against.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
+    /// Who sent the change.
     pub principal: &'a Principal,
     /// The workspace as the server holds it now.
     pub workspace: &'a Workspace,
@@ -243,6 +125,67 @@ pub struct Context<'a> {
 /// On success returns the document with the change applied; `current` is
 /// never modified, so a refused change leaves nothing behind. The caller
 /// has read the chunk with [`change_shape`] before parsing it.
+///
+/// The rules of a conversation are those the app's operations check
+/// ([`crate::rules`]); a refusal names the broken one with a stable
+/// [`Violation::code`].
+///
+/// ```
+/// # use baton_shared::conversation::{self, NewConversation};
+/// # use baton_shared::ids::AgentId;
+/// # use baton_shared::model::{Agent, Customer, Role};
+/// # let mut workspace = baton_shared::workspace::Workspace::default();
+/// # for (id, name) in [("agt_ana", "Ana"), ("agt_ben", "Ben")] {
+/// #     let (id, name, email) = (id.parse()?, name.into(), format!("{id}@example.com"));
+/// #     let (role, active, away, capacity) = (Role::Agent, true, false, None);
+/// #     let agent = Agent { id, name, email, role, active, away, capacity };
+/// #     workspace.agents.insert(agent.id.clone(), agent);
+/// # }
+/// # let now = 1_700_000_000_000;
+/// # let (name, email) = ("Dee".into(), "dee@example.com".into());
+/// # let customer = Customer { id: "cus_dee".into(), name, email };
+/// # let (id, channel) = ("cnv_refund".parse()?, "chn_email".parse()?);
+/// # let subject = "Where is my refund?".to_owned();
+/// # let new = NewConversation { id, channel, subject, customer, at: now - 60_000 };
+/// # let mut server = conversation::create(&new)?;
+/// use automerge::ActorId;
+/// use baton_shared::model::By;
+/// use baton_shared::operations::{self, ReplyMode};
+/// use baton_shared::validate::{self, Context, DocumentKind, OnlineHistory, Principal, Totals};
+///
+/// let ana: AgentId = "agt_ana".parse()?;
+/// let ben: AgentId = "agt_ben".parse()?;
+/// let by_ana = By::Agent(ana.clone());
+/// operations::assign(&mut server, &workspace, &by_ana, Some(&ana), None, now)?;
+///
+/// // Ben replies on his copy, whose workspace does not have "only the
+/// // assignee replies" on yet; the server's does.
+/// let mut bens_copy = server.fork().with_actor(ActorId::random());
+/// let mode = ReplyMode::Claim;
+/// operations::reply(&mut bens_copy, &workspace, &ben, "I can help", mode, now)?;
+/// let change = bens_copy.get_last_local_change().ok_or("no change")?;
+/// let mut strict = workspace.clone();
+/// strict.settings.only_assignee_replies = true;
+/// let online = OnlineHistory::default();
+/// let ctx = Context {
+///     principal: &Principal::Agent(ben.clone()),
+///     workspace: &strict,
+///     now,
+///     online: &online,
+///     stored: Totals::default(),
+/// };
+/// let kind = DocumentKind::Conversation;
+/// let refused = validate::validate_change(&mut server, &change, kind, &ctx);
+/// assert_eq!(refused.map(|_| ()).map_err(|v| v.code()), Err("not_assignee"));
+///
+/// // Under the workspace Ben's copy had, the same change is accepted:
+/// // the result is the server's document with it applied.
+/// let ctx = Context { workspace: &workspace, ..ctx };
+/// let after = validate::validate_change(&mut server, &change, kind, &ctx)?;
+/// assert_eq!(conversation::read(&after)?.messages.len(), 1);
+/// assert!(conversation::read(&server)?.messages.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn validate_change(
     current: &mut AutoCommit,
     change: &Change,

@@ -3,26 +3,30 @@
 //! (Assign, Assign round-robin, Assign to least busy, Unassign, Add internal
 //! note). The server runs them; the app edits them with the writers in
 //! [`crate::workspace`] and can preview them with the pure functions here.
+//! Business hours, which conditions test, are a workspace setting
+//! ([`BusinessHours`]).
 //!
-//! - `hours`: business hours in the workspace's time zone (a UTC offset);
 //! - `conditions`: whether a workflow's conditions hold for an event;
 //! - `choose`: who round-robin and least-busy pick, skipping away agents and
 //!   agents at capacity;
-//! - `run`: the events a change produced and applying workflows to them;
+//! - `events`: the events a change produced, and which triggers fire on them;
+//! - `run`: applying workflows to those events, and what each run did;
 //! - `describe`: the text the editor and the run log show.
 
 mod choose;
 mod conditions;
 mod describe;
-mod hours;
+mod events;
 mod run;
 pub(crate) mod stored;
 
+pub use crate::error::WorkflowError;
+pub use crate::hours::{BusinessHours, Weekday};
 pub use choose::{Availability, NoOneAvailable, availability, least_busy, pool, round_robin};
 pub use conditions::{Facts, condition_holds, first_unmet};
 pub use describe::{describe_condition, describe_step, describe_trigger};
-pub use hours::{BusinessHours, Weekday};
-pub use run::{EventKind, Outcome, Pick, Run, Runner, StepResult, TriggerEvent, events_between};
+pub use events::{EventKind, TriggerEvent, events_between};
+pub use run::{Outcome, Pick, Run, Runner, StepResult};
 
 use serde::{Deserialize, Serialize};
 
@@ -33,12 +37,15 @@ use crate::workspace::Workspace;
 /// One automation rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workflow {
+    /// Its id.
     pub id: WorkflowId,
+    /// What the admin calls it.
     pub name: String,
     /// Disabled workflows are kept but never run.
     pub enabled: bool,
     /// Workflows run in ascending `order` (then id) for the same event.
     pub order: u32,
+    /// What starts it.
     pub trigger: Trigger,
     /// All must hold for the steps to run; none means always.
     pub conditions: Vec<Condition>,
@@ -57,7 +64,10 @@ pub enum Trigger {
     /// A resolved conversation was reopened (by the customer or an agent).
     ConversationReopened,
     /// An open conversation has had no assignee for `minutes`.
-    UnassignedFor { minutes: u32 },
+    UnassignedFor {
+        /// How long, in minutes.
+        minutes: u32,
+    },
 }
 
 /// A test on the event and its conversation.
@@ -65,11 +75,20 @@ pub enum Trigger {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
     /// The conversation's channel is one of these.
-    ChannelIn { channels: Vec<ChannelId> },
+    ChannelIn {
+        /// The channels.
+        channels: Vec<ChannelId>,
+    },
     /// The customer's message (or the subject) contains `text`, ignoring case.
-    TextContains { text: String },
+    TextContains {
+        /// The text looked for.
+        text: String,
+    },
     /// The customer's email is at one of these domains (or a subdomain).
-    EmailDomain { domains: Vec<String> },
+    EmailDomain {
+        /// The domains, like `example.com`.
+        domains: Vec<String>,
+    },
     /// The event happened within the workspace's business hours.
     WithinBusinessHours,
     /// The event happened outside the workspace's business hours.
@@ -81,54 +100,29 @@ pub enum Condition {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Step {
     /// Assign to this agent (an explicit choice: away and capacity do not apply).
-    Assign { agent: AgentId },
+    Assign {
+        /// The agent.
+        agent: AgentId,
+    },
     /// Take turns among `agents` (or the channel's subscribers when empty),
     /// skipping agents who are away or at capacity.
-    RoundRobin { agents: Vec<AgentId> },
+    RoundRobin {
+        /// The agents to take turns among.
+        agents: Vec<AgentId>,
+    },
     /// The available agent among `agents` (or the channel's subscribers when
     /// empty) holding the fewest open conversations.
-    LeastBusy { agents: Vec<AgentId> },
+    LeastBusy {
+        /// The agents to choose among.
+        agents: Vec<AgentId>,
+    },
     /// Leave the conversation without an assignee.
     Unassign,
     /// Add an internal note (seen by agents only).
-    Note { body: String },
-}
-
-/// Why a workflow cannot be saved. The text is meant for the editor.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
-pub enum WorkflowError {
-    #[error("a workflow needs a name of 1 to {max} bytes")]
-    Name { max: usize },
-    #[error("a workflow needs at least one step")]
-    NoSteps,
-    #[error("a workflow has at most {max} conditions and {max} steps")]
-    TooManyParts { max: usize },
-    #[error("\"unassigned for\" needs 1 to {max} minutes")]
-    Minutes { max: u32 },
-    #[error("\"channel is one of\" needs at least one channel")]
-    NoChannels,
-    #[error("\"message text contains\" needs 1 to {max} bytes of text")]
-    Text { max: usize },
-    #[error("\"customer email domain\" needs at least one domain")]
-    NoDomains,
-    #[error("{0:?} is not an email domain (like example.com)")]
-    Domain(String),
-    #[error("a condition or step names at most {max} channels, agents or domains")]
-    LongList { max: usize },
-    #[error("an internal note needs 1 to {max} bytes of text")]
-    NoteBody { max: usize },
-    #[error("{0} is not an agent of this workspace")]
-    UnknownAgent(AgentId),
-    #[error("{0} is not a channel of this workspace")]
-    UnknownChannel(ChannelId),
-    #[error("a workspace holds at most {max} workflows")]
-    TooMany { max: usize },
-    #[error("no workflow {0}")]
-    Unknown(WorkflowId),
-    #[error("the new order must list every workflow exactly once")]
-    Order,
-    #[error("business hours: {0}")]
-    Hours(String),
+    Note {
+        /// The note's text.
+        body: String,
+    },
 }
 
 impl Workflow {

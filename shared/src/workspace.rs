@@ -20,10 +20,11 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, AutomergeError, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::doc_io::commit_options;
 use crate::doc_io::{self as io, ReadError};
+use crate::error::OpError;
 use crate::ids::{AgentId, ChannelId, WorkflowId};
 use crate::model::{Agent, Channel, Millis, Role, Settings};
-use crate::operations::{OpError, commit_options};
 use crate::workflow::{Workflow, stored};
 
 pub(crate) mod key {
@@ -42,9 +43,11 @@ pub(crate) mod key {
 /// The workspace document, read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workspace {
+    /// Workspace-wide settings.
     pub settings: Settings,
     /// Every agent ever added, deactivated ones included, by id.
     pub agents: BTreeMap<AgentId, Agent>,
+    /// Every channel customers write to, by id.
     pub channels: BTreeMap<ChannelId, Channel>,
     /// The channels each agent is signed up for notifications on.
     pub subscriptions: BTreeMap<AgentId, BTreeSet<ChannelId>>,

@@ -6,13 +6,15 @@
 
 mod common;
 
-use baton_shared::assignment::{conflict, settle};
-use baton_shared::automerge::AutoCommit;
-use baton_shared::automerge::sync::{self, SyncDoc};
-use baton_shared::conversation::{read, read_assignments};
+use automerge::AutoCommit;
+use automerge::sync::{self, SyncDoc};
+use baton_shared::assignment::conflict;
+use baton_shared::conversation::read;
 use baton_shared::ids::AgentId;
 use baton_shared::model::{Assignment, AssignmentKind, By, Millis};
-use baton_shared::operations::{ReplyMode, assign, customer_message, note, reopen, reply, resolve};
+use baton_shared::operations::{
+    ReplyMode, assign, customer_message, note, reopen, reply, resolve, settle,
+};
 use common::{NOW, Team, new_conversation, replica, team};
 use proptest::prelude::*;
 
@@ -123,19 +125,15 @@ fn apply(t: &Team, doc: &mut AutoCommit, op: &Op, now: i64) -> Option<Assignment
         return None;
     }
     // Right after a local write the writer sees only its own new value.
-    let values = read_assignments(doc).unwrap();
-    (values.len() == 1).then(|| values[0].0.clone())
+    let values = read(doc).unwrap().assignments;
+    (values.len() == 1).then(|| values[0].clone())
 }
 
 fn run(replica_count: usize, plan: &[Step], order: &[(usize, usize)]) {
     let t = team();
     let mut origin = new_conversation(1);
     let mut replicas: Vec<AutoCommit> = (0..replica_count).map(|_| replica(&mut origin)).collect();
-    let mut written: Vec<Assignment> = read_assignments(&origin)
-        .unwrap()
-        .into_iter()
-        .map(|(a, _)| a)
-        .collect();
+    let mut written: Vec<Assignment> = read(&origin).unwrap().assignments;
     for step in plan {
         match step {
             Step::Apply { replica, op, tick } => {

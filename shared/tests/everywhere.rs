@@ -4,7 +4,7 @@
 
 mod common;
 
-use baton_shared::automerge::AutoCommit;
+use automerge::AutoCommit;
 use baton_shared::conversation::read;
 use baton_shared::model::By;
 use baton_shared::notify::{Event, recipients};

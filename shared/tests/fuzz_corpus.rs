@@ -9,9 +9,9 @@ mod fuzz_support;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use baton_shared::automerge::ActorId;
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ROOT};
+use automerge::ActorId;
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT};
 use baton_shared::conversation::{NewConversation, create};
 use baton_shared::model::Customer;
 use baton_shared::operations::{ReplyMode, note, reply};

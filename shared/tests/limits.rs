@@ -4,10 +4,8 @@
 
 mod common;
 
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{
-    ActorId, AutoCommit, Change, ChangeHash, ObjType, ROOT, ReadDoc, Value,
-};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjType, ROOT, ReadDoc, Value};
 use baton_shared::limits::*;
 use baton_shared::model::{Agent, By, Role};
 use baton_shared::operations::{OpError, ReplyMode, assign, note, reply};
@@ -36,8 +34,7 @@ fn fill_messages(doc: &mut AutoCommit, n: usize, body_len: usize) {
         doc.put(&m, "kind", "note").unwrap();
         let a = doc.put_object(&m, "author", ObjType::Map).unwrap();
         doc.put(&a, "kind", "system").unwrap();
-        doc.put(&a, "id", baton_shared::automerge::ScalarValue::Null)
-            .unwrap();
+        doc.put(&a, "id", automerge::ScalarValue::Null).unwrap();
         doc.put(&m, "body", body.as_str()).unwrap();
         doc.put(&m, "at", NOW - 1_000).unwrap();
         doc.put(&m, "leave_unassigned", false).unwrap();
@@ -203,7 +200,7 @@ fn max_field_bytes_and_max_workspace_entries() {
         server.put(&a, "active", true).unwrap();
         server.put(&a, "away", false).unwrap();
         server
-            .put(&a, "capacity", baton_shared::automerge::ScalarValue::Null)
+            .put(&a, "capacity", automerge::ScalarValue::Null)
             .unwrap();
     }
     server.commit();
@@ -272,7 +269,7 @@ fn workflow_limits() {
 }
 
 /// A change written by hand: `edit` changes its expanded form.
-fn forged(edit: impl FnOnce(&mut baton_shared::automerge::ExpandedChange)) -> Change {
+fn forged(edit: impl FnOnce(&mut automerge::ExpandedChange)) -> Change {
     let mut doc = AutoCommit::new();
     doc.put(ROOT, "k", "v").unwrap();
     doc.commit();
@@ -311,9 +308,8 @@ fn change_limits_are_read_from_the_chunk_before_anything_else() {
         (
             "the change",
             forged(|c| {
-                c.operations[0].action = baton_shared::automerge::legacy::OpType::Put(
-                    "b".repeat(MAX_CHANGE_BYTES).into(),
-                );
+                c.operations[0].action =
+                    automerge::legacy::OpType::Put("b".repeat(MAX_CHANGE_BYTES).into());
             }),
         ),
     ];
@@ -469,8 +465,8 @@ fn max_change_column_values_and_other_actors() {
     });
     too_large(&change_shape(many.raw_bytes()).unwrap_err(), "column");
     let actors = forged(|c| {
-        let preds: Vec<baton_shared::automerge::legacy::OpId> = (0..=MAX_CHANGE_ACTORS)
-            .map(|_| baton_shared::automerge::legacy::OpId::new(1, &ActorId::random()))
+        let preds: Vec<automerge::legacy::OpId> = (0..=MAX_CHANGE_ACTORS)
+            .map(|_| automerge::legacy::OpId::new(1, &ActorId::random()))
             .collect();
         c.operations[0].pred = preds.into();
     });

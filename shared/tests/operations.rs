@@ -9,6 +9,7 @@ use baton_shared::operations::{
     OpError, ReplyMode, assign, bulk_assign, customer_message, new_batch_id, note, reopen, reply,
     resolve, unassign,
 };
+use baton_shared::rules::RuleBroken;
 use common::{NOW, new_conversation, team};
 
 #[test]
@@ -71,7 +72,7 @@ fn each_operation_is_exactly_one_change() {
     let t = team();
     let mut doc = new_conversation(1);
     let by = By::Agent(t.admin.clone());
-    let count = |doc: &mut baton_shared::automerge::AutoCommit| doc.get_changes(&[]).len();
+    let count = |doc: &mut automerge::AutoCommit| doc.get_changes(&[]).len();
     let start = count(&mut doc);
     reply(&mut doc, &t.workspace, &t.ana, "Hi", ReplyMode::Claim, NOW).unwrap();
     assert_eq!(count(&mut doc), start + 1);
@@ -115,7 +116,10 @@ fn only_active_agents_can_be_assigned() {
     let mut doc = new_conversation(1);
     let by = By::Agent(t.admin.clone());
     let err = assign(&mut doc, &t.workspace, &by, Some(&t.gone), None, NOW).unwrap_err();
-    assert_eq!(err, OpError::InactiveAgent(t.gone.clone()));
+    assert_eq!(
+        err,
+        OpError::Rule(RuleBroken::InactiveAgent(t.gone.clone()))
+    );
     assert_eq!(read(&doc).unwrap().activity.len(), 1, "nothing was written");
 }
 
@@ -144,7 +148,7 @@ fn resolve_and_reopen_round_trip_and_block_replies_meanwhile() {
     resolve(&mut doc, &by, NOW).unwrap();
     assert_eq!(resolve(&mut doc, &by, NOW), Err(OpError::AlreadyResolved));
     let err = reply(&mut doc, &t.workspace, &t.ana, "x", ReplyMode::Claim, NOW).unwrap_err();
-    assert_eq!(err, OpError::Resolved);
+    assert_eq!(err, OpError::Rule(RuleBroken::Resolved));
     reopen(&mut doc, &by, NOW).unwrap();
     let conversation = read(&doc).unwrap();
     assert_eq!(conversation.status, Status::Open);
@@ -238,7 +242,7 @@ fn bulk_assign_reports_each_conversation_and_shares_one_batch() {
     for (i, outcome) in outcomes.iter().enumerate() {
         assert_eq!(outcome.conversation, ids[i]);
         if i == 2 {
-            assert_eq!(outcome.result, Err(OpError::Resolved));
+            assert_eq!(outcome.result, Err(OpError::Rule(RuleBroken::Resolved)));
         } else {
             assert!(outcome.result.as_ref().unwrap().changed);
             let conversation = read(&docs[i]).unwrap();

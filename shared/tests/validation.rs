@@ -3,8 +3,8 @@
 
 mod common;
 
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 use baton_shared::conversation::read;
 use baton_shared::ids::AgentId;
 use baton_shared::model::{By, Role};
@@ -208,7 +208,7 @@ fn system_activity_written_by_an_agent_is_refused() {
     reply(&mut other, &t.workspace, &t.ben, "b", ReplyMode::Claim, NOW).unwrap();
     server.merge(&mut other).unwrap();
     let err = refused(&t, &mut server, &ana, |d| {
-        baton_shared::assignment::settle(d, NOW).unwrap();
+        baton_shared::operations::settle(d, NOW).unwrap();
     });
     assert!(matches!(err, Violation::SystemActivity { .. }), "{err}");
     // A workflow assignment written by an agent.

@@ -4,9 +4,9 @@
 
 mod common;
 
-use baton_shared::automerge::AutoCommit;
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{ObjType, ROOT, ReadDoc, Value};
+use automerge::AutoCommit;
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ROOT, ReadDoc, Value};
 use baton_shared::validate::{DocumentKind, Principal, Violation};
 use baton_shared::workflow::{Condition, Step, Trigger, Weekday, Workflow};
 use baton_shared::workspace::{self, Workspace};

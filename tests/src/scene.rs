@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use baton_shared::automerge::{AutoCommit, ChangeHash};
+use automerge::{AutoCommit, ChangeHash};
 use baton_shared::conversation::read;
 use baton_shared::docset::DocSet;
 use baton_shared::ids::DocumentId;

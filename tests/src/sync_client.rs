@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use baton_shared::automerge::{ChangeHash, sync};
+use automerge::{ChangeHash, sync};
 use baton_shared::docset::{DocSet, Event};
 use baton_shared::ids::DocumentId;
 use baton_shared::protocol::Message;

@@ -35,7 +35,7 @@ async fn a_sqlite_deployment_moves_to_postgresql_and_clients_keep_their_place() 
     let token = session_token(&sqlite, "ana@acme.test", PASSWORD).await?;
     let mut ana = SyncClient::connect(&sqlite.url, &Auth::Session(token)).await?;
     ana.caught_up().await?;
-    let position = ana.docs.last_seq;
+    let position = ana.docs.last_seq();
     assert!(position > 0);
     let saved = ana.disconnect().await;
     let before = get_json_as(
@@ -92,6 +92,6 @@ async fn a_sqlite_deployment_moves_to_postgresql_and_clients_keep_their_place() 
     let listed = ana.caught_up().await?;
     let changed: baton_shared::ids::DocumentId = landed[0].document.parse()?;
     assert_eq!(listed, vec![changed]);
-    assert!(ana.docs.last_seq > position);
+    assert!(ana.docs.last_seq() > position);
     Ok(())
 }

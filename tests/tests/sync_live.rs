@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use baton_shared::automerge::sync;
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{Change, ChangeHash, ROOT};
+use automerge::sync;
+use automerge::transaction::Transactable;
+use automerge::{Change, ChangeHash, ROOT};
 use baton_shared::conversation::read;
 use baton_shared::docset::Event;
 use baton_shared::ids::DocumentId;

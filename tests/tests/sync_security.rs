@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
 use baton_shared::conversation::read;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::model::{By, Role};
@@ -31,7 +31,7 @@ async fn new_conversation(team: &Team, server: &Server) -> anyhow::Result<Docume
     baton_tests::new_conversation(server, team, "dana").await
 }
 
-fn obj(doc: &AutoCommit, key: &str) -> baton_shared::automerge::ObjId {
+fn obj(doc: &AutoCommit, key: &str) -> automerge::ObjId {
     match doc.get(ROOT, key).unwrap() {
         Some((Value::Object(_), id)) => id,
         _ => panic!("{key}"),

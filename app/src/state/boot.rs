@@ -168,7 +168,7 @@ impl Client {
     ) -> HashSet<DocumentId> {
         // The workspace first: the rows need its agents and channels.
         let mut docs = DocSet::new(format!("browser-{}", me.agent.id));
-        docs.last_seq = kept.seq.unwrap_or(0);
+        docs.resume_from(kept.seq.unwrap_or(0));
         if let Some(bytes) = kept.workspace.take()
             && let Ok(doc) = AutoCommit::load(&bytes)
         {

@@ -61,7 +61,7 @@ impl Client {
                 // it named heard from and written: a reload that kept a
                 // later sequence than its documents would never ask again.
                 if core.awaiting.is_empty() && core.dirty.is_empty() {
-                    core.written_seq = core.docs.last_seq;
+                    core.written_seq = core.docs.last_seq();
                 }
                 let meta = [
                     ("seq", core.written_seq.to_string()),

@@ -152,6 +152,7 @@ mod tests {
     use super::*;
     use crate::state::fixtures;
     use baton_shared::conversation;
+    use baton_shared::rules::RuleBroken;
 
     #[test]
     fn every_action_runs_through_the_shared_operations() {
@@ -184,7 +185,7 @@ mod tests {
         // A reply to a resolved conversation no longer validates.
         assert_eq!(
             reply.run(&mut doc, &workspace, ana, 2_004),
-            Err(OpError::Resolved)
+            Err(OpError::Rule(RuleBroken::Resolved))
         );
         assert!(Op::Workspace.run(&mut doc, &workspace, ana, 2_005).is_err());
     }

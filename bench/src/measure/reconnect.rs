@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use baton_shared::automerge::ChangeHash;
+use automerge::ChangeHash;
 use baton_shared::docset::DocSet;
 use baton_shared::ids::DocumentId;
 
@@ -59,7 +59,7 @@ async fn load(options: &Options, held: usize, fragment: &mut Fragment) -> anyhow
                     .wait(
                         Duration::from_secs(300),
                         move |c| {
-                            c.docs.last_seq > 0 && ids.iter().all(|id| c.docs.doc(id).is_some())
+                            c.docs.last_seq() > 0 && ids.iter().all(|id| c.docs.doc(id).is_some())
                         },
                         None,
                     )

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use baton_shared::automerge::{ActorId, AutoCommit, ChangeHash};
+use automerge::{ActorId, AutoCommit, ChangeHash};
 use baton_shared::conversation::{self, NewConversation};
 use baton_shared::ids::DocumentId;
 use baton_shared::model::Conversation;

@@ -16,8 +16,8 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use baton_shared::automerge::Change;
-use baton_shared::automerge::sync::{self, ChunkList, SyncDoc};
+use automerge::Change;
+use automerge::sync::{self, ChunkList, SyncDoc};
 use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
 use baton_shared::model::Conversation;

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use baton_shared::automerge::AutoCommit;
+use automerge::AutoCommit;
 use baton_shared::conversation;
 use baton_shared::ids::{AgentId, DocumentId, WorkflowId};
 use baton_shared::model::{Conversation, Millis};

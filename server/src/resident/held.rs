@@ -2,8 +2,8 @@
 //! of it (the heads it was saved at, the commit it is in step with), what
 //! it holds in all (for its limits), and the sync answers its peers share.
 
-use baton_shared::automerge::sync;
-use baton_shared::automerge::{AutoCommit, ChangeHash};
+use automerge::sync;
+use automerge::{AutoCommit, ChangeHash};
 use baton_shared::ids::DocumentId;
 use baton_shared::validate::{Totals, count_ops};
 use tokio::sync::OwnedMappedMutexGuard;
@@ -43,9 +43,8 @@ fn as_v1_peer(message: Option<sync::Message>) -> Option<sync::Message> {
 
 impl Held {
     pub(super) fn load(id: DocumentId, stored: StoredDocument) -> Result<Held, StoreError> {
-        let corrupt = |e: baton_shared::automerge::AutomergeError| {
-            StoreError::Corrupt(format!("document {id}: {e}"))
-        };
+        let corrupt =
+            |e: automerge::AutomergeError| StoreError::Corrupt(format!("document {id}: {e}"));
         let mut doc = match &stored.snapshot {
             Some(snapshot) => AutoCommit::load(snapshot).map_err(corrupt)?,
             None => AutoCommit::new(),
@@ -162,7 +161,7 @@ impl Held {
 
     /// Replaces the document with `doc`, a validated fork holding `change`
     /// besides what this copy held; keeps the actor.
-    pub fn accept(&mut self, mut doc: AutoCommit, change: &baton_shared::automerge::Change) {
+    pub fn accept(&mut self, mut doc: AutoCommit, change: &automerge::Change) {
         doc.set_actor(self.doc.get_actor().clone());
         self.doc = doc;
         self.totals.ops += change.len();
@@ -179,7 +178,7 @@ impl Held {
         &mut self,
         state: &mut sync::State,
         message: sync::Message,
-    ) -> Result<Option<sync::Message>, baton_shared::automerge::AutomergeError> {
+    ) -> Result<Option<sync::Message>, automerge::AutomergeError> {
         Ok(as_v1_peer(self.sync_memo.acknowledge(
             &mut self.doc,
             state,

@@ -8,8 +8,8 @@
 //! With hundreds of agents holding a conversation this turns a change's
 //! fan-out from hundreds of bloom filters into one, plus copies.
 
-use baton_shared::automerge::sync::{self, State, SyncDoc};
-use baton_shared::automerge::{AutoCommit, AutomergeError, ChangeHash};
+use automerge::sync::{self, State, SyncDoc};
+use automerge::{AutoCommit, AutomergeError, ChangeHash};
 
 /// Answers remembered per kind while the heads stay put; peers in more
 /// distinct states than this are computed as before.
@@ -122,8 +122,8 @@ impl SyncMemo {
 
 #[cfg(test)]
 mod tests {
-    use baton_shared::automerge::transaction::Transactable;
-    use baton_shared::automerge::{ROOT, ReadDoc};
+    use automerge::transaction::Transactable;
+    use automerge::{ROOT, ReadDoc};
 
     use super::*;
 

@@ -1,5 +1,7 @@
-//! What Baton reads, as one set of statements both engines run.
+//! What Baton reads, as one set of statements both engines run. The inbox
+//! lists' reads are in `conversations`, the workflows' in `workflows`.
 
+mod conversations;
 mod workflows;
 
 use async_trait::async_trait;
@@ -10,12 +12,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::database::SqlStore;
-use super::rows::{self, CONVERSATION_COLUMNS, parse};
-use super::sql::Sql;
+use super::rows::{self, parse};
 use super::{
     AgentRow, ApiTokenRow, CatchUp, ChannelRow, ConversationQuery, ConversationRow, Counts,
     DocumentKind, NotificationRow, ONLINE_TOUCH_MS, Reads, ReplyRow, Result, StoreError,
-    StoredDocument, Told, View, WorkflowRunRow,
+    StoredDocument, Told, WorkflowRunRow,
 };
 
 /// A sequence from a client as the databases' signed integer: past the
@@ -282,98 +283,19 @@ impl Reads for SqlStore {
     }
 
     async fn conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>> {
-        sqlx::query(&format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.read)
-        .await?
-        .as_ref()
-        .map(rows::conversation)
-        .transpose()
+        conversations::one(&self.read, id).await
     }
 
     async fn conversations(&self, q: &ConversationQuery) -> Result<Vec<ConversationRow>> {
-        let mut sql = Sql::new(format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE status = "
-        ));
-        sql.bind(q.status.as_str());
-        match q.view {
-            View::Unassigned => {
-                sql.push(" AND assignee IS NULL");
-            }
-            View::Mine => {
-                sql.push(" AND assignee = ").bind(q.agent.as_str());
-            }
-            View::All => {}
-        }
-        if let Some(channel) = &q.channel {
-            sql.push(" AND channel = ").bind(channel.as_str());
-        }
-        if let Some(search) = &q.search {
-            // Case-insensitive on both engines (PostgreSQL's LIKE is not).
-            let pattern = format!("%{}%", escape_like(search));
-            sql.push(" AND (lower(customer_name) LIKE lower(")
-                .bind(pattern.clone())
-                .push(") ESCAPE '\\' OR lower(customer_email) LIKE lower(")
-                .bind(pattern.clone())
-                .push(") ESCAPE '\\' OR lower(subject) LIKE lower(")
-                .bind(pattern)
-                .push(") ESCAPE '\\')");
-        }
-        if let Some((at, id)) = &q.after {
-            sql.push(" AND (last_activity_at < ")
-                .bind(*at)
-                .push(" OR (last_activity_at = ")
-                .bind(*at)
-                .push(" AND id < ")
-                .bind(id.as_str())
-                .push("))");
-        }
-        sql.push(" ORDER BY last_activity_at DESC, id DESC LIMIT ")
-            .bind(i64::from(q.limit));
-        let (text, args) = sql.build();
-        all(
-            sqlx::query_with(&text, args).fetch_all(&self.read).await?,
-            rows::conversation,
-        )
+        conversations::list(&self.read, q).await
     }
 
     async fn open_conversations_of(&self, agent: &AgentId) -> Result<Vec<ConversationRow>> {
-        all(
-            sqlx::query(&format!(
-                "SELECT {CONVERSATION_COLUMNS} FROM conversations \
-                 WHERE assignee = $1 AND status = 'open'"
-            ))
-            .bind(agent.as_str())
-            .fetch_all(&self.read)
-            .await?,
-            rows::conversation,
-        )
+        conversations::open_of(&self.read, agent).await
     }
 
     async fn counts(&self, agent: &AgentId, channel: Option<&ChannelId>) -> Result<Counts> {
-        let mut sql = Sql::new(
-            "SELECT COUNT(*) AS all_open, \
-             COALESCE(SUM(CASE WHEN assignee IS NULL THEN 1 ELSE 0 END), 0) AS unassigned, \
-             COALESCE(SUM(CASE WHEN assignee = ",
-        );
-        sql.bind(agent.as_str())
-            .push(" THEN 1 ELSE 0 END), 0) AS mine FROM conversations WHERE status = 'open'");
-        if let Some(channel) = channel {
-            sql.push(" AND channel = ").bind(channel.as_str());
-        }
-        let (text, args) = sql.build();
-        let row = sqlx::query_with(&text, args).fetch_one(&self.read).await?;
-        let number = |column: &str| -> Result<u64> {
-            let value: i64 = row.try_get(column)?;
-            Ok(u64::try_from(value).unwrap_or_default())
-        };
-        Ok(Counts {
-            unassigned: number("unassigned")?,
-            mine: number("mine")?,
-            all: number("all_open")?,
-        })
+        conversations::counts(&self.read, agent, channel).await
     }
 
     async fn notifications(&self, agent: &AgentId, limit: u32) -> Result<Vec<NotificationRow>> {
@@ -458,16 +380,4 @@ impl Reads for SqlStore {
 /// Every row through `map`.
 pub(super) fn all<T>(rows: Vec<AnyRow>, map: impl Fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(map).collect()
-}
-
-/// Escapes `%`, `_` and `\` so a search is for the literal text.
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -130,35 +130,14 @@ pub async fn serve<W, R, E>(
             frame = stream.next() => {
                 heard = Instant::now();
                 registered.heard = baton_shared::clock::now();
-                // Frames that have already arrived are handled as one batch:
-                // sync messages for different documents then run side by
-                // side and share one commit (one fsync) instead of one each.
-                let mut frames = vec![frame];
-                while frames.len() < MAX_BATCH
-                    && matches!(frames.last(), Some(Some(Ok(Frame::Binary(_)))))
-                {
-                    match stream.next().now_or_never() {
-                        Some(next) => frames.push(next),
-                        None => break,
-                    }
-                }
+                let frames = arrived(frame, &mut stream);
                 match peer.frames(frames, &mut bucket).await {
                     Some(flow) => flow,
                     None => break None,
                 }
             }
         };
-        let mut gone = false;
-        for message in peer.take_out() {
-            if send(&mut sink, Frame::Binary(message.encode().into()), &state)
-                .await
-                .is_err()
-            {
-                gone = true;
-                break;
-            }
-        }
-        if gone {
+        if send_out(&mut sink, &mut peer, &state).await.is_err() {
             break None;
         }
         if let Flow::Close(code, reason) = flow {
@@ -168,6 +147,34 @@ pub async fn serve<W, R, E>(
     if let Some((code, reason)) = ending {
         let _ = send(&mut sink, close(code, reason), &state).await;
     }
+}
+
+/// `first` and the frames that have already arrived after it, handled as
+/// one batch: sync messages for different documents then run side by side
+/// and share one commit (one fsync) instead of one each.
+fn arrived<R, E>(first: Option<Result<Frame, E>>, stream: &mut R) -> Vec<Option<Result<Frame, E>>>
+where
+    R: Stream<Item = Result<Frame, E>> + Unpin,
+{
+    let mut frames = vec![first];
+    while frames.len() < MAX_BATCH && matches!(frames.last(), Some(Some(Ok(Frame::Binary(_))))) {
+        match stream.next().now_or_never() {
+            Some(next) => frames.push(next),
+            None => break,
+        }
+    }
+    frames
+}
+
+/// Sends everything the peer is owed; `Err` when the peer is gone.
+async fn send_out<W>(sink: &mut W, peer: &mut Peer, state: &AppState) -> Result<(), ()>
+where
+    W: Sink<Frame> + Unpin,
+{
+    for message in peer.take_out() {
+        send(sink, Frame::Binary(message.encode().into()), state).await?;
+    }
+    Ok(())
 }
 
 fn close(code: u16, reason: &'static str) -> Frame {

@@ -12,7 +12,9 @@ use crate::workspace::Workspace;
 /// What a bulk action did to one conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkOutcome {
+    /// The conversation.
     pub conversation: ConversationId,
+    /// What the assign did to it, or why it was not done.
     pub result: Result<AssignOutcome, OpError>,
 }
 

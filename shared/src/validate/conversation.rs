@@ -18,6 +18,7 @@ use crate::model::{
     Activity, ActivityEvent, Assignment, AssignmentKind, Author, By, Conversation, Message,
     MessageKind, Status,
 };
+use crate::rules;
 
 /// What one change added.
 struct Added<'a> {
@@ -88,28 +89,21 @@ pub(super) fn check(
                 });
             }
         }
-        if message.kind == MessageKind::Message {
+        if let (MessageKind::Message, Author::Agent(author)) = (message.kind, &message.author) {
             for state in &states {
-                if state.status == Status::Resolved {
-                    return Err(Violation::ConversationResolved);
-                }
-                let owner = state.assignee();
-                if ctx.workspace.settings.only_assignee_replies
-                    && owner.is_some_and(|owner| Some(owner) != me)
-                {
-                    return Err(Violation::NotAssignee);
-                }
+                rules::check_reply(state, ctx.workspace, author)?;
             }
         }
     }
     for value in &added.assignments {
         check_assignment(value, ctx)?;
-        if states.iter().any(|s| s.status == Status::Resolved) {
-            return Err(Violation::ConversationResolved);
+        for state in &states {
+            rules::check_open(state)?;
         }
-        // A reply claims only a conversation nobody holds.
-        if value.kind == AssignmentKind::Reply && states.iter().any(|s| s.assignee().is_some()) {
-            return Err(Violation::AlreadyAssigned);
+        if value.kind == AssignmentKind::Reply {
+            for state in &states {
+                rules::check_claim(state)?;
+            }
         }
     }
     for entry in &added.activity {
@@ -243,12 +237,8 @@ fn check_assignment(value: &Assignment, ctx: &Context<'_>) -> Result<(), Violati
             principal: ctx.principal.to_string(),
         });
     }
-    if let Some(agent) = &value.agent
-        && !ctx.workspace.is_active(agent)
-    {
-        return Err(Violation::InactiveAssignee {
-            agent: agent.clone(),
-        });
+    if let Some(agent) = &value.agent {
+        rules::check_active(ctx.workspace, agent)?;
     }
     Ok(())
 }

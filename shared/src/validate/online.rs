@@ -22,6 +22,7 @@ use crate::model::Millis;
 /// One connection of an agent, as the server recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
+    /// When the connection opened.
     pub start: Millis,
     /// The last time the server heard from the connection once it ended;
     /// `None` while it is open.
@@ -75,6 +76,7 @@ pub struct OnlineHistory {
     pub first: Option<Millis>,
     /// Recent connections (the server keeps a window of them), any order.
     pub spans: Vec<Span>,
+    /// How far to trust the edges of the spans.
     #[serde(default)]
     pub windows: Windows,
 }

@@ -14,9 +14,11 @@ use crate::workspace::Workspace;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Availability {
+    /// Can take it.
     Available,
     /// Deactivated, or not an agent of this workspace.
     Inactive,
+    /// Marked themselves away.
     Away,
     /// Holds as many open conversations as their capacity.
     AtCapacity,
@@ -57,9 +59,13 @@ pub fn pool(named: &[AgentId], channel: &ChannelId, workspace: &Workspace) -> Ve
 /// Nobody in the pool could take the conversation, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoOneAvailable {
+    /// Agents in the pool.
     pub pool: usize,
+    /// Of them, deactivated (or no longer on the team).
     pub inactive: usize,
+    /// Of them, away.
     pub away: usize,
+    /// Of them, holding as many open conversations as their capacity.
     pub at_capacity: usize,
 }
 

@@ -8,8 +8,11 @@ use crate::model::{Author, Conversation, MessageKind, Millis};
 /// What conditions look at: the facts of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facts<'a> {
+    /// The conversation's channel.
     pub channel: &'a ChannelId,
+    /// The customer's email.
     pub customer_email: &'a str,
+    /// The conversation's subject.
     pub subject: &'a str,
     /// The customer's message the event is about (the latest one when the
     /// event has none of its own, like "unassigned for N minutes").

@@ -1,6 +1,6 @@
-//! Running workflows: the trigger events a change to a conversation produced,
-//! and a [`Runner`] that applies every enabled workflow whose trigger fires,
-//! in order, to the conversation document. The server persists each [`Run`]
+//! Running workflows: a [`Runner`] that applies every enabled workflow whose
+//! trigger fires on an event (`events`), in order, to the conversation
+//! document, and what each run did. The server persists each [`Run`]
 //! under its key in the same commit as its effect, so no event runs a
 //! workflow twice; the runner itself skips keys it is told are done.
 
@@ -10,146 +10,28 @@ use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Condition, Facts, NoOneAvailable, Step, Trigger, Workflow, first_unmet, least_busy, pool,
-    round_robin,
+    Condition, EventKind, Facts, NoOneAvailable, Step, TriggerEvent, Workflow, first_unmet,
+    least_busy, pool, round_robin,
 };
 use crate::clock::next_at;
 use crate::conversation::{self, push_message};
+use crate::doc_io::commit_options;
+use crate::error::OpError;
 use crate::ids::{AgentId, BatchId, ConversationId, MessageId, WorkflowId};
-use crate::model::{ActivityEvent, Author, By, Conversation, Message, MessageKind, Millis, Status};
-use crate::operations::{OpError, assign, commit_options, new_batch_id};
+use crate::model::{Author, By, Conversation, Message, MessageKind, Millis};
+use crate::operations::{assign, new_batch_id};
+use crate::rules;
 use crate::workspace::Workspace;
-
-/// What happened, as workflow triggers see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum EventKind {
-    ConversationCreated,
-    CustomerMessage,
-    ConversationReopened,
-    /// The conversation has had no assignee since `since`.
-    Unassigned {
-        since: Millis,
-    },
-}
-
-impl EventKind {
-    /// The stored spelling.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            EventKind::ConversationCreated => "conversation_created",
-            EventKind::CustomerMessage => "customer_message",
-            EventKind::ConversationReopened => "conversation_reopened",
-            EventKind::Unassigned { .. } => "unassigned",
-        }
-    }
-}
-
-/// One event on one conversation, with the key that identifies it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TriggerEvent {
-    pub kind: EventKind,
-    /// Identifies the event (e.g. `message:msg_…`): the same event always has
-    /// the same key, wherever and however often it is seen.
-    pub key: String,
-    /// The customer's message the event is about, if any.
-    pub text: Option<String>,
-    pub at: Millis,
-}
-
-impl TriggerEvent {
-    /// "Still unassigned": an open conversation with no assignee, since the
-    /// write that left it so. `None` when it is assigned or resolved.
-    pub fn unassigned(conversation: &Conversation) -> Option<TriggerEvent> {
-        if conversation.status != Status::Open || conversation.assignee().is_some() {
-            return None;
-        }
-        let since = conversation
-            .effective_assignment()
-            .map_or(conversation.created_at, |a| a.at);
-        Some(Self::waiting(&conversation.id, since))
-    }
-
-    /// The "still unassigned" event of `conversation`, unassigned since `since`.
-    pub fn waiting(conversation: &ConversationId, since: Millis) -> TriggerEvent {
-        TriggerEvent {
-            kind: EventKind::Unassigned { since },
-            key: format!("unassigned:{conversation}:{since}"),
-            text: None,
-            at: since,
-        }
-    }
-}
-
-/// The events a change from `before` (`None` for a new conversation) to
-/// `after` produced: creation, each new customer message, each reopening.
-pub fn events_between(before: Option<&Conversation>, after: &Conversation) -> Vec<TriggerEvent> {
-    let mut events = Vec::new();
-    let known: BTreeSet<&MessageId> = before
-        .map(|b| b.messages.iter().map(|m| &m.id).collect())
-        .unwrap_or_default();
-    let customer = |m: &&Message| m.author == Author::Customer && m.kind == MessageKind::Message;
-    if before.is_none() {
-        events.push(TriggerEvent {
-            kind: EventKind::ConversationCreated,
-            key: format!("created:{}", after.id),
-            text: after.messages.iter().find(customer).map(|m| m.body.clone()),
-            at: after.created_at,
-        });
-    }
-    for message in after
-        .messages
-        .iter()
-        .filter(customer)
-        .filter(|m| !known.contains(&m.id))
-    {
-        events.push(TriggerEvent {
-            kind: EventKind::CustomerMessage,
-            key: format!("message:{}", message.id),
-            text: Some(message.body.clone()),
-            at: message.at,
-        });
-    }
-    let reopened = |c: &Conversation| -> BTreeSet<Millis> {
-        c.activity
-            .iter()
-            .filter(|a| a.event == ActivityEvent::Reopened)
-            .map(|a| a.at)
-            .collect()
-    };
-    let seen = before.map(reopened).unwrap_or_default();
-    for at in reopened(after).difference(&seen) {
-        events.push(TriggerEvent {
-            kind: EventKind::ConversationReopened,
-            key: format!("reopened:{}:{at}", after.id),
-            text: None,
-            at: *at,
-        });
-    }
-    events
-}
-
-impl Trigger {
-    /// Whether this trigger fires on `event` at `now`.
-    pub fn fires_on(&self, event: &EventKind, now: Millis) -> bool {
-        match (self, event) {
-            (Trigger::ConversationCreated, EventKind::ConversationCreated)
-            | (Trigger::CustomerMessage, EventKind::CustomerMessage)
-            | (Trigger::ConversationReopened, EventKind::ConversationReopened) => true,
-            (Trigger::UnassignedFor { minutes }, EventKind::Unassigned { since }) => {
-                now.saturating_sub(*since) >= i64::from(*minutes) * 60_000
-            }
-            _ => false,
-        }
-    }
-}
 
 /// How an Assign step chose its agent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Pick {
+    /// The step named the agent.
     Chosen,
+    /// Round-robin picked the agent.
     RoundRobin,
+    /// Least-busy picked the agent.
     LeastBusy,
 }
 
@@ -157,26 +39,37 @@ pub enum Pick {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum StepResult {
+    /// The conversation was assigned.
     Assigned {
+        /// To whom.
         agent: AgentId,
+        /// How they were chosen.
         pick: Pick,
     },
     /// The conversation already had an assignee; workflows never take a
     /// conversation from the person holding it.
     KeptAssignee {
+        /// Who holds it.
         agent: AgentId,
     },
     /// The agent the step names is deactivated.
     AgentUnavailable {
+        /// The agent.
         agent: AgentId,
     },
+    /// Round-robin or least-busy found nobody to take it.
     NoOneAvailable {
+        /// How many in the pool were out, and why.
         why: NoOneAvailable,
     },
+    /// The conversation was unassigned.
     Unassigned {
+        /// Who held it.
         previous: AgentId,
     },
+    /// An Unassign step on a conversation nobody held.
     AlreadyUnassigned,
+    /// The note was added.
     Noted,
     /// The conversation is resolved; nothing is assigned.
     Resolved,
@@ -199,9 +92,15 @@ impl StepResult {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// A condition did not hold; no step ran.
-    Skipped { unmet: Condition },
+    Skipped {
+        /// The first condition that did not hold.
+        unmet: Condition,
+    },
     /// The conditions held and the steps ran (some may have done nothing).
-    Ran { steps: Vec<StepResult> },
+    Ran {
+        /// What each step did, in order.
+        steps: Vec<StepResult>,
+    },
 }
 
 /// One workflow run on one event.
@@ -209,12 +108,17 @@ pub enum Outcome {
 pub struct Run {
     /// `{workflow}/{event key}`: at most one run per workflow and event.
     pub key: String,
+    /// The workflow that ran.
     pub workflow: WorkflowId,
+    /// The conversation it ran on.
     pub conversation: ConversationId,
+    /// The event that triggered it.
     pub event: EventKind,
+    /// When the event happened.
     pub at: Millis,
     /// Groups the notifications this run caused.
     pub batch: BatchId,
+    /// What it did.
     pub outcome: Outcome,
 }
 
@@ -232,6 +136,7 @@ impl Run {
 /// Applies workflows to one conversation document at a time.
 #[derive(Debug, Clone)]
 pub struct Runner<'a> {
+    /// The workspace the workflows are in.
     pub workspace: &'a Workspace,
     /// The agent each round-robin workflow picked last; updated as it picks.
     pub cursors: BTreeMap<WorkflowId, AgentId>,
@@ -239,10 +144,13 @@ pub struct Runner<'a> {
     pub open: BTreeMap<AgentId, u32>,
     /// Keys of runs already made; they are never made again.
     pub done: BTreeSet<String>,
+    /// The time the runs are made at.
     pub now: Millis,
 }
 
 impl<'a> Runner<'a> {
+    /// A runner with no run made yet and nothing picked; the server fills
+    /// `cursors`, `open` and `done` from what it stored.
     pub fn new(workspace: &'a Workspace, now: Millis) -> Self {
         Runner {
             workspace,
@@ -332,7 +240,7 @@ impl<'a> Runner<'a> {
             add_note(doc, &current, body, self.now)?;
             return Ok(StepResult::Noted);
         }
-        if current.status == Status::Resolved {
+        if rules::check_open(&current).is_err() {
             return Ok(StepResult::Resolved);
         }
         let by = By::Workflow(workflow.id.clone());
@@ -351,7 +259,7 @@ impl<'a> Runner<'a> {
                 });
             }
             (Step::Assign { agent }, None) => {
-                if !workspace.is_active(agent) {
+                if rules::check_active(workspace, agent).is_err() {
                     return Ok(StepResult::AgentUnavailable {
                         agent: agent.clone(),
                     });

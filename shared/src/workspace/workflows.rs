@@ -7,10 +7,11 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
 
 use super::{key, read};
+use crate::doc_io::commit_options;
+use crate::error::OpError;
 use crate::ids::WorkflowId;
 use crate::limits;
 use crate::model::Millis;
-use crate::operations::{OpError, commit_options};
 use crate::workflow::{Workflow, WorkflowError, stored};
 
 /// The `workflows` map, created when the document predates workflows.

@@ -1,8 +1,8 @@
 //! A small support team and helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{ActorId, AutoCommit, Change, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, Change, ObjId, ObjType, ROOT, ReadDoc, Value};
 use baton_shared::conversation::{self, NewConversation};
 use baton_shared::ids::{AgentId, ChannelId, ConversationId};
 use baton_shared::model::{Agent, Customer, Millis, Role};

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
-use baton_shared::automerge::{AutoCommit, Change};
+use automerge::{AutoCommit, Change};
 use baton_shared::model::{Agent, Role};
 use baton_shared::validate::{
     Context, DocumentKind, OnlineHistory, Principal, Totals, Violation, change_shape, count_ops,

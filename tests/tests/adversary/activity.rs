@@ -3,8 +3,8 @@
 //! puts their name on the trail; another agent's batch id would merge into
 //! their notification.
 
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
 use baton_shared::ids::AgentId;
 use baton_shared::model::By;
 use baton_shared::operations::{ReplyMode, assign, bulk_assign, new_batch_id, reply};

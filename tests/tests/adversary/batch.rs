@@ -1,8 +1,8 @@
 //! F3: an activity entry's `batch` of any size, copied into a notification
 //! for every subscriber and held in every socket's memory.
 
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use baton_shared::ids::AgentId;
 use baton_shared::model::By;
 use baton_shared::operations::assign;

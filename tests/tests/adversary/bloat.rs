@@ -2,8 +2,8 @@
 //! deleted in one change) or with subscription keys that name nothing;
 //! every client downloads the workspace at boot.
 
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{ObjType, ROOT, ReadDoc, Value};
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ROOT, ReadDoc, Value};
 use baton_shared::ids::ChannelId;
 use baton_shared::workspace;
 

@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use baton_shared::automerge::ScalarValue;
-use baton_shared::automerge::legacy::OpType;
+use automerge::ScalarValue;
+use automerge::legacy::OpType;
 use baton_shared::model::By;
 use baton_shared::operations::resolve;
 

@@ -2,8 +2,8 @@
 //! but every change made concurrently against the original is orphaned:
 //! another agent's reply would be acknowledged and never seen, nor sent.
 
-use baton_shared::automerge::transaction::Transactable;
-use baton_shared::automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, Value};
 use baton_shared::operations::{ReplyMode, reply};
 
 use crate::scene::{Scene, change_of, document, expect_refused, id_of, send_changes, workspace_of};

@@ -3,7 +3,7 @@
 //! real wire protocol — changes made by hand, re-encoded, or sent raw.
 
 use anyhow::Context;
-use baton_shared::automerge::{ActorId, AutoCommit, Change, ChangeHash, ExpandedChange};
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ExpandedChange};
 use baton_shared::docset::Event;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::workspace::{self, Workspace};

@@ -2,7 +2,7 @@
 //! to a principal whose change was accepted; a message id another
 //! conversation uses suppresses no reply.
 
-use baton_shared::automerge::{ActorId, Change};
+use automerge::{ActorId, Change};
 use baton_shared::operations::{ReplyMode, note, reply};
 
 use crate::scene::{Scene, WAIT, document, id_of, refusal, send_changes, workspace_of};
@@ -80,9 +80,8 @@ async fn a_message_id_used_in_another_conversation_suppresses_no_reply() -> anyh
         let change = doc.get_last_local_change().unwrap();
         crate::scene::reencode(&change, |c| {
             for op in &mut c.operations {
-                if let baton_shared::automerge::legacy::OpType::Put(
-                    baton_shared::automerge::ScalarValue::Str(text),
-                ) = &mut op.action
+                if let automerge::legacy::OpType::Put(automerge::ScalarValue::Str(text)) =
+                    &mut op.action
                     && text.starts_with("msg_")
                 {
                     *text = first.message.as_str().into();

@@ -73,7 +73,7 @@ async fn a_client_that_moves_to_another_node_catches_up_on_everything() -> anyho
     client.caught_up().await?;
 
     for (round, (changes_on, back_to)) in [(1, 1), (0, 0)].into_iter().enumerate() {
-        let since = client.docs.last_seq;
+        let since = client.docs.last_seq();
         let mut saved = client.disconnect().await;
         // While the client is away: customers write to a hundred of its
         // conversations through one node, and others keep both busy.
@@ -88,7 +88,7 @@ async fn a_client_that_moves_to_another_node_catches_up_on_everything() -> anyho
             customer_writes(nodes.node(changes_on), &nodes.team, "again", Some(to)).await?;
         }
         busy.abort();
-        saved.last_seq = since;
+        saved.resume_from(since);
         client = SyncClient::reconnect(&nodes.node(back_to).url, &auth, saved).await?;
         let listed = client.caught_up().await?;
         for to in &changed {

@@ -3,8 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use baton_shared::automerge::sync::{self, ChunkList};
-use baton_shared::automerge::{AutoCommit, Change, ChangeHash};
+use automerge::sync::{self, ChunkList};
+use automerge::{AutoCommit, Change, ChangeHash};
 use baton_shared::limits;
 use baton_shared::validate::{Violation, canonical, change_shape, split_changes};
 
@@ -98,8 +98,8 @@ pub(super) fn ask_for_gaps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use baton_shared::automerge::ROOT;
-    use baton_shared::automerge::transaction::Transactable;
+    use automerge::ROOT;
+    use automerge::transaction::Transactable;
 
     #[test]
     fn changes_come_after_those_they_depend_on_whatever_order_they_arrive_in() {

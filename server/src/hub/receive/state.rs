@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use baton_shared::automerge::Change;
-use baton_shared::automerge::sync;
+use automerge::Change;
+use automerge::sync;
 use baton_shared::validate::{OnlineHistory, Principal, Violation};
 
 use crate::store::NotificationRow;

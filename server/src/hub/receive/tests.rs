@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use baton_shared::automerge::sync;
-use baton_shared::automerge::{ActorId, AutoCommit, Change};
+use automerge::sync;
+use automerge::{ActorId, AutoCommit, Change};
 use baton_shared::conversation::{NewConversation, read};
 use baton_shared::ids::{AgentId, BatchId, ChannelId, ConversationId, DocumentId};
 use baton_shared::model::{By, Conversation, Customer, Role};

@@ -82,28 +82,32 @@ pub(super) async fn apply(c: &mut AnyConnection, write: &Write) -> Result<(), St
                 .await
                 .map_err(|e| conflict(e, &format!("meta {key}")))?;
         }
-        Write::BindActor { actor, principal } => {
-            sqlx::query(
-                "INSERT INTO actors (actor, principal) VALUES ($1, $2) \
-                 ON CONFLICT (actor) DO NOTHING",
-            )
-            .bind(actor)
-            .bind(principal)
-            .execute(&mut *c)
-            .await?;
-            // Two nodes may each have seen the actor unbound: the first
-            // binding stands, and the other's change is refused with it.
-            let bound: String = sqlx::query_scalar("SELECT principal FROM actors WHERE actor = $1")
-                .bind(actor)
-                .fetch_one(&mut *c)
-                .await?;
-            if &bound != principal {
-                return Err(StoreError::Conflict(format!(
-                    "actor {actor} belongs to someone else"
-                )));
-            }
-        }
+        Write::BindActor { actor, principal } => bind_actor(c, actor, principal).await?,
         _ => {}
+    }
+    Ok(())
+}
+
+/// Binds an automerge actor id to the principal whose changes it makes.
+async fn bind_actor(c: &mut AnyConnection, actor: &str, principal: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO actors (actor, principal) VALUES ($1, $2) \
+         ON CONFLICT (actor) DO NOTHING",
+    )
+    .bind(actor)
+    .bind(principal)
+    .execute(&mut *c)
+    .await?;
+    // Two nodes may each have seen the actor unbound: the first
+    // binding stands, and the other's change is refused with it.
+    let bound: String = sqlx::query_scalar("SELECT principal FROM actors WHERE actor = $1")
+        .bind(actor)
+        .fetch_one(&mut *c)
+        .await?;
+    if bound != principal {
+        return Err(StoreError::Conflict(format!(
+            "actor {actor} belongs to someone else"
+        )));
     }
     Ok(())
 }

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use automerge::sync;
 use axum::extract::ws::Message as Frame;
-use baton_shared::automerge::sync;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::protocol::{self, MAX_PEER_FRAME_ITEMS, Message};
 

@@ -115,13 +115,13 @@ async fn a_whole_document_sent_as_a_change_is_refused_in_words() {
     let (hub, _, mut peer, _dir) = connected().await;
     let doc = conversation(&hub).await;
     let whole = hub.copy_of(doc).await.unwrap().save();
-    let sync = baton_shared::automerge::sync::Message {
+    let sync = automerge::sync::Message {
         heads: Vec::new(),
         need: Vec::new(),
         have: Vec::new(),
         changes: vec![whole].into(),
         flags: None,
-        version: baton_shared::automerge::sync::MessageVersion::V1,
+        version: automerge::sync::MessageVersion::V1,
     };
     peer.send(&Message::Sync {
         sender_id: "tab".to_owned(),
