@@ -2,6 +2,7 @@
 //! parsed, put in dependency order; and the gaps to ask the peer for.
 
 use std::collections::{HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::sync::{self, ChunkList};
 use automerge::{AutoCommit, Change, ChangeHash};
@@ -32,7 +33,14 @@ pub fn admit(chunks: &ChunkList) -> Result<Vec<Change>, Violation> {
             let change = Change::from_bytes(part.to_vec()).map_err(|e| Violation::Malformed {
                 reason: format!("a change does not decode: {e}"),
             })?;
-            canonical(&change)?;
+            // Automerge parses some corrupt changes it then panics on when
+            // expanding them (an actor index past the change's actor table).
+            catch_unwind(AssertUnwindSafe(|| canonical(&change))).map_err(|_| {
+                Violation::Malformed {
+                    reason: "a change does not decode: it names an actor it does not list"
+                        .to_owned(),
+                }
+            })??;
             changes.push(change);
         }
     }
@@ -118,5 +126,32 @@ mod tests {
             .map(Change::hash)
             .collect();
         assert_eq!(ordered, expected);
+    }
+
+    #[test]
+    fn no_flipped_bits_in_a_change_panic_its_admission() {
+        // Objects made in the change itself, so operations name their
+        // object by actor index: a flipped index used to panic on expand.
+        let mut doc = AutoCommit::new();
+        let list = doc
+            .put_object(ROOT, "messages", automerge::ObjType::List)
+            .unwrap();
+        let message = doc
+            .insert_object(&list, 0, automerge::ObjType::Map)
+            .unwrap();
+        doc.put(&message, "body", "Hello").unwrap();
+        doc.put(&message, "at", 1_700_000_000_000_i64).unwrap();
+        doc.commit();
+        let bytes = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let mut refused = 0;
+        for at in 0..bytes.len() {
+            for bits in [1u8, 2, 3, 4, 8, 16, 32, 64, 128, 255] {
+                let mut flipped = bytes.clone();
+                flipped[at] ^= bits;
+                let chunks: ChunkList = vec![flipped].into();
+                refused += usize::from(admit(&chunks).is_err());
+            }
+        }
+        assert!(refused > 0, "no flip was refused: the loop tested nothing");
     }
 }
