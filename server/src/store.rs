@@ -50,7 +50,7 @@ pub enum StoreError {
     #[error("changed meanwhile: {0}")]
     Stale(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
@@ -62,6 +62,19 @@ pub enum StoreError {
     /// what to change.
     #[error("{0}")]
     Open(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A column that does not decode into its type (an id that does not
+    /// parse, a negative sequence) is corrupt data, not a failing database.
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::ColumnDecode { index, source } => {
+                StoreError::Corrupt(format!("{index}: {source}"))
+            }
+            err => StoreError::Database(err),
+        }
+    }
 }
 
 impl StoreError {

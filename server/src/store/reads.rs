@@ -161,7 +161,7 @@ impl Reads for SqlStore {
             .fetch_optional(&self.read)
             .await?
             .as_ref()
-            .map(rows::agent)
+            .map(rows::read)
             .transpose()
     }
 
@@ -171,7 +171,7 @@ impl Reads for SqlStore {
             .fetch_optional(&self.read)
             .await?
             .as_ref()
-            .map(rows::agent)
+            .map(rows::read)
             .transpose()
     }
 
@@ -180,7 +180,7 @@ impl Reads for SqlStore {
             sqlx::query("SELECT * FROM agents ORDER BY created_at, id")
                 .fetch_all(&self.read)
                 .await?,
-            rows::agent,
+            rows::read,
         )
     }
 
@@ -190,7 +190,7 @@ impl Reads for SqlStore {
             .fetch_optional(&self.read)
             .await?
             .as_ref()
-            .map(rows::channel)
+            .map(rows::read)
             .transpose()
     }
 
@@ -199,7 +199,7 @@ impl Reads for SqlStore {
             sqlx::query("SELECT * FROM channels ORDER BY created_at, id")
                 .fetch_all(&self.read)
                 .await?,
-            rows::channel,
+            rows::read,
         )
     }
 
@@ -228,7 +228,7 @@ impl Reads for SqlStore {
         .bind(now)
         .fetch_optional(&self.read)
         .await?
-        .map(|row| parse(&row, "agent"))
+        .map(|row| Ok(parse(&row, "agent")?))
         .transpose()
     }
 
@@ -241,7 +241,7 @@ impl Reads for SqlStore {
             .bind(agent.as_str())
             .fetch_all(&self.read)
             .await?,
-            rows::api_token,
+            rows::read,
         )
     }
 
@@ -308,7 +308,7 @@ impl Reads for SqlStore {
             .bind(i64::from(limit))
             .fetch_all(&self.read)
             .await?,
-            rows::notification,
+            rows::read,
         )
     }
 
@@ -338,7 +338,7 @@ impl Reads for SqlStore {
             .bind(i64::from(limit))
             .fetch_all(&self.read)
             .await?,
-            rows::reply,
+            rows::read,
         )
     }
 

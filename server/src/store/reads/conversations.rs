@@ -19,7 +19,7 @@ pub(super) async fn one(pool: &AnyPool, id: &ConversationId) -> Result<Option<Co
     .fetch_optional(pool)
     .await?
     .as_ref()
-    .map(rows::conversation)
+    .map(rows::read)
     .transpose()
 }
 
@@ -67,7 +67,7 @@ pub(super) async fn list(pool: &AnyPool, q: &ConversationQuery) -> Result<Vec<Co
     let (text, args) = sql.build();
     all(
         sqlx::query_with(&text, args).fetch_all(pool).await?,
-        rows::conversation,
+        rows::read,
     )
 }
 
@@ -81,7 +81,7 @@ pub(super) async fn open_of(pool: &AnyPool, agent: &AgentId) -> Result<Vec<Conve
         .bind(agent.as_str())
         .fetch_all(pool)
         .await?,
-        rows::conversation,
+        rows::read,
     )
 }
 

@@ -20,7 +20,7 @@ pub(super) async fn runs(pool: &AnyPool, limit: u32) -> Result<Vec<WorkflowRunRo
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await?,
-        rows::workflow_run,
+        rows::read,
     )
 }
 
@@ -79,5 +79,5 @@ pub(super) async fn unassigned_since(
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await?;
-    all(found, rows::conversation)
+    all(found, rows::read)
 }
