@@ -280,7 +280,6 @@ pub(super) fn read<T: for<'r> FromRow<'r, AnyRow>>(row: &AnyRow) -> Result<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::store::{Reads, SqlStore, StoreError};
 
     #[tokio::test]
