@@ -156,51 +156,31 @@ impl Reads for SqlStore {
     }
 
     async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRow>> {
-        sqlx::query("SELECT * FROM agents WHERE lower(email) = lower($1)")
-            .bind(email.trim())
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(rows::read)
-            .transpose()
+        self.row_where(
+            "SELECT * FROM agents WHERE lower(email) = lower($1)",
+            email.trim(),
+        )
+        .await
     }
 
     async fn agent(&self, id: &AgentId) -> Result<Option<AgentRow>> {
-        sqlx::query("SELECT * FROM agents WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(rows::read)
-            .transpose()
+        self.row_where("SELECT * FROM agents WHERE id = $1", id.as_str())
+            .await
     }
 
     async fn agents(&self) -> Result<Vec<AgentRow>> {
-        all(
-            sqlx::query("SELECT * FROM agents ORDER BY created_at, id")
-                .fetch_all(&self.read)
-                .await?,
-            rows::read,
-        )
+        self.rows_of("SELECT * FROM agents ORDER BY created_at, id")
+            .await
     }
 
     async fn channel(&self, id: &ChannelId) -> Result<Option<ChannelRow>> {
-        sqlx::query("SELECT * FROM channels WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(&self.read)
-            .await?
-            .as_ref()
-            .map(rows::read)
-            .transpose()
+        self.row_where("SELECT * FROM channels WHERE id = $1", id.as_str())
+            .await
     }
 
     async fn channels(&self) -> Result<Vec<ChannelRow>> {
-        all(
-            sqlx::query("SELECT * FROM channels ORDER BY created_at, id")
-                .fetch_all(&self.read)
-                .await?,
-            rows::read,
-        )
+        self.rows_of("SELECT * FROM channels ORDER BY created_at, id")
+            .await
     }
 
     async fn session_agent(
@@ -378,6 +358,26 @@ impl Reads for SqlStore {
 }
 
 /// Every row through `map`.
+impl SqlStore {
+    /// The one row `sql` finds for `key` (its `$1`), if any.
+    async fn row_where<T: for<'r> sqlx::FromRow<'r, AnyRow>>(
+        &self,
+        sql: &str,
+        key: &str,
+    ) -> Result<Option<T>> {
+        let row = sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(rows::read).transpose()
+    }
+
+    /// Every row `sql` finds.
+    async fn rows_of<T: for<'r> sqlx::FromRow<'r, AnyRow>>(&self, sql: &str) -> Result<Vec<T>> {
+        all(sqlx::query(sql).fetch_all(&self.read).await?, rows::read)
+    }
+}
+
 pub(super) fn all<T>(rows: Vec<AnyRow>, map: impl Fn(&AnyRow) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(map).collect()
 }

@@ -11,7 +11,7 @@
 
 use automerge::ChangeHash;
 
-use super::Violation;
+use super::{Violation, check_size};
 use crate::limits;
 
 const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
@@ -80,7 +80,7 @@ pub fn split_changes(bytes: &[u8]) -> Result<Vec<&[u8]>, Violation> {
             .ok_or_else(|| not_a_change("it ends early"))?;
         chunks.push(&rest[..end]);
         rest = &rest[end..];
-        check_limit(
+        check_size(
             "the sync message's changes",
             chunks.len(),
             limits::MAX_CHANGES_PER_MESSAGE,
@@ -93,7 +93,7 @@ pub fn split_changes(bytes: &[u8]) -> Result<Vec<&[u8]>, Violation> {
 /// limits on a change; anything else (a document, a compressed or bundled
 /// chunk, trailing bytes, a column past its limit) is refused.
 pub fn change_shape(chunk: &[u8]) -> Result<ChangeShape, Violation> {
-    check_limit("the change", chunk.len(), limits::MAX_CHANGE_BYTES)?;
+    check_size("the change", chunk.len(), limits::MAX_CHANGE_BYTES)?;
     let mut input = Reader::new(chunk);
     if input.take(4)? != MAGIC {
         return Err(not_a_change("it does not start like an automerge chunk"));
@@ -111,7 +111,7 @@ pub fn change_shape(chunk: &[u8]) -> Result<ChangeShape, Violation> {
     }
 
     let deps_count = data.length()?;
-    check_limit(
+    check_size(
         "the change's dependencies",
         deps_count,
         limits::MAX_CHANGE_DEPS,
@@ -133,7 +133,7 @@ pub fn change_shape(chunk: &[u8]) -> Result<ChangeShape, Violation> {
     data.sleb()?; // timestamp
     data.sized("the change's message", limits::MAX_CHANGE_MESSAGE_BYTES)?;
     let others = data.length()?;
-    check_limit(
+    check_size(
         "the change's other actors",
         others,
         limits::MAX_CHANGE_ACTORS,
@@ -156,7 +156,7 @@ pub fn change_shape(chunk: &[u8]) -> Result<ChangeShape, Violation> {
         }
         let column = data.take(len)?;
         let values = count_values(column, Encoding::of(spec))?;
-        check_limit(
+        check_size(
             "a column of the change",
             values,
             limits::MAX_CHANGE_COLUMN_VALUES,
@@ -165,7 +165,7 @@ pub fn change_shape(chunk: &[u8]) -> Result<ChangeShape, Violation> {
             ops = values;
         }
     }
-    check_limit("the change's operations", ops, limits::MAX_CHANGE_OPS)?;
+    check_size("the change's operations", ops, limits::MAX_CHANGE_OPS)?;
     Ok(ChangeShape {
         deps,
         actor,
@@ -217,18 +217,6 @@ fn count_values(column: &[u8], encoding: Encoding) -> Result<usize, Violation> {
         }
     }
     Ok(count)
-}
-
-fn check_limit(what: &str, size: usize, limit: usize) -> Result<(), Violation> {
-    if size > limit {
-        Err(Violation::TooLarge {
-            what: what.to_owned(),
-            size,
-            limit,
-        })
-    } else {
-        Ok(())
-    }
 }
 
 fn not_a_change(why: &str) -> Violation {
@@ -311,7 +299,7 @@ impl<'a> Reader<'a> {
     /// Length-prefixed bytes of at most `limit`.
     fn sized(&mut self, what: &str, limit: usize) -> Result<&'a [u8], Violation> {
         let len = self.length()?;
-        check_limit(what, len, limit)?;
+        check_size(what, len, limit)?;
         self.take(len)
     }
 
