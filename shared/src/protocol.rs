@@ -6,6 +6,7 @@
 //! these messages is a [`ProtocolError`].
 
 mod scan;
+mod sync_frame;
 
 use ciborium::Value;
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AgentId, ConversationId, DocumentId};
 use crate::model::Millis;
 use crate::notify::NoticeKind;
+
+pub use sync_frame::{sync_frame, sync_lead, sync_tail};
 
 /// The only automerge-repo protocol version there is.
 pub const PROTOCOL_V1: &str = "1";

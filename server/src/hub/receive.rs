@@ -16,6 +16,7 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use axum::body::Bytes;
 use baton_shared::automerge::Change;
 use baton_shared::automerge::sync::{self, ChunkList, SyncDoc};
 use baton_shared::conversation;
@@ -374,14 +375,16 @@ impl Hub {
         }
     }
 
-    /// The next sync message for a peer with `state`, if it needs one.
-    pub async fn generate_sync(
+    /// The next sync message for a peer with `state`, if it needs one, as
+    /// the tail of a `sync` frame: encoded once for every peer in the same
+    /// state.
+    pub async fn generate_sync_tail(
         &self,
         id: DocumentId,
         state: &mut sync::State,
-    ) -> Result<Option<sync::Message>, HubError> {
+    ) -> Result<Option<Bytes>, HubError> {
         let mut held = self.lock_held(id).await?;
-        Ok(held.generate_sync(state))
+        Ok(held.generate_sync_tail(state))
     }
 }
 

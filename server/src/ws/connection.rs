@@ -148,17 +148,11 @@ pub async fn serve<W, R, E>(
                 }
             }
         };
-        let mut gone = false;
-        for message in peer.take_out() {
-            if send(&mut sink, Frame::Binary(message.encode().into()), &state)
-                .await
-                .is_err()
-            {
-                gone = true;
-                break;
-            }
-        }
-        if gone {
+        let out = peer.take_out();
+        if !out.is_empty() && send_all(&mut sink, out.into_iter().map(Frame::Binary), &state)
+            .await
+            .is_err()
+        {
             break None;
         }
         if let Flow::Close(code, reason) = flow {
@@ -183,7 +177,27 @@ async fn send<W>(sink: &mut W, frame: Frame, state: &AppState) -> Result<(), ()>
 where
     W: Sink<Frame> + Unpin,
 {
-    match tokio::time::timeout(state.limits.send_timeout, sink.send(frame)).await {
+    send_all(sink, [frame], state).await
+}
+
+/// Sends frames with one flush, so several go out in one write, within
+/// one deadline as [`send`]'s: what waits is bounded by one round of
+/// answers and pushes, never by other peers.
+async fn send_all<W>(
+    sink: &mut W,
+    frames: impl IntoIterator<Item = Frame>,
+    state: &AppState,
+) -> Result<(), ()>
+where
+    W: Sink<Frame> + Unpin,
+{
+    let write = async {
+        for frame in frames {
+            sink.feed(frame).await?;
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(state.limits.send_timeout, write).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(()),
         Err(_) => {
