@@ -251,7 +251,6 @@ pub async fn run(
         });
     }
 
-
     let scheduled = begun.elapsed();
     let deadline = tokio::time::Instant::now() + spec.drain;
     let busy = |book: &Book| book.handled < total || book.outstanding() > 0;

@@ -181,10 +181,11 @@ impl Held {
     /// same state, so a fan-out shares one buffer.
     pub fn generate_sync_tail(&mut self, state: &mut sync::State) -> Option<Bytes> {
         let id = self.id;
-        self.sync_memo.generate_encoded(&mut self.doc, state, |message| {
-            let data = as_v1_peer(Some(message.clone())).map(|m| m.encode());
-            Bytes::from(protocol::sync_tail(&id, &data.unwrap_or_default()))
-        })
+        self.sync_memo
+            .generate_encoded(&mut self.doc, state, |message| {
+                let data = as_v1_peer(Some(message.clone())).map(|m| m.encode());
+                Bytes::from(protocol::sync_tail(&id, &data.unwrap_or_default()))
+            })
     }
 
     /// Receives a sync message without changes and returns the reply.

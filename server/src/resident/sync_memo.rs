@@ -86,7 +86,12 @@ impl SyncMemo {
             Answer::Known(known) => {
                 let generated = &mut self.generated[known];
                 let message = generated.message.as_ref()?;
-                Some(generated.encoded.get_or_insert_with(|| encode(message)).clone())
+                Some(
+                    generated
+                        .encoded
+                        .get_or_insert_with(|| encode(message))
+                        .clone(),
+                )
             }
             Answer::Alone(message) => message.as_ref().map(encode),
         }

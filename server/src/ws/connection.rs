@@ -149,9 +149,10 @@ pub async fn serve<W, R, E>(
             }
         };
         let out = peer.take_out();
-        if !out.is_empty() && send_all(&mut sink, out.into_iter().map(Frame::Binary), &state)
-            .await
-            .is_err()
+        if !out.is_empty()
+            && send_all(&mut sink, out.into_iter().map(Frame::Binary), &state)
+                .await
+                .is_err()
         {
             break None;
         }
