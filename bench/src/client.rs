@@ -129,6 +129,9 @@ pub struct Client {
     pub unavailable: u64,
     /// Changes the server refused (`baton/error`).
     pub refused: u64,
+    /// The socket closed or broke during a load (an overloaded server cut
+    /// the client off); it is no longer read or written.
+    pub closed: bool,
 }
 
 impl Client {
@@ -140,7 +143,10 @@ impl Client {
         let config = WebSocketConfig::default()
             .read_buffer_size(SOCKET_BUFFER)
             .write_buffer_size(SOCKET_BUFFER);
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), false)
+        // Without Nagle's algorithm, as browsers and node's `ws` open theirs:
+        // a small frame written behind an unacknowledged one would otherwise
+        // wait for the server's delayed ACK (40 ms on Linux).
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
             .await
             .with_context(|| format!("cannot open {}", url.split('?').next().unwrap_or(url)))?;
         let join = docs.join();
@@ -168,6 +174,7 @@ impl Client {
             bytes_out: 0,
             unavailable: 0,
             refused: 0,
+            closed: false,
         };
         client.send(&[join]).await?;
         client
@@ -388,6 +395,13 @@ struct Shared {
     views: HashMap<DocumentId, View>,
     /// The agent's actor in its changes (the shared copies carry another's).
     actor: ActorId,
+}
+
+/// Whether `err` is the socket's (closed, reset, written after closing)
+/// rather than the load's own.
+pub fn is_socket_error(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+        .is_some()
 }
 
 /// Stops the reader task with its client.

@@ -9,10 +9,12 @@ use anyhow::Context;
 use automerge::AutoCommit;
 use baton_shared::docset::DocSet;
 use baton_shared::ids::{AgentId, DocumentId};
-use baton_shared::model::By;
-use baton_shared::operations::assign;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
+
+mod drive;
+
+use drive::{Command, drive, reassign_doc};
 
 use crate::client::{Book, BulkApplied, Client, SharedBook, lock};
 use crate::replica::{Replicas, SharedReplicas};
@@ -177,12 +179,27 @@ pub struct Outcome {
     /// The worst delay between a change's scheduled time and its making (a
     /// busy load generator shows here).
     pub worst_schedule_lag: Duration,
+    /// Clients whose socket closed or broke during the run.
+    pub closed: usize,
 }
 
 impl Outcome {
     /// Says so when the load generator, not the server, was the limit.
     pub fn saturation(&self) -> &'static str {
         saturation(self.client_cpu)
+    }
+
+    /// Whether every change reached every other holder with no socket lost.
+    pub fn complete(&self) -> bool {
+        self.delivered == self.expected && self.closed == 0
+    }
+
+    /// Says how many sockets closed, when any did.
+    pub fn lost_sockets(&self) -> String {
+        match self.closed {
+            0 => String::new(),
+            n => format!(", {n} sockets closed by the server or broken"),
+        }
     }
 
     /// Server CPU per delivery in µs: what the server spends to bring one
@@ -199,19 +216,6 @@ pub fn saturation(client_cpu: f64) -> &'static str {
     } else {
         ""
     }
-}
-
-enum Command {
-    Change {
-        document: DocumentId,
-        to: AgentId,
-        holders: u32,
-    },
-    Bulk {
-        documents: Vec<DocumentId>,
-        to: AgentId,
-        holders: u32,
-    },
 }
 
 /// Runs `spec` on `fleet`; the fleet is handed back for the next run.
@@ -246,6 +250,7 @@ pub async fn run(
             holders,
         });
     }
+
     let scheduled = begun.elapsed();
     let deadline = tokio::time::Instant::now() + spec.drain;
     let busy = |book: &Book| book.handled < total || book.outstanding() > 0;
@@ -269,11 +274,34 @@ pub async fn run(
             server_cpu,
             wall,
             worst_schedule_lag: worst_lag,
+            closed: 0,
         }
     };
     settle(&book).await;
     let fleet = stop(running).await?;
+    let outcome = Outcome {
+        closed: fleet.clients.iter().filter(|c| c.closed).count(),
+        ..outcome
+    };
     Ok((fleet, outcome))
+}
+
+/// `fleet` again with every client connected: when a load closed some
+/// sockets, all are closed and the same agents connect afresh.
+pub async fn reconnect_if_closed(
+    fleet: Fleet,
+    target: &Target,
+    fixture: &Fixture,
+) -> anyhow::Result<Fleet> {
+    if !fleet.clients.iter().any(|c| c.closed) {
+        return Ok(fleet);
+    }
+    let count = fleet.clients.len();
+    for client in fleet.clients {
+        client.disconnect().await;
+    }
+    crate::measure::say(format!("reconnecting {count} agents after sockets closed"));
+    connect(target, fixture, count, &fleet.conversations).await
 }
 
 /// Lets the clients apply what is still on its way after a load's figures
@@ -399,65 +427,6 @@ async fn stop(running: Running) -> anyhow::Result<Fleet> {
     })
 }
 
-/// A client's loop during a load: apply what arrives, make the changes it is told to.
-async fn drive(
-    mut client: Client,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-    book: SharedBook,
-    workspace: std::sync::Arc<baton_shared::workspace::Workspace>,
-) -> anyhow::Result<Client> {
-    loop {
-        tokio::select! {
-            frame = client.next_frame() => {
-                if !client.on_frame(frame, Some(&book)).await? {
-                    anyhow::bail!("the server closed the socket");
-                }
-            }
-            command = commands.recv() => match command {
-                None => return Ok(client),
-                Some(Command::Change { document, to, holders }) => {
-                    let made = Instant::now();
-                    if let Some(mut doc) = client.checkout(&document) {
-                        if let Some(hash) = reassign_doc(&mut doc, &client.agent, &workspace, &to) {
-                            lock(&book).expect(hash, made, holders);
-                        }
-                        client.commit(document, doc);
-                    }
-                    lock(&book).handled += 1;
-                    client.flush().await?;
-                }
-                Some(Command::Bulk { documents, to, holders }) => {
-                    // The copies are taken first: an agent of its own would
-                    // change its documents in place.
-                    let mut docs: Vec<_> = documents
-                        .iter()
-                        .filter_map(|id| Some((*id, client.checkout(id)?)))
-                        .collect();
-                    let made = Instant::now();
-                    let mut changed = Vec::new();
-                    for (_, doc) in &mut docs {
-                        if let Some(hash) = reassign_doc(doc, &client.agent, &workspace, &to) {
-                            changed.push(hash);
-                        }
-                    }
-                    let apply = made.elapsed();
-                    {
-                        let mut book = lock(&book);
-                        for hash in &changed {
-                            book.expect(*hash, made, holders);
-                        }
-                        book.bulk = BulkApplied { apply, changed: changed.len() };
-                    }
-                    for (id, doc) in docs {
-                        client.commit(id, doc);
-                    }
-                    client.flush().await?;
-                }
-            }
-        }
-    }
-}
-
 /// Reassigns `document` to `to` (or, if it is theirs already, to the
 /// author); returns the change's hash and size.
 pub fn reassign(
@@ -471,24 +440,4 @@ pub fn reassign(
     let hash = reassign_doc(doc, &agent, workspace, to)?;
     let size = doc.get_last_local_change()?.raw_bytes().len();
     Some((hash, size))
-}
-
-/// `agent` reassigns `doc` to `to` (or, if it is theirs already, to
-/// themself); the change's hash, if anything changed.
-fn reassign_doc(
-    doc: &mut AutoCommit,
-    agent: &AgentId,
-    workspace: &baton_shared::workspace::Workspace,
-    to: &AgentId,
-) -> Option<automerge::ChangeHash> {
-    let by = By::Agent(agent.clone());
-    let now = baton_shared::clock::now();
-    for target in [to, agent] {
-        if let Ok(outcome) = assign(doc, workspace, &by, Some(target), None, now)
-            && outcome.changed
-        {
-            return Some(doc.get_last_local_change()?.hash());
-        }
-    }
-    None
 }

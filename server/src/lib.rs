@@ -28,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -113,6 +114,13 @@ pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> 
     tracing::info!(%addr, "listening");
     let shutdown = state.shutdown.clone();
     let tasks = state.tasks.clone();
+    // Without Nagle's algorithm: a frame written while the previous one is
+    // unacknowledged would wait for the peer's delayed ACK (40 ms on Linux).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),

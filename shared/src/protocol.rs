@@ -7,6 +7,7 @@
 
 mod codec;
 mod scan;
+mod sync_frame;
 
 pub use codec::{ProtocolError, decode_presence, encode_presence};
 
@@ -15,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AgentId, ConversationId, DocumentId};
 use crate::model::Millis;
 use crate::notify::NoticeKind;
+
+pub use sync_frame::{sync_frame, sync_lead, sync_tail};
 
 /// The only automerge-repo protocol version there is.
 pub const PROTOCOL_V1: &str = "1";

@@ -130,7 +130,7 @@ fn all(phases: &mut Phases, only: &[&str]) -> anyhow::Result<()> {
                 let mut command = pinned_to_core_1(&binaries.join("baton-bench"));
                 command
                     .arg(name)
-                    .args(["--runs", "2", "--peer-runs", "1"])
+                    .args(["--runs", "3", "--peer-runs", "3"])
                     .arg("--baton")
                     .arg(binaries.join("baton"))
                     .arg("--out")

@@ -39,8 +39,12 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
                 };
                 let (back, outcome) = load::run(fleet, &setup.fixture, &setup.target, spec).await?;
                 fleet = back;
-                let kept =
-                    outcome.latency.p99_ms < P99_LIMIT_MS && outcome.delivered == outcome.expected;
+                let kept = outcome.latency.p99_ms < P99_LIMIT_MS && outcome.complete();
+                let verdict = if kept {
+                    String::new()
+                } else {
+                    format!(" (over the limit{})", outcome.lost_sockets())
+                };
                 say(format!(
                     "throughput {} run {run}: {:.0} deliveries/s offered, {:.0} applied/s, p99 {:.1} ms, {}/{} delivered, client cpu {:.0}%, server cpu {:.0}%{}",
                     system.name(),
@@ -51,10 +55,10 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
                     outcome.expected,
                     outcome.client_cpu * 100.0,
                     outcome.server_cpu * 100.0,
-                    if kept { "" } else { " (over the limit)" }
+                    verdict
                 ));
                 fragment.notes.push(format!(
-                    "throughput {} run {run}: {:.0} deliveries/s offered: p99 {:.1} ms, {}/{} delivered, load generator CPU {:.0}%, server CPU {:.0}%{}",
+                    "throughput {} run {run}: {:.0} deliveries/s offered: p99 {:.1} ms, {}/{} delivered, load generator CPU {:.0}%, server CPU {:.0}%{}{}",
                     system.name(),
                     outcome.offered_per_s,
                     outcome.latency.p99_ms,
@@ -62,6 +66,7 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
                     outcome.expected,
                     outcome.client_cpu * 100.0,
                     outcome.server_cpu * 100.0,
+                    verdict,
                     outcome.saturation()
                 ));
                 if !kept {
@@ -72,6 +77,8 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
                     cost = Some(outcome.server_cpu_per_delivery_us());
                 }
             }
+            // An overloaded step may have cost sockets; the next run starts whole.
+            fleet = load::reconnect_if_closed(fleet, &setup.target, &setup.fixture).await?;
             let figure = fragment.figure("throughput.deliveries", || {
                 Figure::new(GROUP, &label, "deliveries/s", false).with_goal(Goal::above(50_000.0))
             });

@@ -18,6 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::Change;
 use automerge::sync::{self, ChunkList, SyncDoc};
+use axum::body::Bytes;
 use baton_shared::conversation;
 use baton_shared::ids::DocumentId;
 use baton_shared::model::Conversation;
@@ -374,14 +375,16 @@ impl Hub {
         }
     }
 
-    /// The next sync message for a peer with `state`, if it needs one.
-    pub async fn generate_sync(
+    /// The next sync message for a peer with `state`, if it needs one, as
+    /// the tail of a `sync` frame: encoded once for every peer in the same
+    /// state.
+    pub async fn generate_sync_tail(
         &self,
         id: DocumentId,
         state: &mut sync::State,
-    ) -> Result<Option<sync::Message>, HubError> {
+    ) -> Result<Option<Bytes>, HubError> {
         let mut held = self.lock_held(id).await?;
-        Ok(held.generate_sync(state))
+        Ok(held.generate_sync_tail(state))
     }
 }
 

@@ -4,7 +4,9 @@
 
 use automerge::sync;
 use automerge::{AutoCommit, ChangeHash};
+use axum::body::Bytes;
 use baton_shared::ids::DocumentId;
+use baton_shared::protocol;
 use baton_shared::validate::{Totals, count_ops};
 use tokio::sync::OwnedMappedMutexGuard;
 
@@ -171,6 +173,18 @@ impl Held {
     /// The next sync message for a peer in `state`.
     pub fn generate_sync(&mut self, state: &mut sync::State) -> Option<sync::Message> {
         as_v1_peer(self.sync_memo.generate(&mut self.doc, state))
+    }
+
+    /// The next sync message for a peer in `state` as the tail of a `sync`
+    /// frame (`protocol::sync_tail`): encoded once for every peer in the
+    /// same state, so a fan-out shares one buffer.
+    pub fn generate_sync_tail(&mut self, state: &mut sync::State) -> Option<Bytes> {
+        let id = self.id;
+        self.sync_memo
+            .generate_encoded(&mut self.doc, state, |message| {
+                let data = as_v1_peer(Some(message.clone())).map(|m| m.encode());
+                Bytes::from(protocol::sync_tail(&id, &data.unwrap_or_default()))
+            })
     }
 
     /// Receives a sync message without changes and returns the reply.

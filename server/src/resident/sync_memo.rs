@@ -10,6 +10,7 @@
 
 use automerge::sync::{self, State, SyncDoc};
 use automerge::{AutoCommit, AutomergeError, ChangeHash};
+use axum::body::Bytes;
 
 /// Answers remembered per kind while the heads stay put; peers in more
 /// distinct states than this are computed as before.
@@ -36,6 +37,15 @@ struct Generated {
     before: State,
     after: State,
     message: Option<sync::Message>,
+    /// The message as it goes on the wire, made by the first peer that
+    /// asks for it encoded; every later one shares these bytes.
+    encoded: Option<Bytes>,
+}
+
+/// A message the memo remembers (by index), or one made for a single peer.
+enum Answer {
+    Known(usize),
+    Alone(Option<sync::Message>),
 }
 
 /// What the server did with `message` from a peer in state `before`.
@@ -58,21 +68,56 @@ impl SyncMemo {
     /// The next message for a peer in `state` (and the state after it), as
     /// `generate_sync_message` would give.
     pub fn generate(&mut self, doc: &mut AutoCommit, state: &mut State) -> Option<sync::Message> {
+        match self.answer(doc, state) {
+            Answer::Known(known) => self.generated[known].message.clone(),
+            Answer::Alone(message) => message,
+        }
+    }
+
+    /// [`SyncMemo::generate`]'s message as `encode` puts it on the wire,
+    /// encoded once for every peer in the same state.
+    pub fn generate_encoded(
+        &mut self,
+        doc: &mut AutoCommit,
+        state: &mut State,
+        encode: impl FnOnce(&sync::Message) -> Bytes,
+    ) -> Option<Bytes> {
+        match self.answer(doc, state) {
+            Answer::Known(known) => {
+                let generated = &mut self.generated[known];
+                let message = generated.message.as_ref()?;
+                Some(
+                    generated
+                        .encoded
+                        .get_or_insert_with(|| encode(message))
+                        .clone(),
+                )
+            }
+            Answer::Alone(message) => message.as_ref().map(encode),
+        }
+    }
+
+    /// Moves `state` on as generating a message would, and gives the
+    /// remembered answer, or the message itself when it cannot be
+    /// remembered (too large, or peers in too many states).
+    fn answer(&mut self, doc: &mut AutoCommit, state: &mut State) -> Answer {
         self.follow(doc);
-        if let Some(known) = self.generated.iter().find(|g| g.before == *state) {
-            *state = known.after.clone();
-            return known.message.clone();
+        if let Some(known) = self.generated.iter().position(|g| g.before == *state) {
+            state.clone_from(&self.generated[known].after);
+            return Answer::Known(known);
         }
         let before = state.clone();
         let message = doc.sync().generate_sync_message(state);
-        if rememberable(message.as_ref()) && self.generated.len() < MAX_ANSWERS {
-            self.generated.push(Generated {
-                before,
-                after: state.clone(),
-                message: message.clone(),
-            });
+        if !rememberable(message.as_ref()) || self.generated.len() >= MAX_ANSWERS {
+            return Answer::Alone(message);
         }
-        message
+        self.generated.push(Generated {
+            before,
+            after: state.clone(),
+            message,
+            encoded: None,
+        });
+        Answer::Known(self.generated.len() - 1)
     }
 
     /// Receives `message`, which carries no changes, and returns the reply,
@@ -201,6 +246,31 @@ mod tests {
             memo.generated.len(),
             1,
             "one computation served three peers"
+        );
+    }
+
+    #[test]
+    fn peers_in_the_same_state_share_one_encoding() {
+        let mut server = doc_with("subject");
+        let mut memo = SyncMemo::default();
+        let mut encodings = 0;
+        let mut frames = Vec::new();
+        for _ in 0..3 {
+            let (mut state, mut plain) = (State::new(), State::new());
+            let frame = memo.generate_encoded(&mut server, &mut state, |m| {
+                encodings += 1;
+                Bytes::from(m.clone().encode())
+            });
+            let expected = server.sync().generate_sync_message(&mut plain);
+            assert_eq!(frame.as_deref(), expected.map(|m| m.encode()).as_deref());
+            assert_eq!(state, plain);
+            frames.extend(frame);
+        }
+        assert_eq!(encodings, 1, "encoded once for three peers");
+        assert_eq!(frames.len(), 3);
+        assert!(
+            frames.windows(2).all(|w| w[0].as_ptr() == w[1].as_ptr()),
+            "the three frames share one buffer"
         );
     }
 

@@ -171,10 +171,12 @@ async fn send_out<W>(sink: &mut W, peer: &mut Peer, state: &AppState) -> Result<
 where
     W: Sink<Frame> + Unpin,
 {
-    for message in peer.take_out() {
-        send(sink, Frame::Binary(message.encode().into()), state).await?;
+    // Every frame of the round in one write: fed, then flushed once.
+    let out = peer.take_out();
+    if out.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    send_all(sink, out.into_iter().map(Frame::Binary), state).await
 }
 
 fn close(code: u16, reason: &'static str) -> Frame {
@@ -190,7 +192,27 @@ async fn send<W>(sink: &mut W, frame: Frame, state: &AppState) -> Result<(), ()>
 where
     W: Sink<Frame> + Unpin,
 {
-    match tokio::time::timeout(state.limits.send_timeout, sink.send(frame)).await {
+    send_all(sink, [frame], state).await
+}
+
+/// Sends frames with one flush, so several go out in one write, within
+/// one deadline as [`send`]'s: what waits is bounded by one round of
+/// answers and pushes, never by other peers.
+async fn send_all<W>(
+    sink: &mut W,
+    frames: impl IntoIterator<Item = Frame>,
+    state: &AppState,
+) -> Result<(), ()>
+where
+    W: Sink<Frame> + Unpin,
+{
+    let write = async {
+        for frame in frames {
+            sink.feed(frame).await?;
+        }
+        sink.flush().await
+    };
+    match tokio::time::timeout(state.limits.send_timeout, write).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(()),
         Err(_) => {

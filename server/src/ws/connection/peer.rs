@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use automerge::sync;
+use axum::body::Bytes;
 use axum::extract::ws::Message as Frame;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::protocol::{self, MAX_PEER_FRAME_ITEMS, Message};
@@ -31,7 +32,11 @@ pub(super) struct Peer {
     waiting: usize,
     pub(super) catch_ups: Bucket,
     presences: Bucket,
-    out: Vec<Message>,
+    /// Frames for the peer, encoded, oldest first.
+    out: Vec<Bytes>,
+    /// A `sync` frame up to the document (sender and this peer's id),
+    /// encoded once at join: the rest comes shared, per document state.
+    sync_lead: Vec<u8>,
 }
 
 impl Peer {
@@ -55,15 +60,23 @@ impl Peer {
             catch_ups: Bucket::with(limits.catch_up_rate, 10.0),
             presences: Bucket::with(limits.presence_rate, 20.0),
             out: Vec::new(),
+            sync_lead: Vec::new(),
         }
     }
 
     pub(super) fn send(&mut self, message: Message) {
-        self.out.push(message);
+        self.out.push(message.encode().into());
     }
 
-    /// What is queued for the peer, oldest first.
-    pub(super) fn take_out(&mut self) -> Vec<Message> {
+    /// Queues a `sync` frame whose tail (document and message) was
+    /// encoded once for every peer in the same state.
+    pub(super) fn send_sync_tail(&mut self, tail: &[u8]) {
+        let frame = protocol::sync_frame(&self.sync_lead, tail);
+        self.out.push(frame.into());
+    }
+
+    /// What is queued for the peer, encoded, oldest first.
+    pub(super) fn take_out(&mut self) -> Vec<Bytes> {
         std::mem::take(&mut self.out)
     }
 
@@ -224,6 +237,7 @@ impl Peer {
         if sender_id.is_empty() || sender_id.len() > 128 {
             return Flow::Close(POLICY, "a peer id must be 1 to 128 bytes");
         }
+        self.sync_lead = protocol::sync_lead(SERVER_PEER, &sender_id);
         self.peer_id = sender_id;
         self.baton = baton.is_some();
         self.joined = true;
@@ -393,11 +407,6 @@ impl Peer {
     }
 
     pub(super) fn send_sync(&mut self, document: DocumentId, message: sync::Message) {
-        self.send(Message::Sync {
-            sender_id: SERVER_PEER.to_owned(),
-            target_id: self.peer_id.clone(),
-            document_id: document,
-            data: message.encode(),
-        });
+        self.send_sync_tail(&protocol::sync_tail(&document, &message.encode()));
     }
 }

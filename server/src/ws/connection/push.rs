@@ -89,8 +89,8 @@ impl Peer {
             let Some(state) = self.states.get_mut(&document) else {
                 continue;
             };
-            if let Ok(Some(message)) = hub.generate_sync(document, &mut state.state).await {
-                self.send_sync(document, message);
+            if let Ok(Some(tail)) = hub.generate_sync_tail(document, &mut state.state).await {
+                self.send_sync_tail(&tail);
             }
         }
         let (pushes, lagged) = self.connection.take_pushes();
