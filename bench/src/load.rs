@@ -17,7 +17,7 @@ use crate::client::{Book, BulkApplied, Client, SharedBook, lock};
 use crate::replica::SharedReplicas;
 use crate::seed::Fixture;
 use crate::stats::Latency;
-use crate::target::Target;
+use crate::target::{Servers, Target};
 
 pub use fleet::{Fleet, connect, grow, upload};
 
@@ -35,6 +35,10 @@ pub struct Spec {
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     pub latency: Latency,
+    /// Of the deliveries, those to an agent on the author's node …
+    pub same_node: Latency,
+    /// … and those to an agent on another node (empty with one node).
+    pub cross_node: Latency,
     pub changes: u64,
     pub expected: u64,
     pub delivered: u64,
@@ -44,8 +48,11 @@ pub struct Outcome {
     pub delivered_per_s: f64,
     /// Load generator CPU over the run, as a share of one core.
     pub client_cpu: f64,
-    /// Server CPU over the run, as a share of one core.
+    /// Server CPU over the run, as a share of one core: every serving
+    /// process, a database server of their own included.
     pub server_cpu: f64,
+    /// Of which the database server's (PostgreSQL; zero on SQLite).
+    pub database_cpu: f64,
     /// The run's length, from the first scheduled change to the last delivery.
     pub wall: Duration,
     /// The worst delay between a change's scheduled time and its making (a
@@ -62,7 +69,16 @@ impl Outcome {
     /// Server CPU per delivery in µs: what the server spends to bring one
     /// change to one other holder, whoever was the limit of the run.
     pub fn server_cpu_per_delivery_us(&self) -> f64 {
-        self.server_cpu * self.wall.as_secs_f64() * 1e6 / self.delivered.max(1) as f64
+        self.per_delivery_us(self.server_cpu)
+    }
+
+    /// Of that, the database server's CPU per delivery in µs.
+    pub fn database_cpu_per_delivery_us(&self) -> f64 {
+        self.per_delivery_us(self.database_cpu)
+    }
+
+    fn per_delivery_us(&self, share_of_core: f64) -> f64 {
+        share_of_core * self.wall.as_secs_f64() * 1e6 / self.delivered.max(1) as f64
     }
 }
 
@@ -92,7 +108,7 @@ enum Command {
 pub async fn run(
     fleet: Fleet,
     fixture: &Fixture,
-    target: &Target,
+    servers: &impl Servers,
     spec: Spec,
 ) -> anyhow::Result<(Fleet, Outcome)> {
     let book = Book::shared();
@@ -101,7 +117,7 @@ pub async fn run(
     let running = start(fleet, fixture, &book);
     let (senders, conversations) = (&running.senders, &running.conversations);
     let cpu_before = crate::cpu::process_cpu();
-    let server_before = target.cpu().unwrap_or_default();
+    let server_before = servers.serving_cpu();
     let begun = tokio::time::Instant::now() + Duration::from_millis(50);
     let total = (spec.rate * spec.duration.as_secs_f64()).round() as u64;
     let mut worst_lag = Duration::ZERO;
@@ -128,19 +144,22 @@ pub async fn run(
     }
     let wall = begun.elapsed();
     let client_cpu = crate::cpu::share_of_core(cpu_before, crate::cpu::process_cpu(), wall);
-    let server_cpu =
-        crate::cpu::share_of_core(server_before, target.cpu().unwrap_or_default(), wall);
+    let server_after = servers.serving_cpu();
+    let share = |before, after| crate::cpu::share_of_core(before, after, wall);
     let outcome = {
         let book = lock(&book);
         Outcome {
             latency: Latency::of(&book.latency),
+            same_node: Latency::of(&book.same_node),
+            cross_node: Latency::of(&book.cross_node),
             changes: total,
             expected: total * u64::from(holders),
             delivered: book.deliveries,
             offered_per_s: spec.rate * f64::from(holders),
             delivered_per_s: book.deliveries as f64 / scheduled.as_secs_f64().max(1e-3),
             client_cpu,
-            server_cpu,
+            server_cpu: share(server_before.total, server_after.total),
+            database_cpu: share(server_before.database, server_after.database),
             wall,
             worst_schedule_lag: worst_lag,
         }
@@ -293,7 +312,7 @@ async fn drive(
                     let made = Instant::now();
                     if let Some(mut doc) = client.checkout(&document) {
                         if let Some(hash) = reassign_doc(&mut doc, &client.agent, &workspace, &to) {
-                            lock(&book).expect(hash, made, holders);
+                            lock(&book).expect(hash, made, holders, client.node);
                         }
                         client.commit(document, doc);
                     }
@@ -318,7 +337,7 @@ async fn drive(
                     {
                         let mut book = lock(&book);
                         for hash in &changed {
-                            book.expect(*hash, made, holders);
+                            book.expect(*hash, made, holders, client.node);
                         }
                         book.bulk = BulkApplied { apply, changed: changed.len() };
                     }

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use crate::client::Client;
 use crate::replica::{Replicas, SharedReplicas};
 use crate::seed::Fixture;
-use crate::target::{System, Target};
+use crate::target::{Servers, System, Target};
 
 /// How many clients connect and open documents at once.
 const SETUP_CONCURRENCY: usize = 16;
@@ -37,24 +37,25 @@ impl Fleet {
     }
 }
 
-/// Connects `count` agents to `target`, each opening `conversations`.
+/// Connects `count` agents to `servers`, each opening `conversations`.
 pub async fn connect(
-    target: &Target,
+    servers: &impl Servers,
     fixture: &Fixture,
     count: usize,
     conversations: &[DocumentId],
 ) -> anyhow::Result<Fleet> {
     let mut fleet = Fleet::new(conversations.to_vec());
-    grow(&mut fleet, target, fixture, count).await?;
+    grow(&mut fleet, servers, fixture, count).await?;
     Ok(fleet)
 }
 
-/// Adds `more` agents to `fleet` (client numbers continue from its size).
-/// Clients already connected keep reading meanwhile, so they answer the
-/// server's pings and are not taken for idle.
+/// Adds `more` agents to `fleet` (client numbers continue from its size),
+/// each on the node `servers` deals it to. Clients already connected keep
+/// reading meanwhile, so they answer the server's pings and are not taken
+/// for idle.
 pub async fn grow(
     fleet: &mut Fleet,
-    target: &Target,
+    servers: &impl Servers,
     fixture: &Fixture,
     more: usize,
 ) -> anyhow::Result<()> {
@@ -63,7 +64,8 @@ pub async fn grow(
     for chunk in numbers.chunks(SETUP_CONCURRENCY * 2) {
         let connecting = futures_util::stream::iter(chunk.iter().copied())
             .map(|n| {
-                let url = target.sync_url(fixture.token(n));
+                let url = servers.url_for(n, fixture.token(n));
+                let node = servers.node_of(n);
                 let agent = fixture.agent(n);
                 let ids = fleet.conversations.clone();
                 async move {
@@ -72,6 +74,7 @@ pub async fn grow(
                         hex::encode(&baton_shared::ids::random_bytes()[..4])
                     );
                     let mut client = Client::connect(&url, agent, DocSet::new(peer_id)).await?;
+                    client.node = node;
                     client.open_all(&ids, Duration::from_secs(300)).await?;
                     anyhow::Ok(client)
                 }
