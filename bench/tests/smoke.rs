@@ -118,14 +118,18 @@ async fn the_cluster_measurement_compares_three_setups() -> anyhow::Result<()> {
         let highest = single(&cluster, &format!("cluster.{setup}.deliveries"));
         assert!((0.0..=1e6).contains(&highest), "{setup}: {highest}");
     }
+    let mut database_seen = 0.0;
     for setup in ["p1", "p2"] {
         let database = single(&cluster, &format!("cluster.{setup}.database_cpu"));
         let total = single(&cluster, &format!("cluster.{setup}.cpu"));
         assert!(
-            database > 0.0 && database < total,
-            "{setup}: PostgreSQL's share is counted within the total ({database} of {total} µs)"
+            (0.0..total).contains(&database),
+            "{setup}: PostgreSQL's share is within the total ({database} of {total} µs)"
         );
+        database_seen += database;
     }
+    // CPU time comes in 10 ms ticks: one short load may see none, not both.
+    assert!(database_seen > 0.0, "PostgreSQL's processes are counted");
     assert!(
         single(&cluster, "cluster.p2.cross.samples") > 0.0,
         "agents on the other node received changes"
@@ -138,6 +142,10 @@ async fn the_cluster_measurement_compares_three_setups() -> anyhow::Result<()> {
     let margin = single(&cluster, "cluster.cross_minus_same.p99");
     assert!((margin - (cross - same)).abs() < 1e-9);
     assert!(single(&cluster, "cluster.p1_over_s1.cpu") > 0.0);
+    assert!(
+        single(&cluster, "cluster.fsync") > 0.0,
+        "the disk was probed"
+    );
     assert!(
         cluster.about.iter().any(|p| p.contains("fsync=on")),
         "the report says PostgreSQL was durable"

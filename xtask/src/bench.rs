@@ -14,21 +14,23 @@ use crate::phase::{Phases, cargo, status};
 
 /// What runs, in order; each entry writes `target/bench/<name>.json`.
 enum Measurement {
-    /// A measurement of `baton-bench` (server, sync protocol, the peer).
-    Server(&'static str),
+    /// A measurement of `baton-bench` (server, sync protocol, the peer),
+    /// with its runs against Baton.
+    Server(&'static str, usize),
     /// A measurement made by a function here, given the fragment directory.
     Local(&'static str, fn(&Path) -> anyhow::Result<()>),
 }
 
 const MEASUREMENTS: &[Measurement] = &[
-    Measurement::Server("latency"),
-    Measurement::Server("throughput"),
-    Measurement::Server("bulk"),
-    Measurement::Server("reconnect"),
-    Measurement::Server("memory"),
-    Measurement::Server("start"),
+    Measurement::Server("latency", 2),
+    Measurement::Server("throughput", 2),
+    Measurement::Server("bulk", 2),
+    Measurement::Server("reconnect", 2),
+    Measurement::Server("memory", 2),
+    Measurement::Server("start", 2),
     Measurement::Local("app", measure_app),
-    Measurement::Server("cluster"),
+    // Three setups a run, each noisy on its own: a median of three.
+    Measurement::Server("cluster", 3),
 ];
 
 /// The app's figures (`tests/src/bin/app-bench.rs`): the release bundle and
@@ -87,7 +89,7 @@ pub fn bench(args: &[String]) -> anyhow::Result<()> {
 
 fn name(measurement: &Measurement) -> &'static str {
     match measurement {
-        Measurement::Server(name) | Measurement::Local(name, _) => name,
+        Measurement::Server(name, _) | Measurement::Local(name, _) => name,
     }
 }
 
@@ -132,11 +134,11 @@ fn all(phases: &mut Phases, only: &[&str]) -> anyhow::Result<()> {
             continue;
         }
         match measurement {
-            Measurement::Server(name) => {
+            Measurement::Server(name, runs) => {
                 let mut command = pinned_to_core_1(&binaries.join("baton-bench"));
                 command
                     .arg(name)
-                    .args(["--runs", "2", "--peer-runs", "1"])
+                    .args(["--runs", &runs.to_string(), "--peer-runs", "1"])
                     .arg("--baton")
                     .arg(binaries.join("baton"))
                     .arg("--out")

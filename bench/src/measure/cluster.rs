@@ -17,7 +17,7 @@ use super::{Options, Scale, say};
 use crate::fragment::{Figure, Fragment};
 use crate::load::{self, Outcome, Spec};
 
-pub use deployment::{Deployment, Layout};
+pub use deployment::{Deployment, Layout, fsync_time};
 
 const GROUP: &str = "7. Cluster";
 
@@ -43,6 +43,10 @@ pub async fn cluster(options: &Options) -> anyhow::Result<Fragment> {
     let scale = &options.scale;
     let mut fragment = Fragment::new("cluster");
     for run in 0..options.runs {
+        let fsync = fsync_time(&options.work).await?;
+        let label = "fsync of 8 KiB in the work directory, median of 50, before each run";
+        let figure = fragment.figure("cluster.fsync", || Figure::new(GROUP, label, "ms", true));
+        figure.baton.push(fsync.as_secs_f64() * 1000.0);
         for layout in Layout::ALL {
             let deployment = Deployment::start(
                 layout,

@@ -4,7 +4,9 @@
 //! nodes in turn. PostgreSQL is a throwaway cluster started with the end-to-end
 //! tests' code, durable as shipped (fsync on), on the servers' core.
 
-use std::time::Duration;
+use std::io::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use baton_tests::postgres::{Settings, Started};
 
@@ -151,4 +153,29 @@ impl Servers for Deployment {
             database,
         }
     }
+}
+
+/// The median time to append 8 KiB to a file in `dir` and `fdatasync` it,
+/// over 50 tries: the least a durable commit waits for on that disk.
+pub async fn fsync_time(dir: &Path) -> anyhow::Result<Duration> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("fsync-probe");
+    let probe = path.clone();
+    let times = tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::create(&probe)?;
+        let block = [0u8; 8192];
+        let mut times = Vec::with_capacity(50);
+        for _ in 0..50 {
+            let begun = Instant::now();
+            file.write_all(&block)?;
+            file.sync_data()?;
+            times.push(begun.elapsed());
+        }
+        std::io::Result::Ok(times)
+    })
+    .await?;
+    let _ = std::fs::remove_file(&path);
+    let mut times = times?;
+    times.sort();
+    Ok(times[times.len() / 2])
 }

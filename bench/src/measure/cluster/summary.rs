@@ -93,9 +93,16 @@ pub fn about(fragment: &Fragment, options: &Options) -> Vec<String> {
         ),
         format!(
             "Durable in every setup: PostgreSQL {version} runs with fsync=on, \
-             synchronous_commit=on and full_page_writes=on (as shipped), a throwaway cluster on \
-             local disk; SQLite runs with synchronous=FULL. A change is answered once it is on disk.",
+             synchronous_commit=on and full_page_writes=on (as shipped), a throwaway cluster \
+             under /tmp; SQLite runs with synchronous=FULL, under the work directory ({disks}). \
+             A change is answered once it is on disk, so the disk's fsync time (in the table) is \
+             part of every latency here.",
             version = postgres_version(),
+            disks = if same_file_system(&options.work, std::path::Path::new("/tmp")) {
+                "the same file system"
+            } else {
+                "not the file system of /tmp"
+            },
         ),
         cores(options.programs.pin),
     ];
@@ -120,6 +127,15 @@ fn cores(pinned: bool) -> String {
          and of every PostgreSQL process (the postmaster and its children, running or ended, from \
          /proc/<pid>/stat) over the load, divided by the deliveries applied."
     )
+}
+
+/// Whether `a` and `b` are on one file system (and so, here, one disk).
+fn same_file_system(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev(),
+        _ => false,
+    }
 }
 
 /// PostgreSQL's major version, from where its binaries are.
