@@ -32,9 +32,12 @@ type Incoming = Option<Result<Frame, tokio_tungstenite::tungstenite::Error>>;
 
 /// Changes in flight, and the latency of every delivery seen so far.
 pub struct Book {
-    /// Change → when its author made it, and how many holders have yet to apply it.
-    waiting: HashMap<ChangeHash, (Instant, u32)>,
+    waiting: HashMap<ChangeHash, Waiting>,
     pub latency: Histogram<u64>,
+    /// The deliveries to an agent on the author's node …
+    pub same_node: Histogram<u64>,
+    /// … and to an agent on another node (several nodes sharing a database).
+    pub cross_node: Histogram<u64>,
     pub deliveries: u64,
     /// Changes the clients were told to make so far (made or not).
     pub handled: u64,
@@ -42,6 +45,16 @@ pub struct Book {
     pub bulk: BulkApplied,
     /// When a client last applied a change, expected or not.
     pub heard: Option<Instant>,
+}
+
+/// A change in flight.
+struct Waiting {
+    /// When its author made it.
+    made: Instant,
+    /// Holders that have yet to apply it.
+    left: u32,
+    /// The node its author is connected to.
+    node: usize,
 }
 
 /// A bulk reassign as its author saw it.
@@ -60,6 +73,8 @@ impl Book {
         Arc::new(Mutex::new(Book {
             waiting: HashMap::new(),
             latency: crate::stats::latency_histogram(),
+            same_node: crate::stats::latency_histogram(),
+            cross_node: crate::stats::latency_histogram(),
             deliveries: 0,
             handled: 0,
             bulk: BulkApplied::default(),
@@ -67,24 +82,37 @@ impl Book {
         }))
     }
 
-    /// `change` was made at `made`; `holders` other clients must apply it.
-    pub fn expect(&mut self, change: ChangeHash, made: Instant, holders: u32) {
+    /// `change` was made at `made` by an agent on `node`; `holders` other
+    /// clients must apply it.
+    pub fn expect(&mut self, change: ChangeHash, made: Instant, holders: u32, node: usize) {
         if holders > 0 {
-            self.waiting.insert(change, (made, holders));
+            let waiting = Waiting {
+                made,
+                left: holders,
+                node,
+            };
+            self.waiting.insert(change, waiting);
         }
     }
 
-    /// A client applied `changes` at `now`.
-    pub fn applied(&mut self, changes: &[ChangeHash], now: Instant) {
+    /// A client on `node` applied `changes` at `now`.
+    pub fn applied(&mut self, changes: &[ChangeHash], node: usize, now: Instant) {
         self.heard = Some(now);
         for change in changes {
-            let Some((made, left)) = self.waiting.get_mut(change) else {
+            let Some(waiting) = self.waiting.get_mut(change) else {
                 continue;
             };
-            crate::stats::record(&mut self.latency, now.duration_since(*made));
+            let latency = now.duration_since(waiting.made);
+            crate::stats::record(&mut self.latency, latency);
+            let path = if waiting.node == node {
+                &mut self.same_node
+            } else {
+                &mut self.cross_node
+            };
+            crate::stats::record(path, latency);
             self.deliveries += 1;
-            *left -= 1;
-            if *left == 0 {
+            waiting.left -= 1;
+            if waiting.left == 0 {
                 self.waiting.remove(change);
             }
         }
@@ -94,7 +122,7 @@ impl Book {
     pub fn outstanding(&self) -> u64 {
         self.waiting
             .values()
-            .map(|(_, left)| u64::from(*left))
+            .map(|waiting| u64::from(waiting.left))
             .sum()
     }
 
@@ -102,6 +130,8 @@ impl Book {
     pub fn reset(&mut self) {
         self.waiting.clear();
         self.latency.reset();
+        self.same_node.reset();
+        self.cross_node.reset();
         self.deliveries = 0;
     }
 }
@@ -114,6 +144,8 @@ pub fn lock(book: &SharedBook) -> MutexGuard<'_, Book> {
 /// One connected agent.
 pub struct Client {
     pub agent: AgentId,
+    /// The node it is connected to, where several share a database (else 0).
+    pub node: usize,
     pub docs: DocSet,
     /// Documents handed to the fleet's replicas (then no longer in `docs`).
     shared: Option<Shared>,
@@ -165,6 +197,7 @@ impl Client {
         let reader = Reader(reader);
         let mut client = Client {
             agent,
+            node: 0,
             docs,
             shared: None,
             sink,
@@ -322,7 +355,7 @@ impl Client {
         if let Some(book) = book
             && !received.applied.is_empty()
         {
-            lock(book).applied(&received.applied, Instant::now());
+            lock(book).applied(&received.applied, self.node, Instant::now());
         }
         if let Some(reply) = received.reply {
             self.docs.send_sync(id, reply);

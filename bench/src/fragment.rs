@@ -20,6 +20,10 @@ pub struct Fragment {
     /// Context worth reading next to the figures (load generator CPU, …).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Paragraphs printed under the measurement's tables: its setup, and
+    /// what its figures do and do not say.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub about: Vec<String>,
 }
 
 /// One figure: a value per run for Baton and, where the peer runs the same
@@ -44,6 +48,10 @@ pub struct Figure {
     /// One value per run of the peer under the same load; empty if not run.
     #[serde(default)]
     pub peer: Vec<f64>,
+    /// Where a measurement compares setups of Baton: the one measured (the
+    /// report gives each setup a column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<String>,
 }
 
 /// A goal: the median must be below (or above) `value`.
@@ -76,6 +84,7 @@ impl Fragment {
             name: name.to_owned(),
             figures: Vec::new(),
             notes: Vec::new(),
+            about: Vec::new(),
         }
     }
 
@@ -112,11 +121,18 @@ impl Figure {
             goal: None,
             baton: Vec::new(),
             peer: Vec::new(),
+            setup: None,
         }
     }
 
     pub fn with_goal(mut self, goal: Option<Goal>) -> Figure {
         self.goal = goal;
+        self
+    }
+
+    /// The figure of one of the setups a measurement compares.
+    pub fn on_setup(mut self, setup: &str) -> Figure {
+        self.setup = Some(setup.to_owned());
         self
     }
 }

@@ -3,151 +3,22 @@
 //! the clock, whatever the server answers, and every delivery of every
 //! change to every other holder is one latency sample.
 
+mod drive;
+mod fleet;
+
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use automerge::AutoCommit;
-use baton_shared::docset::DocSet;
 use baton_shared::ids::{AgentId, DocumentId};
-use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-mod drive;
-
-use drive::{Command, drive, reassign_doc};
-
 use crate::client::{Book, BulkApplied, Client, SharedBook, lock};
-use crate::replica::{Replicas, SharedReplicas};
+use crate::replica::SharedReplicas;
 use crate::seed::Fixture;
 use crate::stats::Latency;
-use crate::target::{System, Target};
+use crate::target::{Servers, Target};
+use drive::{Command, drive, reassign_doc};
 
-/// How many clients connect and open documents at once.
-const SETUP_CONCURRENCY: usize = 16;
-
-/// Connected agents holding the fixture's conversations, each copy of a
-/// conversation shared by the agents standing at the same version.
-pub struct Fleet {
-    pub clients: Vec<Client>,
-    pub conversations: Vec<DocumentId>,
-    pub replicas: SharedReplicas,
-}
-
-impl Fleet {
-    /// A fleet of no agents yet, to hold `conversations`.
-    pub fn new(conversations: Vec<DocumentId>) -> Fleet {
-        Fleet {
-            clients: Vec::new(),
-            conversations,
-            replicas: Replicas::shared(),
-        }
-    }
-}
-
-/// Connects `count` agents to `target`, each opening `conversations`.
-pub async fn connect(
-    target: &Target,
-    fixture: &Fixture,
-    count: usize,
-    conversations: &[DocumentId],
-) -> anyhow::Result<Fleet> {
-    let mut fleet = Fleet::new(conversations.to_vec());
-    grow(&mut fleet, target, fixture, count).await?;
-    Ok(fleet)
-}
-
-/// Adds `more` agents to `fleet` (client numbers continue from its size).
-/// Clients already connected keep reading meanwhile, so they answer the
-/// server's pings and are not taken for idle.
-pub async fn grow(
-    fleet: &mut Fleet,
-    target: &Target,
-    fixture: &Fixture,
-    more: usize,
-) -> anyhow::Result<()> {
-    let first = fleet.clients.len();
-    let numbers: Vec<usize> = (first..first + more).collect();
-    for chunk in numbers.chunks(SETUP_CONCURRENCY * 2) {
-        let connecting = futures_util::stream::iter(chunk.iter().copied())
-            .map(|n| {
-                let url = target.sync_url(fixture.token(n));
-                let agent = fixture.agent(n);
-                let ids = fleet.conversations.clone();
-                async move {
-                    let peer_id = format!(
-                        "bench-{n}-{}",
-                        hex::encode(&baton_shared::ids::random_bytes()[..4])
-                    );
-                    let mut client = Client::connect(&url, agent, DocSet::new(peer_id)).await?;
-                    client.open_all(&ids, Duration::from_secs(300)).await?;
-                    anyhow::Ok(client)
-                }
-            })
-            .buffered(SETUP_CONCURRENCY);
-        let mut added: Vec<Client> = connecting
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<anyhow::Result<_>>()
-            .context("connecting the fleet")?;
-        for client in &mut fleet.clients {
-            client.idle(Duration::from_micros(200)).await?;
-        }
-        for client in &mut added {
-            client.share(&fleet.replicas);
-        }
-        fleet.clients.extend(added);
-    }
-    Ok(())
-}
-
-/// Documents uploaded to the peer before waiting for it to hold them.
-const UPLOAD_WINDOW: usize = 250;
-
-/// Uploads documents the load generator made to the peer (only the server
-/// creates documents in Baton; in automerge-repo any client may).
-pub async fn upload(
-    target: &Target,
-    fixture: &Fixture,
-    docs: Vec<AutoCommit>,
-) -> anyhow::Result<Client> {
-    debug_assert_eq!(target.system, System::Peer);
-    let mut set = DocSet::new("bench-seeder");
-    for (id, doc) in fixture.conversations.iter().zip(docs) {
-        set.insert(*id, doc);
-    }
-    let mut seeder = Client::connect(&target.sync_url(None), fixture.agent(0), set)
-        .await
-        .context("the seeding client")?;
-    // In windows: the stock peer pings every 5 s and cuts a socket whose
-    // pong has not come back by the next ping. A pong sent while thousands
-    // of documents are still queued ahead of it on the same socket reaches
-    // the peer only after all of them, later than that on this machine.
-    for window in fixture.conversations.chunks(UPLOAD_WINDOW) {
-        for id in window {
-            seeder.docs.sync(*id);
-        }
-        let ids = window.to_vec();
-        seeder
-            .wait(
-                Duration::from_secs(120),
-                move |c| {
-                    ids.iter().all(|id| {
-                        let heads = c
-                            .docs
-                            .doc_mut(id)
-                            .map(|d| d.get_heads())
-                            .unwrap_or_default();
-                        heads.iter().all(|h| c.docs.server_has(id, h))
-                    })
-                },
-                None,
-            )
-            .await
-            .context("uploading documents to the peer")?;
-    }
-    Ok(seeder)
-}
+pub use fleet::{Fleet, connect, grow, upload};
 
 /// An open-loop load: `rate` changes per second for `duration`, each a
 /// reassign by a different agent of the next conversation in turn.
@@ -163,6 +34,10 @@ pub struct Spec {
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     pub latency: Latency,
+    /// Of the deliveries, those to an agent on the author's node …
+    pub same_node: Latency,
+    /// … and those to an agent on another node (empty with one node).
+    pub cross_node: Latency,
     pub changes: u64,
     pub expected: u64,
     pub delivered: u64,
@@ -172,8 +47,11 @@ pub struct Outcome {
     pub delivered_per_s: f64,
     /// Load generator CPU over the run, as a share of one core.
     pub client_cpu: f64,
-    /// Server CPU over the run, as a share of one core.
+    /// Server CPU over the run, as a share of one core: every serving
+    /// process, a database server of their own included.
     pub server_cpu: f64,
+    /// Of which the database server's (PostgreSQL; zero on SQLite).
+    pub database_cpu: f64,
     /// The run's length, from the first scheduled change to the last delivery.
     pub wall: Duration,
     /// The worst delay between a change's scheduled time and its making (a
@@ -205,7 +83,16 @@ impl Outcome {
     /// Server CPU per delivery in µs: what the server spends to bring one
     /// change to one other holder, whoever was the limit of the run.
     pub fn server_cpu_per_delivery_us(&self) -> f64 {
-        self.server_cpu * self.wall.as_secs_f64() * 1e6 / self.delivered.max(1) as f64
+        self.per_delivery_us(self.server_cpu)
+    }
+
+    /// Of that, the database server's CPU per delivery in µs.
+    pub fn database_cpu_per_delivery_us(&self) -> f64 {
+        self.per_delivery_us(self.database_cpu)
+    }
+
+    fn per_delivery_us(&self, share_of_core: f64) -> f64 {
+        share_of_core * self.wall.as_secs_f64() * 1e6 / self.delivered.max(1) as f64
     }
 }
 
@@ -222,7 +109,7 @@ pub fn saturation(client_cpu: f64) -> &'static str {
 pub async fn run(
     fleet: Fleet,
     fixture: &Fixture,
-    target: &Target,
+    servers: &impl Servers,
     spec: Spec,
 ) -> anyhow::Result<(Fleet, Outcome)> {
     let book = Book::shared();
@@ -231,7 +118,7 @@ pub async fn run(
     let running = start(fleet, fixture, &book);
     let (senders, conversations) = (&running.senders, &running.conversations);
     let cpu_before = crate::cpu::process_cpu();
-    let server_before = target.cpu().unwrap_or_default();
+    let server_before = servers.serving_cpu();
     let begun = tokio::time::Instant::now() + Duration::from_millis(50);
     let total = (spec.rate * spec.duration.as_secs_f64()).round() as u64;
     let mut worst_lag = Duration::ZERO;
@@ -259,19 +146,22 @@ pub async fn run(
     }
     let wall = begun.elapsed();
     let client_cpu = crate::cpu::share_of_core(cpu_before, crate::cpu::process_cpu(), wall);
-    let server_cpu =
-        crate::cpu::share_of_core(server_before, target.cpu().unwrap_or_default(), wall);
+    let server_after = servers.serving_cpu();
+    let share = |before, after| crate::cpu::share_of_core(before, after, wall);
     let outcome = {
         let book = lock(&book);
         Outcome {
             latency: Latency::of(&book.latency),
+            same_node: Latency::of(&book.same_node),
+            cross_node: Latency::of(&book.cross_node),
             changes: total,
             expected: total * u64::from(holders),
             delivered: book.deliveries,
             offered_per_s: spec.rate * f64::from(holders),
             delivered_per_s: book.deliveries as f64 / scheduled.as_secs_f64().max(1e-3),
             client_cpu,
-            server_cpu,
+            server_cpu: share(server_before.total, server_after.total),
+            database_cpu: share(server_before.database, server_after.database),
             wall,
             worst_schedule_lag: worst_lag,
             closed: 0,
@@ -290,7 +180,7 @@ pub async fn run(
 /// sockets, all are closed and the same agents connect afresh.
 pub async fn reconnect_if_closed(
     fleet: Fleet,
-    target: &Target,
+    servers: &impl Servers,
     fixture: &Fixture,
 ) -> anyhow::Result<Fleet> {
     if !fleet.clients.iter().any(|c| c.closed) {
@@ -301,7 +191,7 @@ pub async fn reconnect_if_closed(
         client.disconnect().await;
     }
     crate::measure::say(format!("reconnecting {count} agents after sockets closed"));
-    connect(target, fixture, count, &fleet.conversations).await
+    connect(servers, fixture, count, &fleet.conversations).await
 }
 
 /// Lets the clients apply what is still on its way after a load's figures

@@ -10,7 +10,7 @@ use clap::Parser;
 /// Measures Baton (and the automerge-repo peer) under load.
 #[derive(Debug, Parser)]
 struct Args {
-    /// Measurements to run (default: all): latency, throughput, bulk, reconnect, memory, start.
+    /// Measurements to run (default: all): latency, throughput, bulk, reconnect, memory, start, cluster.
     names: Vec<String>,
     /// The `baton` binary to measure.
     #[arg(long)]

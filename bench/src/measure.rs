@@ -2,6 +2,7 @@
 //! full scale or a smoke scale (seconds, for the test suite).
 
 mod bulk;
+mod cluster;
 mod latency;
 mod memory;
 mod reconnect;
@@ -16,6 +17,7 @@ use crate::seed::{self, Fixture};
 use crate::target::{Programs, System, Target};
 
 pub use bulk::bulk;
+pub use cluster::cluster;
 pub use latency::latency;
 pub use memory::{memory, start};
 pub use reconnect::reconnect;
@@ -29,7 +31,11 @@ pub const NAMES: &[&str] = &[
     "reconnect",
     "memory",
     "start",
+    "cluster",
 ];
+
+/// Measurements of Baton alone: the peer has no counterpart.
+const BATON_ONLY: &[&str] = &["start", "cluster"];
 
 /// How a measurement runs.
 #[derive(Debug, Clone)]
@@ -68,6 +74,11 @@ pub struct Scale {
     pub memory_connections: usize,
     pub memory_documents: usize,
     pub start_conversations: usize,
+    /// Agents in every setup of the cluster measurement, which otherwise
+    /// runs the latency load and steps the throughput's way through …
+    pub cluster_agents: usize,
+    /// … these changes per second.
+    pub cluster_rates: Vec<f64>,
     pub drain: Duration,
     /// Time for the server's allocator to settle before RSS is read.
     pub settle: Duration,
@@ -95,6 +106,8 @@ impl Scale {
             memory_connections: 1000,
             memory_documents: 5000,
             start_conversations: 100_000,
+            cluster_agents: 50,
+            cluster_rates: vec![10.0, 20.0, 50.0, 100.0, 150.0],
             drain: Duration::from_secs(10),
             settle: Duration::from_millis(1500),
         }
@@ -119,6 +132,8 @@ impl Scale {
             memory_connections: 10,
             memory_documents: 20,
             start_conversations: 20,
+            cluster_agents: 4,
+            cluster_rates: vec![10.0, 40.0],
             drain: Duration::from_secs(10),
             settle: Duration::from_millis(200),
         }
@@ -131,7 +146,7 @@ pub async fn run(name: &str, options: &Options, out: &std::path::Path) -> anyhow
     let mut baton_only = options.clone();
     baton_only.programs.peer = None;
     let mut fragment = one(name, &baton_only).await?;
-    if options.programs.peer.is_some() && options.peer_runs > 0 && name != "start" {
+    if options.programs.peer.is_some() && options.peer_runs > 0 && !BATON_ONLY.contains(&name) {
         let mut peer_only = options.clone();
         peer_only.runs = 0;
         match one(name, &peer_only).await {
@@ -164,6 +179,7 @@ async fn one(name: &str, options: &Options) -> anyhow::Result<Fragment> {
         "reconnect" => reconnect(options).await,
         "memory" => memory(options).await,
         "start" => start(options).await,
+        "cluster" => cluster(options).await,
         other => anyhow::bail!("no measurement named {other:?}; there are {NAMES:?}"),
     }
 }

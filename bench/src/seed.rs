@@ -47,7 +47,18 @@ impl Fixture {
 /// Seeds Baton's data directory with `agents` agents and `conversations`
 /// open conversations, through the server's own library.
 pub async fn baton(data: &Path, agents: usize, conversations: usize) -> anyhow::Result<Fixture> {
-    let store = store::open(None, data).await?;
+    baton_on(None, data, agents, conversations).await
+}
+
+/// Seeds the database at `database_url` (or, without it, the one in
+/// `data`) as [`baton`] does.
+pub async fn baton_on(
+    database_url: Option<&str>,
+    data: &Path,
+    agents: usize,
+    conversations: usize,
+) -> anyhow::Result<Fixture> {
+    let store = store::open(database_url, data).await?;
     let hub = Hub::open(store).await?;
     let channel = team::add_channel(&hub, "Email", "email").await?;
     let mut ids = Vec::new();

@@ -55,12 +55,26 @@ pub struct Target {
 impl Target {
     /// Starts `baton serve` on `data` (seeded beforehand).
     pub async fn baton(programs: &Programs, data: &Path) -> anyhow::Result<Target> {
+        Self::baton_on(programs, data, None).await
+    }
+
+    /// Starts `baton serve` on the database at `database_url` (seeded
+    /// beforehand), or on the one in `data` without it. Several started on
+    /// one PostgreSQL database are nodes of one Baton.
+    pub async fn baton_on(
+        programs: &Programs,
+        data: &Path,
+        database_url: Option<&str>,
+    ) -> anyhow::Result<Target> {
         let mut command = pinned(programs.pin, &programs.baton);
         command
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0", "--json"])
             .env("RUST_LOG", "warn");
+        if let Some(url) = database_url {
+            command.env("BATON_DATABASE_URL", url);
+        }
         Self::spawn(System::Baton, command).await
     }
 
@@ -156,7 +170,47 @@ impl Target {
     }
 }
 
-fn pinned(pin: bool, program: &Path) -> Command {
+/// CPU time used so far by what serves a load.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServingCpu {
+    /// Every serving process: the nodes (or the peer) and a database
+    /// server of their own.
+    pub total: Duration,
+    /// Of which the database server's processes (PostgreSQL); zero where
+    /// the database runs inside the node (SQLite).
+    pub database: Duration,
+}
+
+/// What a fleet connects to and whose CPU a load counts: one [`Target`],
+/// or several Baton nodes sharing one database.
+pub trait Servers {
+    /// The websocket URL client `n` connects to, signing in with `token`.
+    fn url_for(&self, n: usize, token: Option<&str>) -> String;
+    /// The node client `n` connects to (0 with one server).
+    fn node_of(&self, n: usize) -> usize;
+    /// CPU time used so far by every serving process.
+    fn serving_cpu(&self) -> ServingCpu;
+}
+
+impl Servers for Target {
+    fn url_for(&self, _: usize, token: Option<&str>) -> String {
+        self.sync_url(token)
+    }
+
+    fn node_of(&self, _: usize) -> usize {
+        0
+    }
+
+    fn serving_cpu(&self) -> ServingCpu {
+        ServingCpu {
+            total: self.cpu().unwrap_or_default(),
+            database: Duration::ZERO,
+        }
+    }
+}
+
+/// `program`, on core 0 if `pin`.
+pub fn pinned(pin: bool, program: &Path) -> Command {
     if pin {
         let mut command = Command::new("taskset");
         command.args(["-c", "0"]).arg(program);

@@ -24,10 +24,8 @@ fn single(fragment: &Fragment, id: &str) -> f64 {
     values[0]
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn every_measurement_runs_and_its_numbers_are_sane() -> anyhow::Result<()> {
-    let out = tempfile::tempdir()?;
-    let options = Options {
+fn smoke_options(out: &std::path::Path) -> Options {
+    Options {
         programs: Programs {
             baton: baton_tests::baton_binary(),
             peer: None,
@@ -35,9 +33,15 @@ async fn every_measurement_runs_and_its_numbers_are_sane() -> anyhow::Result<()>
         },
         runs: 1,
         peer_runs: 0,
-        work: out.path().join("work"),
+        work: out.join("work"),
         scale: Scale::smoke(),
-    };
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_measurement_runs_and_its_numbers_are_sane() -> anyhow::Result<()> {
+    let out = tempfile::tempdir()?;
+    let options = smoke_options(out.path());
 
     let latency = measure::run("latency", &options, out.path()).await?;
     let (p50, p99, p999) = (
@@ -83,11 +87,72 @@ async fn every_measurement_runs_and_its_numbers_are_sane() -> anyhow::Result<()>
     let start = measure::run("start", &options, out.path()).await?;
     assert!(single(&start, "start.time") > 0.0);
 
-    // Every fragment is on disk for the report to merge.
-    for name in measure::NAMES {
+    // Every fragment is on disk for the report to merge (the cluster's
+    // has a test of its own).
+    for name in measure::NAMES.iter().filter(|n| **n != "cluster") {
         let text = std::fs::read_to_string(out.path().join(format!("{name}.json")))?;
         let fragment: Fragment = serde_json::from_str(&text)?;
         assert_eq!(fragment.schema, baton_bench::fragment::SCHEMA);
     }
+    Ok(())
+}
+
+/// S1, P1 and P2 at 4 agents, on a PostgreSQL cluster of the measurement's own.
+#[tokio::test(flavor = "current_thread")]
+async fn the_cluster_measurement_compares_three_setups() -> anyhow::Result<()> {
+    let out = tempfile::tempdir()?;
+    let options = smoke_options(out.path());
+    let cluster = measure::run("cluster", &options, out.path()).await?;
+    for setup in ["s1", "p1", "p2"] {
+        let p50 = single(&cluster, &format!("cluster.{setup}.p50"));
+        let p99 = single(&cluster, &format!("cluster.{setup}.p99"));
+        assert!(
+            p50 > 0.0 && p50 <= p99 && p99 < 10_000.0,
+            "{setup}: {p50} {p99}"
+        );
+        let delivered = single(&cluster, &format!("cluster.{setup}.delivered"));
+        assert_eq!(delivered, 100.0, "{setup}: every delivery arrived");
+        let cpu = single(&cluster, &format!("cluster.{setup}.cpu"));
+        assert!(cpu > 0.0 && cpu < 1e6, "{setup}: {cpu} µs per delivery");
+        // Zero when even the first step missed on a loaded machine.
+        let highest = single(&cluster, &format!("cluster.{setup}.deliveries"));
+        assert!((0.0..=1e6).contains(&highest), "{setup}: {highest}");
+    }
+    let mut database_seen = 0.0;
+    for setup in ["p1", "p2"] {
+        let database = single(&cluster, &format!("cluster.{setup}.database_cpu"));
+        let total = single(&cluster, &format!("cluster.{setup}.cpu"));
+        assert!(
+            (0.0..total).contains(&database),
+            "{setup}: PostgreSQL's share is within the total ({database} of {total} µs)"
+        );
+        database_seen += database;
+    }
+    // CPU time comes in 10 ms ticks: one short load may see none, not both.
+    assert!(database_seen > 0.0, "PostgreSQL's processes are counted");
+    assert!(
+        single(&cluster, "cluster.p2.cross.samples") > 0.0,
+        "agents on the other node received changes"
+    );
+    let (same, cross) = (
+        single(&cluster, "cluster.p2.same.p99"),
+        single(&cluster, "cluster.p2.cross.p99"),
+    );
+    assert!(same > 0.0 && cross > 0.0, "{same} {cross}");
+    let margin = single(&cluster, "cluster.cross_minus_same.p99");
+    assert!((margin - (cross - same)).abs() < 1e-9);
+    assert!(single(&cluster, "cluster.p1_over_s1.cpu") > 0.0);
+    assert!(
+        single(&cluster, "cluster.fsync") > 0.0,
+        "the disk was probed"
+    );
+    assert!(
+        cluster.about.iter().any(|p| p.contains("fsync=on")),
+        "the report says PostgreSQL was durable"
+    );
+
+    let text = std::fs::read_to_string(out.path().join("cluster.json"))?;
+    let on_disk: Fragment = serde_json::from_str(&text)?;
+    assert_eq!(on_disk.figures.len(), cluster.figures.len());
     Ok(())
 }

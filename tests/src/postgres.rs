@@ -110,7 +110,7 @@ pub async fn cluster() -> anyhow::Result<&'static Cluster> {
             match std::env::var("BATON_TEST_POSTGRES") {
                 Ok(url) => split_url(&url),
                 Err(_) => {
-                    let started = tokio::task::spawn_blocking(Started::start).await??;
+                    let started = Started::with(Settings::default()).await?;
                     Ok(started.cluster())
                 }
             }
@@ -161,27 +161,66 @@ fn is_root() -> bool {
 }
 
 /// Runs a PostgreSQL tool, as the `postgres` user when we are root
-/// (initdb and the server refuse to run as root).
-fn pg_command(bin: &Path, tool: &str, root: bool) -> Command {
+/// (initdb and the server refuse to run as root), on `cores` if given.
+fn pg_command(bin: &Path, tool: &str, root: bool, cores: Option<&str>) -> Command {
+    let mut line: Vec<std::ffi::OsString> = Vec::new();
+    if let Some(cores) = cores {
+        line.extend(["taskset".into(), "-c".into(), cores.into()]);
+    }
     if root {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(bin.join(tool));
-        command
-    } else {
-        Command::new(bin.join(tool))
+        line.extend([
+            "runuser".into(),
+            "-u".into(),
+            "postgres".into(),
+            "--".into(),
+        ]);
+    }
+    line.push(bin.join(tool).into());
+    let mut command = Command::new(&line[0]);
+    command.args(&line[1..]);
+    command
+}
+
+/// How a cluster this process starts runs.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// fsync, synchronous commit and full-page writes on, as PostgreSQL
+    /// ships (benchmarks); off by default, for tests, which kill Baton
+    /// nodes, never PostgreSQL.
+    pub durable: bool,
+    /// The cores its processes may run on (`taskset -c`, e.g. `"0"`); any if `None`.
+    pub cores: Option<String>,
+}
+
+impl Settings {
+    /// The server options `pg_ctl` passes on, with the socket in `dir`.
+    fn server_options(&self, dir: &Path) -> String {
+        let durability = if self.durable {
+            "-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+        } else {
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
+        format!(
+            "-c listen_addresses='' -k {} -p 5432 -c max_connections=400 \
+             -c shared_buffers=64MB {durability}",
+            dir.display()
+        )
     }
 }
 
-/// A PostgreSQL cluster this test process started (and its watchdog
-/// removes): the shared one, or one a test keeps to itself to restart.
+/// A PostgreSQL cluster this process started (and its watchdog removes):
+/// the tests' shared one, one a test keeps to itself to restart, or a
+/// benchmark's.
+#[derive(Debug, Clone)]
 pub struct Started {
     bin: PathBuf,
     dir: PathBuf,
     root: bool,
+    settings: Settings,
 }
 
 impl Started {
-    fn start() -> anyhow::Result<Started> {
+    fn start(settings: Settings) -> anyhow::Result<Started> {
         let bin = server_binaries()?;
         let root = is_root();
         // Under /tmp: the postgres user must reach every parent directory.
@@ -196,7 +235,7 @@ impl Started {
                 .status()?;
             anyhow::ensure!(owned.success(), "cannot give {} to postgres", dir.display());
         }
-        let init = pg_command(&bin, "initdb", root)
+        let init = pg_command(&bin, "initdb", root, None)
             .arg("-D")
             .arg(dir.join("data"))
             .args(["-U", "baton", "-A", "trust", "-E", "UTF8", "--no-sync"])
@@ -206,7 +245,12 @@ impl Started {
         if !init.status.success() {
             bail!("initdb failed: {}", String::from_utf8_lossy(&init.stderr));
         }
-        let started = Started { bin, dir, root };
+        let started = Started {
+            bin,
+            dir,
+            root,
+            settings,
+        };
         started.pg_ctl(&["start"])?;
         watch_over(&started.bin, &started.dir, root)?;
         Ok(started)
@@ -214,15 +258,10 @@ impl Started {
 
     /// Runs `pg_ctl <action>` on this cluster, with its settings.
     fn pg_ctl(&self, action: &[&str]) -> anyhow::Result<()> {
-        // Tests kill Baton nodes, never PostgreSQL: durability settings off.
-        let options = format!(
-            "-c listen_addresses='' -k {} -p 5432 -c max_connections=400 \
-             -c shared_buffers=64MB -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off",
-            self.dir.display()
-        );
+        let options = self.settings.server_options(&self.dir);
         let log = self.dir.join("postgres.log");
-        let done = pg_command(&self.bin, "pg_ctl", self.root)
+        let cores = self.settings.cores.as_deref();
+        let done = pg_command(&self.bin, "pg_ctl", self.root, cores)
             .arg("-D")
             .arg(self.dir.join("data"))
             .arg("-l")
@@ -248,7 +287,24 @@ impl Started {
 
     /// A cluster of the test's own (e.g. to restart it under load).
     pub async fn private() -> anyhow::Result<Started> {
-        tokio::task::spawn_blocking(Started::start).await?
+        Started::with(Settings::default()).await
+    }
+
+    /// A cluster of this process's own, run as `settings` say.
+    pub async fn with(settings: Settings) -> anyhow::Result<Started> {
+        tokio::task::spawn_blocking(move || Started::start(settings)).await?
+    }
+
+    /// The postmaster's process id (the first line of `postmaster.pid`);
+    /// every other process of the cluster is its child.
+    pub fn postmaster_pid(&self) -> anyhow::Result<u32> {
+        let path = self.dir.join("data").join("postmaster.pid");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        text.lines()
+            .next()
+            .and_then(|line| line.trim().parse().ok())
+            .with_context(|| format!("{} names no process", path.display()))
     }
 
     /// A new database on this cluster; its URL.
@@ -263,19 +319,18 @@ impl Started {
 
     /// Stops PostgreSQL (fast: open connections are cut) and starts it again.
     pub async fn restart(&self, down_for: std::time::Duration) -> anyhow::Result<()> {
-        let this = Started {
-            bin: self.bin.clone(),
-            dir: self.dir.clone(),
-            root: self.root,
-        };
+        let this = self.clone();
         tokio::task::spawn_blocking(move || this.pg_ctl(&["stop"])).await??;
         tokio::time::sleep(down_for).await;
-        let this = Started {
-            bin: self.bin.clone(),
-            dir: self.dir.clone(),
-            root: self.root,
-        };
+        let this = self.clone();
         tokio::task::spawn_blocking(move || this.pg_ctl(&["start"])).await?
+    }
+
+    /// Stops PostgreSQL (fast) and removes the cluster's files.
+    pub async fn remove(self) -> anyhow::Result<()> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || self.pg_ctl(&["stop"])).await??;
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))
     }
 }
 

@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: builds the server with the `bench-server` profile and
 //! the load generator, installs the peer (a stock automerge-repo sync
-//! server in `bench/peer/`), runs every measurement — each writes
-//! `target/bench/<name>.json` — and merges them into `BENCHMARKS.md` and
+//! server in `bench/peer/`) and, for the cluster measurement, PostgreSQL,
+//! runs every measurement — each writes `target/bench/<name>.json`, stamped
+//! with when and where it ran — and merges them into `BENCHMARKS.md` and
 //! `bench/results/latest.json` (docs/benchmarks.md describes both).
 
 mod report;
@@ -27,6 +28,7 @@ const MEASUREMENTS: &[Measurement] = &[
     Measurement::Server("memory"),
     Measurement::Server("start"),
     Measurement::Local("app", measure_app),
+    Measurement::Server("cluster"),
 ];
 
 /// The app's figures (`tests/src/bin/app-bench.rs`): the release bundle and
@@ -115,6 +117,11 @@ fn all(phases: &mut Phases, only: &[&str]) -> anyhow::Result<()> {
         ]),
     )?;
     let binaries = crate::target_dir().join("bench-server");
+    if only.is_empty() || only.contains(&"cluster") {
+        phases.time("PostgreSQL for the cluster measurement", || {
+            crate::tools::ensure_postgres()
+        })?;
+    }
     if only.is_empty() {
         clear_fragments(&out)?;
     }
@@ -139,18 +146,22 @@ fn all(phases: &mut Phases, only: &[&str]) -> anyhow::Result<()> {
                 if let Some(peer) = &peer {
                     command.arg("--peer").arg(peer);
                 }
-                if phases
-                    .run(&format!("measure {name}"), &mut command)
-                    .is_err()
-                {
+                let measured = phases.time(&format!("measure {name}"), || {
+                    status(&mut command)?;
+                    report::stamp(&out, name)
+                });
+                if let Err(err) = measured {
+                    eprintln!("{err:#}");
                     failed.push(name);
                 }
             }
             Measurement::Local(name, measure) => {
-                if phases
-                    .time(&format!("measure {name}"), || measure(&out))
-                    .is_err()
-                {
+                let measured = phases.time(&format!("measure {name}"), || {
+                    measure(&out)?;
+                    report::stamp(&out, name)
+                });
+                if let Err(err) = measured {
+                    eprintln!("{err:#}");
                     failed.push(name);
                 }
             }

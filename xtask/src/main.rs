@@ -3,7 +3,8 @@
 //! - `cargo xtask run`  — build the app and start the server with a demo workspace
 //! - `cargo xtask test` — formatting, lints, unit, integration, wasm and browser tests
 //! - `cargo xtask browsers` — only the end-to-end scenarios, in every browser
-//! - `cargo xtask bench` — measure Baton against a stock automerge-repo server; writes BENCHMARKS.md
+//! - `cargo xtask bench` — measure Baton against a stock automerge-repo server, and on
+//!   SQLite and PostgreSQL with one and two nodes; writes BENCHMARKS.md
 
 mod app;
 mod bench;
@@ -33,7 +34,8 @@ fn main() {
                  browsers  only the end-to-end scenarios in every browser (the app and\n            \
                            the server built as `test` builds them)\n  \
                  bench     measure latency, throughput, bulk, reconnect, memory and start\n            \
-                           against a stock automerge-repo server; writes BENCHMARKS.md\n            \
+                           against a stock automerge-repo server, and Baton on SQLite and\n            \
+                           on PostgreSQL with one and two nodes (cluster); writes BENCHMARKS.md\n            \
                            (`cargo xtask bench latency reconnect` runs only those,\n            \
                            `cargo xtask bench report` only writes the report)\n  \
                  install   install the build tools (wasm target, trunk, wasm-bindgen-cli,\n            \

@@ -79,7 +79,7 @@ async fn obey(
                 && let Some(mut doc) = client.checkout(&document)
             {
                 if let Some(hash) = reassign_doc(&mut doc, &client.agent, workspace, &to) {
-                    lock(book).expect(hash, made, holders);
+                    lock(book).expect(hash, made, holders, client.node);
                 }
                 client.commit(document, doc);
             }
@@ -107,7 +107,7 @@ async fn obey(
             {
                 let mut book = lock(book);
                 for hash in &changed {
-                    book.expect(*hash, made, holders);
+                    book.expect(*hash, made, holders, client.node);
                 }
                 book.bulk = BulkApplied {
                     apply,

@@ -2,12 +2,17 @@
 //! 100 ms or deliveries go missing; the figure is the highest rate that
 //! kept both.
 
+use std::time::Duration;
+
 use super::{Options, push, say, setup, systems};
 use crate::fragment::{Figure, Fragment, Goal};
-use crate::load::{self, Spec};
+use crate::load::{self, Fleet, Outcome, Spec};
+use crate::seed::Fixture;
+use crate::target::Servers;
 
 const GROUP: &str = "2. Throughput";
-const P99_LIMIT_MS: f64 = 100.0;
+/// The p99 a step must stay under for its rate to count.
+pub const P99_LIMIT_MS: f64 = 100.0;
 
 pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
     let scale = &options.scale;
@@ -29,61 +34,27 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
         )
         .await?;
         for run in 0..runs {
-            let mut best = 0.0f64;
-            let mut cost = None;
-            for &rate in &scale.throughput_rates {
-                let spec = Spec {
-                    rate,
-                    duration: scale.throughput_step,
-                    drain: scale.drain.min(std::time::Duration::from_secs(3)),
-                };
-                let (back, outcome) = load::run(fleet, &setup.fixture, &setup.target, spec).await?;
-                fleet = back;
-                let kept = outcome.latency.p99_ms < P99_LIMIT_MS && outcome.complete();
-                let verdict = if kept {
-                    String::new()
-                } else {
-                    format!(" (over the limit{})", outcome.lost_sockets())
-                };
-                say(format!(
-                    "throughput {} run {run}: {:.0} deliveries/s offered, {:.0} applied/s, p99 {:.1} ms, {}/{} delivered, client cpu {:.0}%, server cpu {:.0}%{}",
-                    system.name(),
-                    outcome.offered_per_s,
-                    outcome.delivered_per_s,
-                    outcome.latency.p99_ms,
-                    outcome.delivered,
-                    outcome.expected,
-                    outcome.client_cpu * 100.0,
-                    outcome.server_cpu * 100.0,
-                    verdict
-                ));
-                fragment.notes.push(format!(
-                    "throughput {} run {run}: {:.0} deliveries/s offered: p99 {:.1} ms, {}/{} delivered, load generator CPU {:.0}%, server CPU {:.0}%{}{}",
-                    system.name(),
-                    outcome.offered_per_s,
-                    outcome.latency.p99_ms,
-                    outcome.delivered,
-                    outcome.expected,
-                    outcome.client_cpu * 100.0,
-                    outcome.server_cpu * 100.0,
-                    verdict,
-                    outcome.saturation()
-                ));
-                if !kept {
-                    break;
-                }
-                if outcome.offered_per_s > best {
-                    best = outcome.offered_per_s;
-                    cost = Some(outcome.server_cpu_per_delivery_us());
-                }
+            let steps = Steps {
+                rates: &scale.throughput_rates,
+                step: scale.throughput_step,
+                drain: scale.drain,
+            };
+            let what = format!("throughput {} run {run}", system.name());
+            let (back, stepped) =
+                step_up(fleet, &setup.fixture, &setup.target, steps, &what).await?;
+            fleet = back;
+            for outcome in &stepped.steps {
+                fragment
+                    .notes
+                    .push(format!("{what}: {}", step_note(outcome)));
             }
             // An overloaded step may have cost sockets; the next run starts whole.
             fleet = load::reconnect_if_closed(fleet, &setup.target, &setup.fixture).await?;
             let figure = fragment.figure("throughput.deliveries", || {
                 Figure::new(GROUP, &label, "deliveries/s", false).with_goal(Goal::above(50_000.0))
             });
-            push(figure, system, best);
-            if let Some(cost) = cost {
+            push(figure, system, stepped.best());
+            if let Some(kept) = &stepped.kept {
                 let figure = fragment.figure("throughput.server_cpu", || {
                     Figure::new(
                         GROUP,
@@ -92,7 +63,7 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
                         true,
                     )
                 });
-                push(figure, system, cost);
+                push(figure, system, kept.server_cpu_per_delivery_us());
             }
         }
         for client in fleet.clients {
@@ -101,4 +72,95 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
         setup.target.stop().await?;
     }
     Ok(fragment)
+}
+
+/// The rates a stepped load tries, in order, and how long each runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Steps<'a> {
+    /// Changes per second.
+    pub rates: &'a [f64],
+    pub step: Duration,
+    /// How long to wait for a step's last deliveries (at most 3 s).
+    pub drain: Duration,
+}
+
+/// What stepping the rate up found.
+pub struct Stepped {
+    /// The highest step that kept p99 under the limit with none missing.
+    pub kept: Option<Outcome>,
+    /// Every step run, in order; the last may be over the limit.
+    pub steps: Vec<Outcome>,
+}
+
+impl Stepped {
+    /// The highest offered deliveries/s kept; zero if even the first step missed.
+    pub fn best(&self) -> f64 {
+        self.kept.map_or(0.0, |kept| kept.offered_per_s)
+    }
+}
+
+/// Runs `steps` on `fleet` until a step's p99 passes [`P99_LIMIT_MS`] or a
+/// delivery goes missing; `what` names the load in progress lines.
+pub async fn step_up(
+    mut fleet: Fleet,
+    fixture: &Fixture,
+    servers: &impl Servers,
+    steps: Steps<'_>,
+    what: &str,
+) -> anyhow::Result<(Fleet, Stepped)> {
+    let mut stepped = Stepped {
+        kept: None,
+        steps: Vec::new(),
+    };
+    for &rate in steps.rates {
+        let spec = Spec {
+            rate,
+            duration: steps.step,
+            drain: steps.drain.min(Duration::from_secs(3)),
+        };
+        let (back, outcome) = load::run(fleet, fixture, servers, spec).await?;
+        fleet = back;
+        let kept = outcome.latency.p99_ms < P99_LIMIT_MS && outcome.complete();
+        let verdict = if kept {
+            String::new()
+        } else {
+            format!(" (over the limit{})", outcome.lost_sockets())
+        };
+        say(format!(
+            "{what}: {:.0} deliveries/s offered, {:.0} applied/s, p99 {:.1} ms, {}/{} delivered, client cpu {:.0}%, server cpu {:.0}%{}",
+            outcome.offered_per_s,
+            outcome.delivered_per_s,
+            outcome.latency.p99_ms,
+            outcome.delivered,
+            outcome.expected,
+            outcome.client_cpu * 100.0,
+            outcome.server_cpu * 100.0,
+            verdict
+        ));
+        stepped.steps.push(outcome);
+        if !kept {
+            break;
+        }
+        if stepped
+            .kept
+            .is_none_or(|k| outcome.offered_per_s > k.offered_per_s)
+        {
+            stepped.kept = Some(outcome);
+        }
+    }
+    Ok((fleet, stepped))
+}
+
+/// One step for the run notes.
+pub fn step_note(outcome: &Outcome) -> String {
+    format!(
+        "{:.0} deliveries/s offered: p99 {:.1} ms, {}/{} delivered, load generator CPU {:.0}%, server CPU {:.0}%{}",
+        outcome.offered_per_s,
+        outcome.latency.p99_ms,
+        outcome.delivered,
+        outcome.expected,
+        outcome.client_cpu * 100.0,
+        outcome.server_cpu * 100.0,
+        outcome.saturation()
+    )
 }

@@ -1,9 +1,10 @@
 //! Merges the fragments in `target/bench/*.json` into `BENCHMARKS.md` (a
 //! table per measurement: median and spread of every figure, its goal and
 //! its ratio to the peer) and `bench/results/latest.json` (the same, for
-//! comparison across commits).
+//! comparison across commits). `report/markdown.rs` writes the tables.
 
-use std::fmt::Write as _;
+mod markdown;
+
 use std::path::Path;
 
 use anyhow::Context;
@@ -17,6 +18,45 @@ struct Fragment {
     figures: Vec<Figure>,
     #[serde(default)]
     notes: Vec<String>,
+    /// Paragraphs printed under the measurement's tables.
+    #[serde(default)]
+    about: Vec<String>,
+    /// Added by [`stamp`] once the measurement ran.
+    #[serde(default)]
+    measured: Option<Measured>,
+}
+
+/// When, at which commit and on which processor a fragment was measured:
+/// a report may merge fragments of earlier runs with this one's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Measured {
+    date: String,
+    commit: String,
+    cpu: String,
+}
+
+impl Measured {
+    fn now() -> Measured {
+        Measured {
+            date: date(),
+            commit: commit(),
+            cpu: machine().cpu,
+        }
+    }
+}
+
+/// Records in `<out>/<name>.json` when and where it was measured.
+pub fn stamp(out: &Path, name: &str) -> anyhow::Result<()> {
+    let path = out.join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{name} wrote no fragment ({})", path.display()))?;
+    let mut fragment: serde_json::Value = serde_json::from_str(&text)?;
+    let object = fragment
+        .as_object_mut()
+        .with_context(|| format!("{} is not a benchmark fragment", path.display()))?;
+    object.insert("measured".into(), serde_json::to_value(Measured::now())?);
+    std::fs::write(&path, serde_json::to_vec_pretty(&fragment)?)?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -31,6 +71,9 @@ struct Figure {
     baton: Vec<f64>,
     #[serde(default)]
     peer: Vec<f64>,
+    /// The setup measured, where a measurement compares several.
+    #[serde(default)]
+    setup: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,6 +122,9 @@ struct Row {
     label: String,
     unit: String,
     lower_is_better: bool,
+    /// The setup measured, where a measurement compares several (a column each).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    setup: Option<String>,
     goal: Option<Goal>,
     goal_met: Option<bool>,
     baton: Option<Stats>,
@@ -104,7 +150,20 @@ struct Results {
     commit: String,
     machine: Machine,
     figures: Vec<Row>,
+    /// Each measurement's provenance and paragraphs, by the group of its figures.
+    sections: Vec<Section>,
     notes: Vec<String>,
+}
+
+/// What a group's figures come with besides their rows.
+#[derive(Debug, Serialize)]
+struct Section {
+    group: String,
+    /// When and where they were measured, if known.
+    measured: Option<Measured>,
+    /// Paragraphs for under its tables.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    about: Vec<String>,
 }
 
 /// Reads every fragment in `out` and writes the report at `root`.
@@ -130,7 +189,15 @@ pub fn write(out: &Path, root: &Path) -> anyhow::Result<()> {
     fragments.sort_by(|a, b| a.name.cmp(&b.name));
     let mut rows = Vec::new();
     let mut notes = Vec::new();
+    let mut sections = Vec::new();
     for fragment in fragments {
+        if let Some(first) = fragment.figures.first() {
+            sections.push(Section {
+                group: first.group.clone(),
+                measured: fragment.measured.clone(),
+                about: fragment.about.clone(),
+            });
+        }
         notes.extend(
             fragment
                 .notes
@@ -142,10 +209,11 @@ pub fn write(out: &Path, root: &Path) -> anyhow::Result<()> {
     rows.sort_by(|a, b| a.group.cmp(&b.group));
     let results = Results {
         schema: 1,
-        date: crate::phase::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default(),
+        date: date(),
         commit: commit(),
         machine: machine(),
         figures: rows,
+        sections,
         notes,
     };
     let json_dir = root.join("bench/results");
@@ -154,7 +222,7 @@ pub fn write(out: &Path, root: &Path) -> anyhow::Result<()> {
         json_dir.join("latest.json"),
         serde_json::to_vec_pretty(&results)?,
     )?;
-    std::fs::write(root.join("BENCHMARKS.md"), markdown(&results))?;
+    std::fs::write(root.join("BENCHMARKS.md"), markdown::markdown(&results))?;
     println!("wrote BENCHMARKS.md and bench/results/latest.json");
     Ok(())
 }
@@ -185,6 +253,7 @@ fn row(fragment: &str, figure: Figure) -> Row {
         label: figure.label,
         unit: figure.unit,
         lower_is_better: figure.lower_is_better,
+        setup: figure.setup,
         goal: figure.goal,
         goal_met,
         baton,
@@ -195,90 +264,8 @@ fn row(fragment: &str, figure: Figure) -> Row {
     }
 }
 
-fn markdown(results: &Results) -> String {
-    let m = &results.machine;
-    let mut md = String::new();
-    let _ = writeln!(md, "# Benchmarks\n");
-    let _ = writeln!(
-        md,
-        "Written by `cargo xtask bench` on {} at commit `{}`.\n\nMachine: {}, {} cores, {:.0} GiB RAM, Linux {}.\n",
-        results.date, results.commit, m.cpu, m.cores, m.memory_gib, m.kernel
-    );
-    let _ = writeln!(
-        md,
-        "Median of the runs, spread as min–max. The peer is a stock automerge-repo 2.5.6 sync \
-         server under the same load from the same load generator; “vs peer” is how many times \
-         better Baton's median is. Method and definitions: docs/benchmarks.md.\n"
-    );
-    let mut group = "";
-    for row in &results.figures {
-        if row.group != group {
-            group = &row.group;
-            let _ = writeln!(md, "\n## {group}\n");
-            let _ = writeln!(
-                md,
-                "| Figure | Baton | spread | goal | peer | spread | vs peer |"
-            );
-            let _ = writeln!(md, "|---|---:|---:|---|---:|---:|---:|");
-        }
-        let goal = match (&row.goal, row.goal_met) {
-            (Some(goal), Some(met)) => format!(
-                "{} {} {} {}",
-                goal.op,
-                number(goal.value),
-                row.unit,
-                if met { "✓" } else { "✗ missed" }
-            ),
-            _ => String::new(),
-        };
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            row.label,
-            row.baton.map_or("—".into(), |s| format!(
-                "{} {}",
-                number(s.median),
-                row.unit
-            )),
-            spread(row.baton),
-            goal,
-            row.peer.map_or("—".into(), |s| format!(
-                "{} {}",
-                number(s.median),
-                row.unit
-            )),
-            spread(row.peer),
-            row.times_better_than_peer
-                .map_or(String::new(), |r| format!("{}×", number(r))),
-        );
-    }
-    if !results.notes.is_empty() {
-        let _ = writeln!(md, "\n## Run notes\n");
-        for note in &results.notes {
-            let _ = writeln!(md, "- {note}");
-        }
-    }
-    md
-}
-
-fn spread(stats: Option<Stats>) -> String {
-    match stats {
-        Some(s) if s.runs > 1 => format!("{}–{} ({} runs)", number(s.min), number(s.max), s.runs),
-        Some(_) => "1 run".into(),
-        None => String::new(),
-    }
-}
-
-/// Three significant figures, thousands kept whole.
-fn number(value: f64) -> String {
-    let magnitude = value.abs();
-    if magnitude >= 100.0 {
-        format!("{value:.0}")
-    } else if magnitude >= 10.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    }
+fn date() -> String {
+    crate::phase::output("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).unwrap_or_default()
 }
 
 fn commit() -> String {
