@@ -107,7 +107,7 @@ impl Scale {
             memory_documents: 5000,
             start_conversations: 100_000,
             cluster_agents: 50,
-            cluster_rates: vec![10.0, 20.0, 50.0, 100.0, 150.0],
+            cluster_rates: vec![10.0, 20.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0],
             drain: Duration::from_secs(10),
             settle: Duration::from_millis(1500),
         }
