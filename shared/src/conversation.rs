@@ -151,6 +151,53 @@ pub fn read<D: ReadDoc>(doc: &D) -> Result<Conversation, ReadError> {
     })
 }
 
+/// What an assignment decides on, read without reading every message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// Open or resolved.
+    pub status: Status,
+    /// Every competing value of `assignee`.
+    pub assignments: Vec<Assignment>,
+    /// How many activity entries the trail has.
+    pub activity: usize,
+    /// The latest timestamp anywhere in the conversation, as
+    /// [`Conversation::latest_at`] gives it.
+    pub latest_at: Millis,
+}
+
+impl Standing {
+    /// The agent in charge, or `None` while unassigned.
+    pub fn assignee(&self) -> Option<&AgentId> {
+        crate::assignment::effective_assignee(&self.assignments).and_then(|a| a.agent.as_ref())
+    }
+}
+
+/// The conversation's [`Standing`]: its status, assignments, the length of
+/// its trail and its latest timestamp. Of each message and activity entry
+/// only `at` is read, so this costs a fraction of [`read`].
+pub fn standing<D: ReadDoc>(doc: &D) -> Result<Standing, ReadError> {
+    let assignments: Vec<Assignment> = read_assignments(doc)?.into_iter().map(|(a, _)| a).collect();
+    let mut latest_at = io::int(doc, &ROOT, key::CREATED_AT)?;
+    for assignment in &assignments {
+        latest_at = latest_at.max(assignment.at);
+    }
+    let mut activity = 0;
+    for list in [key::MESSAGES, key::ACTIVITY] {
+        let obj = io::object(doc, &ROOT, list, ObjType::List)?;
+        let entries = io::list_of_maps(doc, &obj, list)?;
+        for entry in &entries {
+            latest_at = latest_at.max(io::int(doc, entry, "at")?);
+        }
+        activity = entries.len();
+    }
+    Ok(Standing {
+        status: io::parsed(doc, &ROOT, key::STATUS)?,
+        assignments,
+        activity,
+        latest_at,
+    })
+}
+
 /// Every competing value of `assignee`, with the id of the write that made it.
 pub(crate) fn read_assignments<D: ReadDoc>(doc: &D) -> Result<Vec<(Assignment, ObjId)>, ReadError> {
     let values = doc.get_all(ROOT, key::ASSIGNEE)?;

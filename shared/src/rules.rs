@@ -16,8 +16,8 @@ pub use crate::error::RuleBroken;
 
 /// A resolved conversation takes no reply and no assignment until it is
 /// reopened.
-pub fn check_open(conversation: &Conversation) -> Result<(), RuleBroken> {
-    match conversation.status {
+pub fn check_open(status: Status) -> Result<(), RuleBroken> {
+    match status {
         Status::Open => Ok(()),
         Status::Resolved => Err(RuleBroken::Resolved),
     }
@@ -41,7 +41,7 @@ pub fn check_reply(
     workspace: &Workspace,
     agent: &AgentId,
 ) -> Result<(), RuleBroken> {
-    check_open(conversation)?;
+    check_open(conversation.status)?;
     let held_by_another = conversation.assignee().is_some_and(|a| a != agent);
     if workspace.settings.only_assignee_replies && held_by_another {
         return Err(RuleBroken::NotAssignee);
@@ -123,10 +123,10 @@ mod tests {
     #[test]
     fn a_resolved_conversation_takes_no_reply_and_no_assignment() {
         let resolved = held_by(Some("ana"), Status::Resolved);
-        assert_eq!(check_open(&resolved), Err(RuleBroken::Resolved));
+        assert_eq!(check_open(resolved.status), Err(RuleBroken::Resolved));
         let reply = check_reply(&resolved, &team(false), &id("ana"));
         assert_eq!(reply, Err(RuleBroken::Resolved));
-        assert_eq!(check_open(&held_by(None, Status::Open)), Ok(()));
+        assert_eq!(check_open(held_by(None, Status::Open).status), Ok(()));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! transaction; only once that has committed does the screen show the
 //! action done, so a reload at any moment keeps it (see `docs/app.md`).
 
+use std::collections::HashMap;
+
 use automerge::AutoCommit;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::model::{Millis, Status};
@@ -18,10 +20,10 @@ use super::summary::Summary;
 use crate::error::AppError;
 use crate::{perf, time};
 
-/// Conversations changed per slice of a bulk action; between slices the page
-/// gets to paint, so 1,000 rows never block it for long (an assign costs a
-/// few milliseconds in wasm, most of it reading the document).
-const BULK_SLICE: usize = 20;
+/// How long a bulk action works before it lets the page breathe: under the
+/// 50 ms a browser counts as a long task, so the page stays responsive
+/// however many conversations are selected.
+const BULK_SLICE_MS: Millis = 40;
 
 impl Client {
     /// Runs `op` on one conversation; answers once it is kept on this device
@@ -66,10 +68,12 @@ impl Client {
             .await
     }
 
-    /// Runs `op` on every document, [`BULK_SLICE`] at a time, each slice
-    /// kept in one transaction before it is drawn. The rows of the documents
-    /// it changed are patched with `patch`: reading every document again
-    /// would double the cost of a bulk action.
+    /// Runs `op` on every document as one motion: the changes are made in
+    /// slices of at most [`BULK_SLICE_MS`] (the page may paint between them,
+    /// nothing is drawn yet), sent together, kept in one IndexedDB
+    /// transaction, and only then drawn, every row at once. The rows of the
+    /// documents it changed are patched with `patch`: reading every document
+    /// again would double the cost of a bulk action.
     async fn in_slices(
         self,
         docs: &[DocumentId],
@@ -77,46 +81,74 @@ impl Client {
         patch: impl Fn(&mut Summary),
     ) -> (usize, Vec<AppError>) {
         let workspace = self.workspace.get_untracked();
-        let mut changed = 0;
+        let mut done = Vec::with_capacity(docs.len());
+        // Each document's bytes are taken in its slice, so the last step
+        // only issues the writes.
+        let mut saved = Vec::with_capacity(docs.len());
         let mut problems = Vec::new();
         // "baton:bulk" spans the whole action; each "baton:bulk-slice" is the
         // work between two yields (what the page waits for).
         perf::mark("baton:bulk-start");
-        for (n, slice) in docs.chunks(BULK_SLICE).enumerate() {
-            if n > 0 {
+        // One time for the whole action, so each row moves as its change did.
+        let now = time::now();
+        let mut rest = docs;
+        while !rest.is_empty() {
+            if rest.len() < docs.len() {
                 gloo_timers::future::TimeoutFuture::new(0).await;
             }
             perf::mark("baton:bulk-slice-start");
-            // One time for the slice, so each row moves as its change did.
-            let now = time::now();
-            let mut done = Vec::with_capacity(slice.len());
-            for doc in slice {
+            let began = time::now();
+            while let Some((doc, more)) = rest.split_first() {
+                rest = more;
                 let run =
                     |d: &mut AutoCommit, w: &Workspace, me: &AgentId, now| op.run(d, w, me, now);
                 match self.apply(&workspace, *doc, op, now, run) {
-                    Ok(Some(_)) => done.push(*doc),
+                    Ok(Some(_)) => {
+                        done.push(*doc);
+                        saved.extend(self.snapshot(*doc, None));
+                    }
                     Ok(None) => {}
                     Err(problem) => problems.push(problem),
                 }
-            }
-            changed += done.len();
-            self.flush();
-            let rows = self.patched_rows(&done, now, &patch);
-            perf::measure_since("baton:bulk-slice", "baton:bulk-slice-start");
-            let saves = rows
-                .iter()
-                .map(|row| (row.doc, Some(row.to_json())))
-                .collect();
-            self.keep(saves).await;
-            self.inbox.rows.update(|inbox| {
-                for row in rows {
-                    inbox.upsert(row);
+                if time::now() - began >= BULK_SLICE_MS {
+                    break;
                 }
-            });
-            self.draw_pending();
+            }
+            perf::measure_since("baton:bulk-apply", "baton:bulk-slice-start");
+            perf::measure_since("baton:bulk-slice", "baton:bulk-slice-start");
         }
+        // The last step (send, snapshot the rows, issue the writes) is a task
+        // of its own, not the tail of the last slice.
+        gloo_timers::future::TimeoutFuture::new(0).await;
+        perf::mark("baton:bulk-slice-start");
+        perf::mark("baton:bulk-send-start");
+        self.flush();
+        perf::measure_since("baton:bulk-send", "baton:bulk-send-start");
+        perf::mark("baton:bulk-rows-start");
+        let rows = self.patched_rows(&done, now, &patch);
+        let mut json: HashMap<DocumentId, String> =
+            rows.iter().map(|row| (row.doc, row.to_json())).collect();
+        for entry in &mut saved {
+            entry.row = json.remove(&entry.doc);
+        }
+        perf::measure_since("baton:bulk-rows", "baton:bulk-rows-start");
+        perf::mark("baton:bulk-keep-start");
+        perf::mark("baton:bulk-issue-start");
+        let write = self.keep_saved(saved);
+        perf::measure_since("baton:bulk-issue", "baton:bulk-issue-start");
+        perf::measure_since("baton:bulk-slice", "baton:bulk-slice-start");
+        write.await;
+        perf::measure_since("baton:bulk-keep", "baton:bulk-keep-start");
+        perf::mark("baton:bulk-draw-start");
+        self.inbox.rows.update(|inbox| {
+            for row in rows {
+                inbox.upsert(row);
+            }
+        });
+        self.draw_pending();
+        perf::measure_since("baton:bulk-draw", "baton:bulk-draw-start");
         perf::measure_since("baton:bulk", "baton:bulk-start");
-        (changed, problems)
+        (done.len(), problems)
     }
 
     /// Runs `run` (the action `op`) on `doc` and hands its change, if it

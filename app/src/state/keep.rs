@@ -25,6 +25,16 @@ const PERSIST_BATCH: usize = 100;
 /// A document to write, with its inbox row (none for the workspace).
 pub(super) type Save = (DocumentId, Option<String>);
 
+/// A document's bytes taken at one moment, to be written later.
+pub(super) struct Saved {
+    pub(super) doc: DocumentId,
+    /// Its heads when the bytes were taken.
+    heads: Vec<automerge::ChangeHash>,
+    bytes: Vec<u8>,
+    /// Its inbox row, as JSON.
+    pub(super) row: Option<String>,
+}
+
 impl Client {
     /// Writes `docs` (and the metadata) now; resolves once it is durable.
     pub(super) async fn keep(self, docs: Vec<Save>) {
@@ -35,12 +45,52 @@ impl Client {
         self.written(result);
     }
 
+    /// Writes documents already snapshotted with [`Self::snapshot`] (and
+    /// the metadata); the future waits for their transaction to commit.
+    pub(super) fn keep_saved(self, saved: Vec<Saved>) -> impl Future<Output = ()> {
+        let write = self.write_saved(saved);
+        async move {
+            if let Some(write) = write {
+                let result = write.await;
+                self.written(result);
+            }
+        }
+    }
+
+    /// The bytes of `doc` as they are now (uncompressed: deflating every
+    /// document was most of a bulk action's cost, and the bytes stay on
+    /// this device), with its row.
+    pub(super) fn snapshot(&self, doc: DocumentId, row: Option<String>) -> Option<Saved> {
+        self.with_core(|core| {
+            let held = core.docs.doc_mut(&doc)?;
+            Some(Saved {
+                doc,
+                heads: held.get_heads(),
+                bytes: held.save_nocompress(),
+                row,
+            })
+        })
+        .flatten()
+    }
+
     /// Snapshots `docs` and the metadata and issues their transaction
     /// before returning (so a later write lands later); `None` without a
     /// database.
     fn write_now(
         &self,
         docs: Vec<Save>,
+    ) -> Option<impl Future<Output = Result<(), StorageError>> + use<>> {
+        let saved = docs
+            .into_iter()
+            .filter_map(|(doc, row)| self.snapshot(doc, row))
+            .collect();
+        self.write_saved(saved)
+    }
+
+    /// Issues the transaction of `saved` and the metadata.
+    fn write_saved(
+        &self,
+        saved: Vec<Saved>,
     ) -> Option<impl Future<Output = Result<(), StorageError>> + use<>> {
         let seen = self
             .inbox
@@ -50,12 +100,21 @@ impl Client {
         let write = self
             .with_core(|core| {
                 let db = core.db.clone()?;
-                let mut saves: Vec<DocWrite> = Vec::with_capacity(docs.len());
-                for (id, row) in docs {
-                    core.dirty.remove(&id);
-                    if let Some(doc) = core.docs.doc_mut(&id) {
-                        saves.push((id.to_string(), doc.save(), row));
+                let mut saves: Vec<DocWrite> = Vec::with_capacity(saved.len());
+                for Saved {
+                    doc,
+                    heads,
+                    bytes,
+                    row,
+                } in saved
+                {
+                    // A document changed since its snapshot stays to be
+                    // written again.
+                    let current = core.docs.doc_mut(&doc).map(|d| d.get_heads());
+                    if current.as_ref() == Some(&heads) {
+                        core.dirty.remove(&doc);
                     }
+                    saves.push((doc.to_string(), bytes, row));
                 }
                 // The catch-up sequence moves on only with every document
                 // it named heard from and written: a reload that kept a

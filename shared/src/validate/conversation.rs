@@ -98,7 +98,7 @@ pub(super) fn check(
     for value in &added.assignments {
         check_assignment(value, ctx)?;
         for state in &states {
-            rules::check_open(state)?;
+            rules::check_open(state.status)?;
         }
         if value.kind == AssignmentKind::Reply {
             for state in &states {

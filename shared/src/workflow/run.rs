@@ -240,7 +240,7 @@ impl<'a> Runner<'a> {
             add_note(doc, &current, body, self.now)?;
             return Ok(StepResult::Noted);
         }
-        if rules::check_open(&current).is_err() {
+        if rules::check_open(current.status).is_err() {
             return Ok(StepResult::Resolved);
         }
         let by = By::Workflow(workflow.id.clone());

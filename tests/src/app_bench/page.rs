@@ -44,6 +44,8 @@ pub struct PageRun {
     pub bulk_longest_task: f64,
     /// Assign click → the server's projection shows all of them assigned.
     pub bulk_server: f64,
+    /// The bulk's time by part (apply, send, rows, issue, keep, draw), in ms, for the notes.
+    pub bulk_parts: Vec<(String, f64)>,
 }
 
 async fn bench_value(browser: &Browser, path: &str) -> anyhow::Result<Value> {
@@ -276,6 +278,19 @@ pub async fn run(
         .await?
         .as_f64()
         .unwrap_or(0.0);
+    for part in ["apply", "send", "rows", "issue", "keep", "draw"] {
+        let spent = browser
+            .script(
+                "return performance.getEntriesByName(arguments[1], 'measure')
+                    .filter((m) => m.startTime >= arguments[0])
+                    .reduce((sum, m) => sum + m.duration, 0)",
+                vec![json!(clicked), json!(format!("baton:bulk-{part}"))],
+            )
+            .await?
+            .as_f64()
+            .unwrap_or(0.0);
+        out.bulk_parts.push((part.to_owned(), spent));
+    }
     wait_until(
         "the server to hold all 1,000",
         Duration::from_secs(120),

@@ -146,13 +146,25 @@ async fn main() -> anyhow::Result<()> {
             each(|s| s.bulk_server),
         ),
     ];
+    let mut notes = vec![format!(
+        "App: headless Chromium against `baton serve --demo --demo-conversations {n}`, {runs} fresh browser session(s)."
+    )];
+    for (run, session) in sessions.iter().enumerate() {
+        let parts: Vec<String> = session
+            .bulk_parts
+            .iter()
+            .map(|(part, ms)| format!("{part} {ms:.0} ms"))
+            .collect();
+        notes.push(format!(
+            "bulk of 1,000, session {run}: {} (issue: the IndexedDB writes issued; keep: until they committed; draw: the rows updated)",
+            parts.join(", ")
+        ));
+    }
     let fragment = json!({
         "schema": 1,
         "name": "app",
         "figures": figures,
-        "notes": [format!(
-            "App: headless Chromium against `baton serve --demo --demo-conversations {n}`, {runs} fresh browser session(s)."
-        )],
+        "notes": notes,
     });
     let dir = std::path::Path::new(&out);
     std::fs::create_dir_all(dir)?;
