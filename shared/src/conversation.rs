@@ -177,25 +177,32 @@ impl Standing {
 /// only `at` is read, so this costs a fraction of [`read`].
 pub fn standing<D: ReadDoc>(doc: &D) -> Result<Standing, ReadError> {
     let assignments: Vec<Assignment> = read_assignments(doc)?.into_iter().map(|(a, _)| a).collect();
-    let mut latest_at = io::int(doc, &ROOT, key::CREATED_AT)?;
-    for assignment in &assignments {
-        latest_at = latest_at.max(assignment.at);
-    }
-    let mut activity = 0;
-    for list in [key::MESSAGES, key::ACTIVITY] {
-        let obj = io::object(doc, &ROOT, list, ObjType::List)?;
-        let entries = io::list_of_maps(doc, &obj, list)?;
-        for entry in &entries {
-            latest_at = latest_at.max(io::int(doc, entry, "at")?);
-        }
-        activity = entries.len();
-    }
+    let created_at = io::int(doc, &ROOT, key::CREATED_AT)?;
+    let latest_at = assignments
+        .iter()
+        .map(|a| a.at)
+        .fold(created_at, Millis::max);
+    let (_, messages_at) = entries_and_latest(doc, key::MESSAGES)?;
+    let (activity, activity_at) = entries_and_latest(doc, key::ACTIVITY)?;
+    let latest_at = latest_at.max(messages_at).max(activity_at);
     Ok(Standing {
         status: io::parsed(doc, &ROOT, key::STATUS)?,
         assignments,
         activity,
         latest_at,
     })
+}
+
+/// How many entries the list `field` of the root has, and the latest `at`
+/// among them (`Millis::MIN` when it has none).
+fn entries_and_latest<D: ReadDoc>(doc: &D, field: &str) -> Result<(usize, Millis), ReadError> {
+    let list = io::object(doc, &ROOT, field, ObjType::List)?;
+    let entries = io::list_of_maps(doc, &list, field)?;
+    let mut latest = Millis::MIN;
+    for entry in &entries {
+        latest = latest.max(io::int(doc, entry, "at")?);
+    }
+    Ok((entries.len(), latest))
 }
 
 /// Every competing value of `assignee`, with the id of the write that made it.

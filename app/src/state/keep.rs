@@ -80,10 +80,14 @@ impl Client {
         &self,
         docs: Vec<Save>,
     ) -> Option<impl Future<Output = Result<(), StorageError>> + use<>> {
-        let saved = docs
-            .into_iter()
-            .filter_map(|(doc, row)| self.snapshot(doc, row))
-            .collect();
+        let mut saved = Vec::with_capacity(docs.len());
+        for (doc, row) in docs {
+            match self.snapshot(doc, row) {
+                Some(snapshot) => saved.push(snapshot),
+                // No longer held: nothing to write, nothing left to do.
+                None => _ = self.with_core(|core| core.dirty.remove(&doc)),
+            }
+        }
         self.write_saved(saved)
     }
 
