@@ -300,13 +300,18 @@ impl Peer {
                 None => groups.push((document, vec![data])),
             }
         }
-        let mut runs = Vec::with_capacity(groups.len());
+        // Every document is admitted before any state is taken out to run:
+        // the limit counts what the connection holds, this batch's included.
+        let mut admitted = Vec::with_capacity(groups.len());
         for (document, messages) in groups {
             match self.admit(document).await {
-                Ok(true) => {}
-                Ok(false) => continue,
+                Ok(true) => admitted.push((document, messages)),
+                Ok(false) => {}
                 Err(flow) => return flow,
             }
+        }
+        let mut runs = Vec::with_capacity(admitted.len());
+        for (document, messages) in admitted {
             let mut state = self.states.remove(&document).unwrap_or_default();
             self.waiting -= state.waiting_bytes();
             let hub = self.state.hub.clone();
