@@ -229,15 +229,16 @@ pub fn reopen(doc: &mut AutoCommit, by: &By, now: Millis) -> Result<(), OpError>
 }
 
 fn set_status(doc: &mut AutoCommit, by: &By, status: Status, now: Millis) -> Result<(), OpError> {
-    let current = conversation::read(doc)?;
+    // As in `assign`: a bulk resolve needs only the standing of each.
+    let current = conversation::standing(doc)?;
     if current.status == status {
         return Err(match status {
             Status::Open => OpError::AlreadyOpen,
             Status::Resolved => OpError::AlreadyResolved,
         });
     }
-    check_room(&current, None, true)?;
-    let at = next_at(now, current.latest_at());
+    check_activity_room(current.activity)?;
+    let at = next_at(now, current.latest_at);
     write_status(doc, status)?;
     let event = match status {
         Status::Open => ActivityEvent::Reopened,
