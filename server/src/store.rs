@@ -145,6 +145,15 @@ pub struct CatchUp {
     pub more: bool,
 }
 
+/// One document's stored bytes (its snapshot, then the chunks after it), with
+/// the heads they load at (hex), read in one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedBytes {
+    pub id: DocumentId,
+    pub heads: Vec<String>,
+    pub data: Vec<u8>,
+}
+
 /// One row of the outbox: what a process told every other's sockets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Told {
@@ -230,6 +239,9 @@ pub trait Reads: Send + Sync {
     async fn clock(&self) -> Result<u64>;
     /// Documents committed after `seq`, at most `limit` of them.
     async fn catch_up(&self, seq: u64, limit: u32) -> Result<CatchUp>;
+    /// The stored bytes of those of `ids` that exist, read in one snapshot
+    /// without loading them.
+    async fn saved(&self, ids: &[DocumentId]) -> Result<Vec<SavedBytes>>;
     /// What was told after `after` up to `upto`, in commit order.
     async fn told(&self, after: u64, upto: u64) -> Result<Vec<Told>>;
     async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRow>>;

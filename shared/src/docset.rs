@@ -3,56 +3,19 @@
 //! browser app, the native test client and the load generator all drive the
 //! same `DocSet` over their own websockets.
 
-use std::collections::BTreeMap;
+mod event;
+mod fetch;
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::AutoCommit;
 use automerge::sync::{self, SyncDoc};
 
 use crate::ids::DocumentId;
-use crate::protocol::{self, Message, Notification, Presence};
+use crate::protocol::{self, Message, Presence};
 
-/// Something the client should react to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// The server answered `join`.
-    Joined {
-        /// Whether the server speaks Baton's own `baton/` messages too.
-        baton: bool,
-    },
-    /// A document changed because of what the server sent.
-    Changed(DocumentId),
-    /// The server has no such document (or it is out of scope).
-    Unavailable(DocumentId),
-    /// The server refused something (a change, a frame, a request).
-    Refused {
-        /// The document concerned, if any.
-        document: Option<DocumentId>,
-        /// The stable code, e.g. `not_assignee`.
-        code: String,
-        /// What happened, in words for the agent.
-        message: String,
-    },
-    /// A notification for the signed-in agent.
-    Notification(Notification),
-    /// Notifications read elsewhere (another tab or device), by id.
-    NotificationsRead(Vec<String>),
-    /// What another agent is doing in a document (viewing, typing).
-    Presence {
-        /// The document they are in.
-        document: DocumentId,
-        /// What they are doing there.
-        presence: Presence,
-    },
-    /// The answer to a catch-up: these documents changed since `since`.
-    CaughtUp {
-        /// The sequence to catch up from next time.
-        seq: u64,
-        /// The documents that changed.
-        documents: Vec<DocumentId>,
-    },
-    /// The server closed the protocol with an error message.
-    Error(String),
-}
+pub use event::Event;
+pub use fetch::{in_step, parse_heads};
 
 struct Entry {
     doc: AutoCommit,
@@ -66,6 +29,10 @@ pub struct DocSet {
     peer_id: String,
     server: String,
     baton: bool,
+    /// Whether the server sends documents whole (`baton/fetch`).
+    fetches: bool,
+    /// Asked for whole and not yet arrived.
+    fetching: BTreeSet<DocumentId>,
     docs: BTreeMap<DocumentId, Entry>,
     outgoing: Vec<Message>,
     /// The last commit sequence the client has caught up to.
@@ -73,7 +40,7 @@ pub struct DocSet {
     session_id: String,
     ephemeral_count: u64,
     /// Documents synced (a sync message sent or received) since the counter was reset.
-    synced: std::collections::BTreeSet<DocumentId>,
+    synced: BTreeSet<DocumentId>,
 }
 
 impl DocSet {
@@ -83,6 +50,8 @@ impl DocSet {
             peer_id: peer_id.into(),
             server: String::new(),
             baton: false,
+            fetches: false,
+            fetching: BTreeSet::new(),
             docs: BTreeMap::new(),
             outgoing: Vec::new(),
             last_seq: 0,
@@ -107,7 +76,7 @@ impl DocSet {
                 storage_id: None,
                 is_ephemeral: false,
             }),
-            baton: Some(protocol::BATON_V1),
+            baton: Some(protocol::BATON_VERSION),
         }
     }
 
@@ -303,6 +272,7 @@ impl DocSet {
             } => {
                 self.server = sender_id;
                 self.baton = baton.is_some();
+                self.fetches = baton.is_some_and(|v| v >= protocol::BATON_FETCH);
                 // Ask again for what was requested while offline, and send local work.
                 let pending: Vec<_> = self
                     .docs
@@ -314,6 +284,7 @@ impl DocSet {
                     self.docs.remove(&id);
                     self.open(id);
                 }
+                self.refetch();
                 vec![Event::Joined { baton: self.baton }]
             }
             Message::Sync {
@@ -323,6 +294,7 @@ impl DocSet {
                 document_id, data, ..
             } => self.receive_sync(document_id, &data),
             Message::DocUnavailable { document_id, .. } => {
+                self.fetching.remove(&document_id);
                 if self.docs.get(&document_id).is_some_and(|e| e.pending) {
                     self.docs.remove(&document_id);
                 }
@@ -352,11 +324,21 @@ impl DocSet {
                 ..
             } => {
                 let ids: Vec<DocumentId> = documents.iter().map(|d| d.document_id).collect();
+                let mut unheld = Vec::new();
                 for id in &ids {
                     if self.docs.contains_key(id) {
                         self.sync(*id);
                     } else {
-                        self.open(*id);
+                        unheld.push(*id);
+                    }
+                }
+                if seq > 0 {
+                    self.want(unheld);
+                } else {
+                    // Sequence 0 announces a new document live: one small
+                    // request, not a fetch (fetches go at catch-up's pace).
+                    for id in unheld {
+                        self.open(id);
                     }
                 }
                 self.last_seq = self.last_seq.max(seq);
@@ -368,6 +350,7 @@ impl DocSet {
                     documents: ids,
                 }]
             }
+            Message::BatonDocuments { documents, .. } => self.receive_documents(documents),
             Message::BatonNotification { notification, .. } => {
                 vec![Event::Notification(notification)]
             }

@@ -21,8 +21,14 @@ pub use sync_frame::{sync_frame, sync_lead, sync_tail};
 
 /// The only automerge-repo protocol version there is.
 pub const PROTOCOL_V1: &str = "1";
-/// Baton's extension version, announced in `join`.
-pub const BATON_V1: u32 = 1;
+/// Baton's extension version, announced in `join` and `peer`: 1 is the
+/// `baton/` messages, 2 adds `baton/fetch` (documents whole, see
+/// [`Message::BatonFetch`]).
+pub const BATON_VERSION: u32 = 2;
+/// The first extension version that answers `baton/fetch`.
+pub const BATON_FETCH: u32 = 2;
+/// Most documents one `baton/fetch` may name: one catch-up page.
+pub const MAX_FETCH_DOCUMENTS: usize = 2_000;
 /// Most CBOR items a frame may hold: a catch-up page of a few thousand
 /// documents is far below it.
 pub const MAX_FRAME_ITEMS: usize = 100_000;
@@ -61,6 +67,20 @@ pub struct ChangedDocument {
     pub heads: Vec<String>,
     /// The commit sequence of the document's latest change.
     pub seq: u64,
+}
+
+/// One document whole, as the server stores it: a snapshot and the changes
+/// after it, which `AutoCommit::load` reads as one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedDocument {
+    /// The document.
+    pub document_id: DocumentId,
+    /// The heads these bytes load at, hex-encoded change hashes.
+    pub heads: Vec<String>,
+    /// The saved bytes.
+    #[serde(with = "strict_bytes")]
+    pub data: Vec<u8>,
 }
 
 /// A notification pushed to one agent.
@@ -263,6 +283,32 @@ pub enum Message {
         /// More documents changed than one answer lists: ask again from `seq`.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         more: bool,
+    },
+    /// Client → server: send these documents whole; the client holds none
+    /// of them. Cheaper than a sync exchange per document when a client
+    /// starts empty (a first sign-in): the server reads the stored bytes
+    /// without loading them, and both sides start in step at their heads.
+    #[serde(rename = "baton/fetch")]
+    BatonFetch {
+        /// The sending peer's id.
+        sender_id: String,
+        /// The receiving peer's id.
+        target_id: String,
+        /// At most [`MAX_FETCH_DOCUMENTS`] documents.
+        document_ids: Vec<DocumentId>,
+    },
+    /// Server → client: documents asked for with `baton/fetch`, whole. From
+    /// here on the server syncs them with the client as if a sync exchange
+    /// had ended at their heads; one that does not exist is answered with
+    /// `doc-unavailable`.
+    #[serde(rename = "baton/documents")]
+    BatonDocuments {
+        /// The sending peer's id.
+        sender_id: String,
+        /// The receiving peer's id.
+        target_id: String,
+        /// The documents.
+        documents: Vec<SavedDocument>,
     },
     /// Server → client: a notification for the signed-in agent.
     #[serde(rename = "baton/notification")]

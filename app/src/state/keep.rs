@@ -35,6 +35,24 @@ pub(super) struct Saved {
     pub(super) row: Option<String>,
 }
 
+impl Saved {
+    /// Bytes of `doc` taken at `heads` elsewhere (a document that came
+    /// whole from the server is kept as it came).
+    pub(super) fn taken(
+        doc: DocumentId,
+        heads: Vec<automerge::ChangeHash>,
+        bytes: Vec<u8>,
+        row: Option<String>,
+    ) -> Saved {
+        Saved {
+            doc,
+            heads,
+            bytes,
+            row,
+        }
+    }
+}
+
 impl Client {
     /// Writes `docs` (and the metadata) now; resolves once it is durable.
     pub(super) async fn keep(self, docs: Vec<Save>) {

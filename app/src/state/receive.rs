@@ -13,9 +13,10 @@ use baton_shared::protocol::Message;
 use leptos::prelude::*;
 
 use super::client::Client;
+use super::keep::Saved;
 use super::outbox::describe;
 use super::toasts::ToastKind;
-use crate::time;
+use crate::{perf, time};
 
 /// Server changes wait this long to be drawn, so a burst is drawn once.
 const RENDER_AFTER: Duration = Duration::from_millis(30);
@@ -32,14 +33,24 @@ impl Client {
             }
             _ => None,
         };
+        // Documents that come whole are timed, for the first sign-in's profile.
+        let whole = matches!(message, Message::BatonDocuments { .. });
+        if whole {
+            perf::mark("baton:fetch-load-start");
+        }
         let Some(events) = self.with_core(|c| c.docs.receive(message)) else {
             return;
         };
+        if whole {
+            perf::measure_since("baton:fetch-load", "baton:fetch-load-start");
+        }
         let mut changed = Vec::new();
+        let mut fetched = Vec::new();
         for event in events {
             match event {
                 Event::Joined { .. } => self.joined(),
                 Event::Changed(doc) | Event::Unavailable(doc) => changed.push(doc),
+                Event::Fetched { document, bytes } => fetched.push((document, bytes)),
                 Event::Refused {
                     document, message, ..
                 } => self.refused(document, message),
@@ -71,6 +82,9 @@ impl Client {
             }
             self.schedule_persist();
         }
+        if !fetched.is_empty() {
+            self.hold_fetched(fetched);
+        }
         if let Some(doc) = touched {
             self.with_core(|core| core.awaiting.remove(&doc));
             // A refused document's pending actions are redone once its
@@ -79,6 +93,41 @@ impl Client {
             self.confirm(doc);
         }
         self.flush();
+    }
+
+    /// Documents that came whole: their rows drawn now, and the bytes as
+    /// they came written at once (nothing to save again), in one
+    /// transaction per frame.
+    fn hold_fetched(self, fetched: Vec<(DocumentId, Vec<u8>)>) {
+        let ids: Vec<DocumentId> = fetched.iter().map(|(id, _)| *id).collect();
+        perf::mark("baton:fetch-rows-start");
+        self.refresh(&ids);
+        perf::measure_since("baton:fetch-rows", "baton:fetch-rows-start");
+        perf::mark("baton:fetch-issue-start");
+        let saved = self
+            .with_core(|core| {
+                for id in &ids {
+                    core.awaiting.remove(id);
+                }
+                fetched
+                    .into_iter()
+                    .filter_map(|(doc, bytes)| {
+                        let heads = core.docs.doc_mut(&doc)?.get_heads();
+                        let row = (doc != core.workspace_doc)
+                            .then(|| {
+                                self.inbox
+                                    .rows
+                                    .with_untracked(|i| i.get(&doc).map(|r| r.to_json()))
+                            })
+                            .flatten();
+                        Some(Saved::taken(doc, heads, bytes, row))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        let kept = self.keep_saved(saved);
+        perf::measure_since("baton:fetch-issue", "baton:fetch-issue-start");
+        leptos::task::spawn_local(kept);
     }
 
     fn render_changes(self) {

@@ -15,8 +15,8 @@ use super::database::SqlStore;
 use super::rows::{self, parse};
 use super::{
     AgentRow, ApiTokenRow, CatchUp, ChannelRow, ConversationQuery, ConversationRow, Counts,
-    DocumentKind, NotificationRow, ONLINE_TOUCH_MS, Reads, ReplyRow, Result, StoreError,
-    StoredDocument, Told, WorkflowRunRow,
+    DocumentKind, NotificationRow, ONLINE_TOUCH_MS, Reads, ReplyRow, Result, SavedBytes,
+    StoreError, StoredDocument, Told, WorkflowRunRow,
 };
 
 /// A sequence from a client as the databases' signed integer: past the
@@ -134,6 +134,62 @@ impl Reads for SqlStore {
             documents,
             more,
         })
+    }
+
+    async fn saved(&self, ids: &[DocumentId]) -> Result<Vec<SavedBytes>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (1..=ids.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let documents = format!("SELECT id, snapshot, heads FROM documents WHERE id IN ({list})");
+        let chunks = format!(
+            "SELECT document, data FROM chunks WHERE document IN ({list}) ORDER BY document, seq"
+        );
+        let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        // One snapshot: a compaction between the two reads would otherwise
+        // pair an old snapshot with the chunks after a new one.
+        let mut tx = self.snapshot().await?;
+        let mut query = sqlx::query(&documents);
+        for key in &keys {
+            query = query.bind(key);
+        }
+        let found = query.fetch_all(&mut *tx).await?;
+        let mut query = sqlx::query(&chunks);
+        for key in &keys {
+            query = query.bind(key);
+        }
+        let chunk_rows = query.fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let mut saved = std::collections::HashMap::with_capacity(found.len());
+        for row in &found {
+            let id: String = row.try_get("id")?;
+            let snapshot: Option<Vec<u8>> = row.try_get("snapshot")?;
+            let text: String = row.try_get("heads")?;
+            saved.insert(id, (heads(&text), snapshot.unwrap_or_default()));
+        }
+        for row in &chunk_rows {
+            let id: String = row.try_get("document")?;
+            let data: Vec<u8> = row.try_get("data")?;
+            if let Some((_, bytes)) = saved.get_mut(&id) {
+                bytes.extend_from_slice(&data);
+            }
+        }
+        // In the order asked.
+        Ok(ids
+            .iter()
+            .zip(&keys)
+            .filter_map(|(id, key)| {
+                let (heads, data) = saved.remove(key)?;
+                Some(SavedBytes {
+                    id: *id,
+                    heads,
+                    data,
+                })
+            })
+            .collect())
     }
 
     async fn told(&self, after: u64, upto: u64) -> Result<Vec<Told>> {

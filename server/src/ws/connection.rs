@@ -6,6 +6,7 @@
 //! The loop is generic over the socket (any `Sink` + `Stream` of frames),
 //! so it is tested in process with channels as well as over the wire.
 
+mod fetch;
 mod peer;
 mod push;
 #[cfg(test)]

@@ -13,7 +13,7 @@ fn joined() -> DocSet {
         target_id: "client".to_owned(),
         selected_protocol_version: protocol::PROTOCOL_V1.to_owned(),
         peer_metadata: None,
-        baton: Some(protocol::BATON_V1),
+        baton: Some(protocol::BATON_VERSION),
     });
     set
 }

@@ -1,5 +1,7 @@
-//! The release bundle's size as a browser downloads it (gzip), and the
-//! share of the code that Automerge (with its column store, hexane) takes.
+//! The release bundle's size as a browser downloads it (the brotli files
+//! the server sends a browser that accepts them, and gzip for one that
+//! does not), and the share of the code that Automerge (with its column
+//! store, hexane) takes.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,6 +17,8 @@ pub struct Bundle {
     pub wasm_gzip: u64,
     pub js_gzip: u64,
     pub css_gzip: u64,
+    /// wasm + JS + CSS as the precompressed `.br` files `xtask` wrote.
+    pub brotli: u64,
     /// Automerge + hexane bytes of the code section, as a fraction.
     pub automerge_share: f64,
 }
@@ -45,6 +49,15 @@ pub fn measure(dist: &Path, app_wasm: &Path) -> anyhow::Result<Bundle> {
             }
             Some("js") if !path.ends_with("sw.js") => bundle.js_gzip += gzip_len(&bytes)?,
             Some("css") => bundle.css_gzip += gzip_len(&bytes)?,
+            Some("br") => {
+                let served = path.with_extension("");
+                let name = served.to_string_lossy();
+                if [".wasm", ".js", ".css"].iter().any(|e| name.ends_with(e))
+                    && !name.ends_with("sw.js")
+                {
+                    bundle.brotli += bytes.len() as u64;
+                }
+            }
             _ => {}
         }
     }

@@ -58,11 +58,19 @@ async fn main() -> anyhow::Result<()> {
     let app = "6. App";
     let figures = vec![
         figure(
-            "app.bundle.gzip",
+            "app.bundle.brotli",
             app,
-            "release bundle, gzip (wasm + JS + CSS)",
+            "release bundle as a browser downloads it: brotli (wasm + JS + CSS)",
             "KB",
             Some(600.0),
+            vec![bundle.brotli as f64 / 1000.0],
+        ),
+        figure(
+            "app.bundle.gzip",
+            app,
+            "the same for a browser without brotli: gzip",
+            "KB",
+            None,
             vec![bundle.total_gzip() as f64 / 1000.0],
         ),
         figure(
@@ -102,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
             app,
             "every open conversation held after the first sign-in",
             "ms",
-            None,
+            Some(3000.0),
             each(|s| s.full_sync_cold),
         ),
         figure(
@@ -142,7 +150,7 @@ async fn main() -> anyhow::Result<()> {
             bulk,
             "from the browser's click until the server holds all 1,000",
             "ms",
-            Some(2000.0),
+            Some(1500.0),
             each(|s| s.bulk_server),
         ),
     ];
@@ -157,6 +165,18 @@ async fn main() -> anyhow::Result<()> {
             .collect();
         notes.push(format!(
             "bulk of 1,000, session {run}: {} (issue: the IndexedDB writes issued; keep: until they committed; draw: the rows updated)",
+            parts.join(", ")
+        ));
+    }
+    for (run, session) in sessions.iter().enumerate() {
+        let parts: Vec<String> = session
+            .fetch_parts
+            .iter()
+            .map(|(part, _, ms)| format!("{part} {ms:.0} ms"))
+            .collect();
+        let frames = session.fetch_parts.first().map_or(0, |(_, n, _)| *n);
+        notes.push(format!(
+            "first sign-in, session {run}: {frames} frames of documents whole; {} (load: decoding them into documents; rows: reading their inbox rows; issue: their IndexedDB writes issued)",
             parts.join(", ")
         ));
     }

@@ -125,12 +125,15 @@ async fn scenario_5_offline_changes_survive_a_reload_and_converge_on_the_rule(
         "scenario 5: offline, Ana reassigns two to Ben in bulk",
         &both,
         async {
-            for conversation in &moved[..2] {
+            for (n, conversation) in moved[..2].iter().enumerate() {
                 ana.click(&format!("{} [data-testid=row-select]", row(conversation)))
                     .await?;
+                // The bulk bar opens above the rows after the first: the
+                // next click waits for the list to settle where it goes.
+                let count = format!("{} selected", n + 1);
+                ana.wait_for_text("[data-testid=bulk-count]", &count, WAIT)
+                    .await?;
             }
-            ana.wait_for_text("[data-testid=bulk-count]", "2 selected", WAIT)
-                .await?;
             reassign_to(&ana, ben_id, true).await?;
             view(&ana, "all").await?;
             rows_marked(&ana, &moved[..2], true).await

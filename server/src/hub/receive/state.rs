@@ -46,6 +46,15 @@ pub struct PeerDoc {
 }
 
 impl PeerDoc {
+    /// A peer that was sent the document whole at `heads` (`baton/fetch`):
+    /// as if a sync exchange had ended there.
+    pub fn in_step(heads: Vec<automerge::ChangeHash>) -> Self {
+        PeerDoc {
+            state: baton_shared::docset::in_step(heads),
+            early: Vec::new(),
+        }
+    }
+
     /// Bytes of changes waiting for a change they depend on.
     pub fn waiting_bytes(&self) -> usize {
         self.early.iter().map(|c| c.raw_bytes().len()).sum()

@@ -29,8 +29,9 @@ pub(super) struct Peer {
     joined: bool,
     pub(super) states: HashMap<DocumentId, PeerDoc>,
     /// Bytes of changes waiting, across documents, for changes they depend on.
-    waiting: usize,
+    pub(super) waiting: usize,
     pub(super) catch_ups: Bucket,
+    pub(super) fetches: Bucket,
     presences: Bucket,
     /// Frames for the peer, encoded, oldest first.
     out: Vec<Bytes>,
@@ -58,6 +59,7 @@ impl Peer {
             states: HashMap::new(),
             waiting: 0,
             catch_ups: Bucket::with(limits.catch_up_rate, 10.0),
+            fetches: Bucket::with(limits.catch_up_rate, 10.0),
             presences: Bucket::with(limits.presence_rate, 20.0),
             out: Vec::new(),
             sync_lead: Vec::new(),
@@ -198,6 +200,9 @@ impl Peer {
                 Flow::Continue
             }
             Message::BatonCatchUp { since, .. } => self.catch_up(since).await,
+            Message::BatonFetch { document_ids, .. } if self.baton => {
+                self.fetch(document_ids).await
+            }
             Message::BatonNotificationRead { ids, .. } => {
                 if crate::notify::check_read_ids(&ids).is_err() {
                     return Flow::Close(POLICY, "too many or too long notification ids");
@@ -249,7 +254,7 @@ impl Peer {
                 storage_id: None,
                 is_ephemeral: false,
             }),
-            baton: self.baton.then_some(protocol::BATON_V1),
+            baton: self.baton.then_some(protocol::BATON_VERSION),
         });
         Flow::Continue
     }

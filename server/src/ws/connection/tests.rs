@@ -10,7 +10,7 @@ use axum::extract::ws::Message as Frame;
 use baton_shared::ids::{AgentId, DocumentId};
 use baton_shared::model::{By, Role};
 use baton_shared::operations::assign;
-use baton_shared::protocol::{BATON_V1, Message, PROTOCOL_V1};
+use baton_shared::protocol::{BATON_VERSION, Message, PROTOCOL_V1};
 use baton_shared::validate::Principal;
 use futures_channel::mpsc;
 use futures_util::StreamExt;
@@ -83,10 +83,10 @@ async fn connected() -> (Arc<Hub>, AgentId, Peer, tempfile::TempDir) {
         sender_id: "tab".to_owned(),
         supported_protocol_versions: vec![PROTOCOL_V1.to_owned()],
         peer_metadata: None,
-        baton: Some(BATON_V1),
+        baton: Some(BATON_VERSION),
     });
     match peer.next().await {
-        Ok(Message::Peer { baton, .. }) => assert_eq!(baton, Some(BATON_V1)),
+        Ok(Message::Peer { baton, .. }) => assert_eq!(baton, Some(BATON_VERSION)),
         other => panic!("expected peer, got {other:?}"),
     }
     (hub, ana, peer, dir)
