@@ -324,6 +324,12 @@ impl DocSet {
                 ..
             } => {
                 let ids: Vec<DocumentId> = documents.iter().map(|d| d.document_id).collect();
+                // The next page is asked for first, so the server lists it
+                // while it answers this page's syncs and fetch.
+                self.last_seq = self.last_seq.max(seq);
+                if more {
+                    self.catch_up();
+                }
                 let mut unheld = Vec::new();
                 for id in &ids {
                     if self.docs.contains_key(id) {
@@ -340,10 +346,6 @@ impl DocSet {
                     for id in unheld {
                         self.open(id);
                     }
-                }
-                self.last_seq = self.last_seq.max(seq);
-                if more {
-                    self.catch_up();
                 }
                 vec![Event::CaughtUp {
                     seq,

@@ -56,6 +56,8 @@ pub(super) struct Core {
     pub flush_scheduled: bool,
     /// Documents changed by the server and not yet re-derived for the screen.
     pub unrendered: BTreeSet<DocumentId>,
+    /// Rows read from documents that came whole, drawn with the next burst.
+    pub fetched_rows: Vec<Summary>,
     pub render_scheduled: bool,
     /// The server confirmed changes since the pending set was last drawn.
     pub confirmed: bool,
@@ -88,6 +90,7 @@ impl Core {
             pace: Pace::new(js_sys::Date::now()),
             flush_scheduled: false,
             unrendered: BTreeSet::new(),
+            fetched_rows: Vec::new(),
             render_scheduled: false,
             confirmed: false,
             lost: Vec::new(),

@@ -174,6 +174,18 @@ impl Inbox {
         self.rows.insert(summary.doc, Arc::new(summary));
     }
 
+    /// Upserts `summary` unless the row drawn is newer (drawn after it was
+    /// read, e.g. by an action in between).
+    pub fn upsert_unless_newer(&mut self, summary: Summary) {
+        if self
+            .rows
+            .get(&summary.doc)
+            .is_none_or(|drawn| drawn.version < summary.version)
+        {
+            self.upsert(summary);
+        }
+    }
+
     pub fn remove(&mut self, doc: &DocumentId) {
         self.rows.remove(doc);
     }
@@ -267,6 +279,25 @@ mod tests {
         summary.last_message_at = at;
         summary.last_activity_at = at;
         summary
+    }
+
+    #[test]
+    fn a_row_read_earlier_never_replaces_one_drawn_after_it() {
+        let me = AgentId::random();
+        let mut inbox = Inbox::default();
+        let mut newer = row("a", Some(&me), 5);
+        newer.version = 7;
+        let mut older = newer.clone();
+        older.version = 6;
+        older.assignee = None;
+        inbox.upsert(newer.clone());
+        inbox.upsert_unless_newer(older);
+        assert_eq!(inbox.get(&newer.doc).unwrap().assignee, Some(me));
+        let mut later = newer.clone();
+        later.version = 8;
+        later.assignee = None;
+        inbox.upsert_unless_newer(later);
+        assert_eq!(inbox.get(&newer.doc).unwrap().assignee, None);
     }
 
     #[test]

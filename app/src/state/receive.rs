@@ -15,6 +15,7 @@ use leptos::prelude::*;
 use super::client::Client;
 use super::keep::Saved;
 use super::outbox::describe;
+use super::summary::Summary;
 use super::toasts::ToastKind;
 use crate::{perf, time};
 
@@ -95,36 +96,50 @@ impl Client {
         self.flush();
     }
 
-    /// Documents that came whole: their rows drawn now, and the bytes as
-    /// they came written at once (nothing to save again), in one
-    /// transaction per frame.
+    /// Documents that came whole: each row read once, kept with the bytes
+    /// as they came (nothing to save again) in one transaction per frame,
+    /// and drawn with the next burst, so a catch-up of many frames
+    /// re-derives the list once per burst rather than once per frame.
     fn hold_fetched(self, fetched: Vec<(DocumentId, Vec<u8>)>) {
-        let ids: Vec<DocumentId> = fetched.iter().map(|(id, _)| *id).collect();
         perf::mark("baton:fetch-rows-start");
-        self.refresh(&ids);
+        let held = self.with_core(|core| {
+            let mut saved = Vec::with_capacity(fetched.len());
+            let mut other = Vec::new();
+            for (doc, bytes) in fetched {
+                core.awaiting.remove(&doc);
+                let Some(held) = core.docs.doc_mut(&doc) else {
+                    continue;
+                };
+                let heads = held.get_heads();
+                let row = match conversation::read(&*held) {
+                    Ok(conversation) if doc != core.workspace_doc => {
+                        core.version += 1;
+                        let row = Summary::of(doc, &conversation, core.version);
+                        let json = row.to_json();
+                        core.fetched_rows.push(row);
+                        Some(json)
+                    }
+                    // The workspace, or a document that is no conversation:
+                    // drawn the usual way.
+                    _ => {
+                        other.push(doc);
+                        None
+                    }
+                };
+                saved.push(Saved::taken(doc, heads, bytes, row));
+            }
+            core.unrendered.extend(other);
+            let schedule = !std::mem::replace(&mut core.render_scheduled, true);
+            (saved, schedule)
+        });
         perf::measure_since("baton:fetch-rows", "baton:fetch-rows-start");
+        let Some((saved, schedule)) = held else {
+            return;
+        };
+        if schedule {
+            set_timeout(move || self.render_changes(), RENDER_AFTER);
+        }
         perf::mark("baton:fetch-issue-start");
-        let saved = self
-            .with_core(|core| {
-                for id in &ids {
-                    core.awaiting.remove(id);
-                }
-                fetched
-                    .into_iter()
-                    .filter_map(|(doc, bytes)| {
-                        let heads = core.docs.doc_mut(&doc)?.get_heads();
-                        let row = (doc != core.workspace_doc)
-                            .then(|| {
-                                self.inbox
-                                    .rows
-                                    .with_untracked(|i| i.get(&doc).map(|r| r.to_json()))
-                            })
-                            .flatten();
-                        Some(Saved::taken(doc, heads, bytes, row))
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
         let kept = self.keep_saved(saved);
         perf::measure_since("baton:fetch-issue", "baton:fetch-issue-start");
         leptos::task::spawn_local(kept);
@@ -133,9 +148,17 @@ impl Client {
     fn render_changes(self) {
         let changed = self.with_core(|core| {
             core.render_scheduled = false;
-            std::mem::take(&mut core.unrendered)
+            let rows = std::mem::take(&mut core.fetched_rows);
+            (std::mem::take(&mut core.unrendered), rows)
         });
-        if let Some(changed) = changed {
+        if let Some((changed, rows)) = changed {
+            if !rows.is_empty() {
+                self.inbox.rows.update(|inbox| {
+                    for row in rows {
+                        inbox.upsert_unless_newer(row);
+                    }
+                });
+            }
             let changed: Vec<DocumentId> = changed.into_iter().collect();
             self.refresh(&changed);
         }
