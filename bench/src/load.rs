@@ -186,11 +186,23 @@ pub async fn reconnect_if_closed(
     if !fleet.clients.iter().any(|c| c.closed) {
         return Ok(fleet);
     }
+    crate::measure::say("sockets closed");
+    reconnect(fleet, servers, fixture).await
+}
+
+/// Drops every client's socket and connects the fleet afresh: what an
+/// overloaded step left queued in the sockets (the server held up writing
+/// to clients that stopped reading) goes with them.
+pub async fn reconnect(
+    fleet: Fleet,
+    servers: &impl Servers,
+    fixture: &Fixture,
+) -> anyhow::Result<Fleet> {
     let count = fleet.clients.len();
     for client in fleet.clients {
         client.disconnect().await;
     }
-    crate::measure::say(format!("reconnecting {count} agents after sockets closed"));
+    crate::measure::say(format!("reconnecting {count} agents"));
     connect(servers, fixture, count, &fleet.conversations).await
 }
 

@@ -15,11 +15,17 @@ use crate::seed;
 use crate::target::{System, Target};
 
 const GROUP: &str = "5. Memory and start";
+/// Connections Baton allows one agent (`ws::limits`); the idle connections
+/// are spread over enough agents to stay within it.
+const CONNECTIONS_PER_AGENT: usize = 20;
 
 pub async fn memory(options: &Options) -> anyhow::Result<Fragment> {
     let scale = &options.scale;
     let connections = scale.memory_connections;
     let documents = scale.memory_documents;
+    // The idle connections' agents, and one more for the holder.
+    let idle_agents = connections.div_ceil(CONNECTIONS_PER_AGENT).max(1);
+    let agents = idle_agents + 1;
     let mut fragment = Fragment::new("memory");
     for (system, runs) in super::systems(options) {
         for run in 0..runs {
@@ -27,7 +33,7 @@ pub async fn memory(options: &Options) -> anyhow::Result<Fragment> {
             let data = tempfile::tempdir_in(&options.work)?;
             let (target, fixture, peer_docs) = match system {
                 System::Baton => {
-                    let fixture = seed::baton(data.path(), 1, documents).await?;
+                    let fixture = seed::baton(data.path(), agents, documents).await?;
                     (
                         Target::baton(&options.programs, data.path()).await?,
                         fixture,
@@ -35,7 +41,7 @@ pub async fn memory(options: &Options) -> anyhow::Result<Fragment> {
                     )
                 }
                 System::Peer => {
-                    let (fixture, docs) = seed::peer(1, documents)?;
+                    let (fixture, docs) = seed::peer(agents, documents)?;
                     (
                         Target::peer(&options.programs, data.path()).await?,
                         fixture,
@@ -45,11 +51,11 @@ pub async fn memory(options: &Options) -> anyhow::Result<Fragment> {
             };
             tokio::time::sleep(scale.settle).await;
             let empty = target.rss().context("no RSS for the server")?;
-            let url = target.sync_url(fixture.token(0));
+            let url = target.sync_url(fixture.token(idle_agents));
             let idle: Vec<Client> = futures_util::stream::iter(0..connections)
                 .map(|n| {
-                    let url = url.clone();
-                    let agent = fixture.agent(0);
+                    let url = target.sync_url(fixture.token(n % idle_agents));
+                    let agent = fixture.agent(n % idle_agents);
                     async move {
                         Client::connect(&url, agent, DocSet::new(format!("bench-idle-{n}"))).await
                     }
@@ -63,9 +69,12 @@ pub async fn memory(options: &Options) -> anyhow::Result<Fragment> {
             let joined = target.rss().context("no RSS for the server")?;
             let holder = match peer_docs {
                 None => {
-                    let mut holder =
-                        Client::connect(&url, fixture.agent(0), DocSet::new("bench-holder"))
-                            .await?;
+                    let mut holder = Client::connect(
+                        &url,
+                        fixture.agent(idle_agents),
+                        DocSet::new("bench-holder"),
+                    )
+                    .await?;
                     holder
                         .open_all(&fixture.conversations, Duration::from_secs(300))
                         .await?;

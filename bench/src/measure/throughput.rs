@@ -8,7 +8,7 @@ use super::{Options, push, say, setup, systems};
 use crate::fragment::{Figure, Fragment, Goal};
 use crate::load::{self, Fleet, Outcome, Spec};
 use crate::seed::Fixture;
-use crate::target::Servers;
+use crate::target::{Servers, Target};
 
 const GROUP: &str = "2. Throughput";
 /// The p99 a step must stay under for its rate to count.
@@ -34,6 +34,7 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
         )
         .await?;
         for run in 0..runs {
+            wait_until_idle(&setup.target).await;
             let steps = Steps {
                 rates: &scale.throughput_rates,
                 step: scale.throughput_step,
@@ -48,8 +49,10 @@ pub async fn throughput(options: &Options) -> anyhow::Result<Fragment> {
                     .notes
                     .push(format!("{what}: {}", step_note(outcome)));
             }
-            // An overloaded step may have cost sockets; the next run starts whole.
-            fleet = load::reconnect_if_closed(fleet, &setup.target, &setup.fixture).await?;
+            // The ladder ends on an overloaded step, whose backlog waits in
+            // the sockets (and may have cost some): the next run starts on
+            // fresh ones, once the server is done with it.
+            fleet = load::reconnect(fleet, &setup.target, &setup.fixture).await?;
             let figure = fragment.figure("throughput.deliveries", || {
                 Figure::new(GROUP, &label, "deliveries/s", false).with_goal(Goal::above(50_000.0))
             });
@@ -101,6 +104,27 @@ impl Stepped {
 
 /// Runs `steps` on `fleet` until a step's p99 passes [`P99_LIMIT_MS`] or a
 /// delivery goes missing; `what` names the load in progress lines.
+/// Waits (at most a minute) until the server has used under 5 % of a core
+/// for half a second: a run that ended over the limit can leave it working
+/// through a backlog long after its clients stopped sending.
+async fn wait_until_idle(target: &Target) {
+    let window = Duration::from_millis(500);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let Some(mut used) = target.cpu() else {
+        return;
+    };
+    while std::time::Instant::now() < deadline {
+        tokio::time::sleep(window).await;
+        let Some(now) = target.cpu() else {
+            return;
+        };
+        if now.saturating_sub(used) < window / 20 {
+            return;
+        }
+        used = now;
+    }
+}
+
 pub async fn step_up(
     mut fleet: Fleet,
     fixture: &Fixture,
