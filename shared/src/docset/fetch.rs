@@ -230,16 +230,21 @@ mod tests {
         assert_eq!(client.get_heads(), server.get_heads());
     }
 
-    fn joined(version: u32) -> DocSet {
-        let mut set = DocSet::new("client");
-        let _ = set.join();
-        set.receive(Message::Peer {
+    /// The server's answer to `join`, speaking extension `version`.
+    fn peer(version: u32) -> Message {
+        Message::Peer {
             sender_id: "server".to_owned(),
             target_id: "client".to_owned(),
             selected_protocol_version: protocol::PROTOCOL_V1.to_owned(),
             peer_metadata: None,
             baton: Some(version),
-        });
+        }
+    }
+
+    fn joined(version: u32) -> DocSet {
+        let mut set = DocSet::new("client");
+        let _ = set.join();
+        set.receive(peer(version));
         set
     }
 
@@ -338,13 +343,7 @@ mod tests {
             documents: vec![saved(ids[0], &mut one)],
         });
         let _ = set.join();
-        set.receive(Message::Peer {
-            sender_id: "server".to_owned(),
-            target_id: "client".to_owned(),
-            selected_protocol_version: protocol::PROTOCOL_V1.to_owned(),
-            peer_metadata: None,
-            baton: Some(BATON_FETCH),
-        });
+        set.receive(peer(BATON_FETCH));
         assert_eq!(fetched(&set.take_outgoing()), vec![ids[1]]);
         // Unavailable ends the wait.
         set.receive(Message::DocUnavailable {
