@@ -24,8 +24,12 @@ use crate::auth::{Caller, Credential, authenticate, bearer, session_cookie};
 use crate::error::ApiError;
 use crate::origin::origin_allowed;
 
-/// Read and write buffer of each socket.
-const SOCKET_BUFFER: usize = 8 * 1024;
+/// Read buffer of each socket: peers send small sync messages, and a larger
+/// frame is still read whole (in reads of this size).
+const READ_BUFFER: usize = 4 * 1024;
+/// Write buffer of each socket: frames fed in one round are written together
+/// once they pass this.
+const WRITE_BUFFER: usize = 8 * 1024;
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -71,11 +75,12 @@ pub async fn upgrade(
     let limits = state.limits;
     let tracker = state.tasks.clone();
     // Small socket buffers: tungstenite reserves 128 KiB each way per
-    // connection by default; larger frames still pass (these are chunk
-    // sizes, not limits). docs/benchmarks.md has what it saved.
+    // connection by default, and an idle connection keeps its read buffer;
+    // larger frames still pass (these are chunk sizes, not limits).
+    // docs/benchmarks.md has what it saved.
     Ok(upgrade
-        .read_buffer_size(SOCKET_BUFFER)
-        .write_buffer_size(SOCKET_BUFFER)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(limits.max_frame)
         .max_frame_size(limits.max_frame)
         .on_upgrade(move |socket| async move {

@@ -92,7 +92,7 @@ pub async fn serve<W, R, E>(
         connection: connection.clone(),
         heard: baton_shared::clock::now(),
     };
-    let online = match hub.open_span(&span, &caller.agent.id).await {
+    let online = match Box::pin(hub.open_span(&span, &caller.agent.id)).await {
         Ok(online) => online,
         Err(err) => {
             tracing::error!(error = %err, "could not record a connection");
@@ -113,14 +113,18 @@ pub async fn serve<W, R, E>(
     let mut heartbeat = tokio::time::interval(limits.heartbeat);
     heartbeat.tick().await;
     let mut heard = Instant::now();
+    // The work a connection does now and then (a batch of frames, a push, a
+    // credential check) runs in boxed futures: inline, the largest of them
+    // would size every connection's task, idle ones included (3.8 KB, boxed
+    // 2.4 KB).
     let ending = loop {
         let flow = tokio::select! {
             () = shutdown.cancelled() => Flow::Close(GOING_AWAY, "the server is restarting"),
-            () = connection.wake.notified() => peer.flush_live().await,
+            () = connection.wake.notified() => Box::pin(peer.flush_live()).await,
             _ = heartbeat.tick() => {
                 if heard.elapsed() > limits.idle {
                     Flow::Close(POLICY, "idle for too long")
-                } else if let Some(flow) = still_signed_in(&state, &caller).await {
+                } else if let Some(flow) = Box::pin(still_signed_in(&state, &caller)).await {
                     flow
                 } else if send(&mut sink, Frame::Ping(Default::default()), &state).await.is_err() {
                     break None;
@@ -132,7 +136,7 @@ pub async fn serve<W, R, E>(
                 heard = Instant::now();
                 registered.heard = baton_shared::clock::now();
                 let frames = arrived(frame, &mut stream);
-                match peer.frames(frames, &mut bucket).await {
+                match Box::pin(peer.frames(frames, &mut bucket)).await {
                     Some(flow) => flow,
                     None => break None,
                 }
