@@ -154,6 +154,14 @@ pub struct SavedBytes {
     pub data: Vec<u8>,
 }
 
+/// What [`Reads::saved`] read: the documents of `ids[..read]` that exist,
+/// in the order asked; those of `ids[read..]` are left for the next read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    pub documents: Vec<SavedBytes>,
+    pub read: usize,
+}
+
 /// One row of the outbox: what a process told every other's sockets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Told {
@@ -239,9 +247,10 @@ pub trait Reads: Send + Sync {
     async fn clock(&self) -> Result<u64>;
     /// Documents committed after `seq`, at most `limit` of them.
     async fn catch_up(&self, seq: u64, limit: u32) -> Result<CatchUp>;
-    /// The stored bytes of those of `ids` that exist, read in one snapshot
+    /// The stored bytes of a leading run of `ids` whose bytes add up to at
+    /// most `budget` (always at least the first), read in one snapshot
     /// without loading them.
-    async fn saved(&self, ids: &[DocumentId]) -> Result<Vec<SavedBytes>>;
+    async fn saved(&self, ids: &[DocumentId], budget: usize) -> Result<Saved>;
     /// What was told after `after` up to `upto`, in commit order.
     async fn told(&self, after: u64, upto: u64) -> Result<Vec<Told>>;
     async fn agent_by_email(&self, email: &str) -> Result<Option<AgentRow>>;

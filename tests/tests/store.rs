@@ -7,6 +7,7 @@
 //!   sequences as a database sequence would fails the same check.
 //! - A write from a copy another node overtook is refused as stale.
 //! - A database whose schema is newer than this Baton is refused.
+//! - A fetch reads stored bytes a run at a time, within its byte budget.
 #![allow(clippy::unwrap_used)] // tests fail loudly by design
 
 use std::collections::BTreeSet;
@@ -144,6 +145,57 @@ async fn a_write_from_a_copy_another_node_overtook_is_refused_as_stale() {
     // Nothing of the refused write was kept: the document is at B's commit.
     assert_eq!(a.document_seq(&id).await.unwrap(), Some(second));
     assert_eq!(a.chunks_after(&id, first).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_fetch_reads_a_leading_run_of_documents_within_its_byte_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::open(fresh(dir.path()).await).await.unwrap();
+    let write = |id, snapshot: Option<Vec<u8>>, chunk: Vec<u8>| Write::Document {
+        id,
+        kind: baton_server::store::DocumentKind::Conversation,
+        chunk,
+        snapshot,
+        heads: Vec::new(),
+        after: None,
+    };
+    let (a, b, c) = (
+        DocumentId::random(),
+        DocumentId::random(),
+        DocumentId::random(),
+    );
+    let unknown = DocumentId::random();
+    // A: a 4-byte snapshot and a 2-byte chunk; B and C: 3-byte chunks.
+    store
+        .commit(vec![write(a, Some(vec![1; 4]), vec![2; 2])])
+        .await
+        .unwrap();
+    store
+        .commit(vec![write(b, None, vec![3; 3])])
+        .await
+        .unwrap();
+    store
+        .commit(vec![write(c, None, vec![4; 3])])
+        .await
+        .unwrap();
+    let ids = [a, unknown, b, c];
+
+    // 6 + 0 + 3 bytes fit in 9; C would not.
+    let saved = store.saved(&ids, 9).await.unwrap();
+    assert_eq!(saved.read, 3);
+    let got: Vec<(DocumentId, Vec<u8>)> = saved
+        .documents
+        .into_iter()
+        .map(|s| (s.id, s.data))
+        .collect();
+    assert_eq!(got, vec![(a, vec![1, 1, 1, 1, 2, 2]), (b, vec![3; 3])]);
+
+    // A document larger than the budget is still read, alone.
+    let saved = store.saved(&ids, 1).await.unwrap();
+    assert_eq!((saved.read, saved.documents.len()), (1, 1));
+    // The whole list when it fits; nothing asked, nothing read.
+    assert_eq!(store.saved(&ids, 12).await.unwrap().read, 4);
+    assert_eq!(store.saved(&[], 12).await.unwrap().read, 0);
 }
 
 #[tokio::test]

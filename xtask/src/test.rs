@@ -55,6 +55,7 @@ const ON_POSTGRES: &[&str] = &[
     "durability",
     "store",
     "sync_durability",
+    "sync_fetch",
     "sync_live",
     "sync_security",
     "workflows",

@@ -121,6 +121,9 @@ pub async fn serve<W, R, E>(
         let flow = tokio::select! {
             () = shutdown.cancelled() => Flow::Close(GOING_AWAY, "the server is restarting"),
             () = connection.wake.notified() => Box::pin(peer.flush_live()).await,
+            // A fetch goes out a run at a time, each sent before the next is
+            // read, taking turns with the peer's frames.
+            () = std::future::ready(()), if peer.fetching() => Box::pin(peer.fetch_more()).await,
             _ = heartbeat.tick() => {
                 if heard.elapsed() > limits.idle {
                     Flow::Close(POLICY, "idle for too long")

@@ -30,6 +30,9 @@ pub struct Limits {
     pub catch_up_page: u32,
     /// Catch-up requests per second a peer may make (with bursts of 10).
     pub catch_up_rate: f64,
+    /// Stored bytes one read of a fetch holds: a fetch is read and sent in
+    /// runs of documents this large (a larger document goes alone).
+    pub fetch_read_bytes: usize,
     /// Presence messages per second a peer may send (with bursts of 20);
     /// the rest are dropped.
     pub presence_rate: f64,
@@ -51,6 +54,7 @@ impl Default for Limits {
             max_documents: 100_000,
             catch_up_page: 2_000,
             catch_up_rate: 5.0,
+            fetch_read_bytes: 4 * 1024 * 1024,
             presence_rate: 5.0,
         }
     }

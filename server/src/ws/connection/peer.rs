@@ -2,7 +2,7 @@
 //! side per document, so their commits share one fsync), presence, catch-up
 //! and read marks, each within the connection's limits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use automerge::sync;
@@ -32,6 +32,8 @@ pub(super) struct Peer {
     pub(super) waiting: usize,
     pub(super) catch_ups: Bucket,
     pub(super) fetches: Bucket,
+    /// Documents fetched and held, not yet read and sent, oldest first.
+    pub(super) to_fetch: VecDeque<DocumentId>,
     presences: Bucket,
     /// Frames for the peer, encoded, oldest first.
     out: Vec<Bytes>,
@@ -60,6 +62,7 @@ impl Peer {
             waiting: 0,
             catch_ups: Bucket::with(limits.catch_up_rate, 10.0),
             fetches: Bucket::with(limits.catch_up_rate, 10.0),
+            to_fetch: VecDeque::new(),
             presences: Bucket::with(limits.presence_rate, 20.0),
             out: Vec::new(),
             sync_lead: Vec::new(),
@@ -200,9 +203,7 @@ impl Peer {
                 Flow::Continue
             }
             Message::BatonCatchUp { since, .. } => self.catch_up(since).await,
-            Message::BatonFetch { document_ids, .. } if self.baton => {
-                self.fetch(document_ids).await
-            }
+            Message::BatonFetch { document_ids, .. } if self.baton => self.fetch(document_ids),
             Message::BatonNotificationRead { ids, .. } => {
                 if crate::notify::check_read_ids(&ids).is_err() {
                     return Flow::Close(POLICY, "too many or too long notification ids");

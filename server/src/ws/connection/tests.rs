@@ -50,6 +50,11 @@ impl Peer {
 
 /// A hub with Ana signed in, and a connection of hers served over channels.
 async fn connected() -> (Arc<Hub>, AgentId, Peer, tempfile::TempDir) {
+    connected_with(crate::ws::Limits::default()).await
+}
+
+/// [`connected`], with these limits on the connection.
+async fn connected_with(limits: crate::ws::Limits) -> (Arc<Hub>, AgentId, Peer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> = Arc::new(SqlStore::open_dir(dir.path()).await.unwrap());
     let hub = Hub::open(store).await.unwrap();
@@ -67,7 +72,8 @@ async fn connected() -> (Arc<Hub>, AgentId, Peer, tempfile::TempDir) {
     }])
     .await
     .unwrap();
-    let state = AppState::new(hub.clone(), None, Duration::from_secs(60));
+    let mut state = AppState::new(hub.clone(), None, Duration::from_secs(60));
+    state.limits = limits;
     let caller = authenticate(&state, Credential::Session(token))
         .await
         .unwrap();
@@ -98,13 +104,17 @@ async fn conversation(hub: &Hub) -> DocumentId {
         .await
         .unwrap()
         .id;
+    conversation_in(hub, &channel).await
+}
+
+async fn conversation_in(hub: &Hub, channel: &baton_shared::ids::ChannelId) -> DocumentId {
     let incoming: crate::ingest::Incoming = serde_json::from_value(serde_json::json!({
         "customer": { "email": "dana@example.com", "name": "Dana" },
         "subject": "Refund",
         "body": "Hello",
     }))
     .unwrap();
-    let (landed, _) = crate::ingest::receive(hub, &channel, &incoming)
+    let (landed, _) = crate::ingest::receive(hub, channel, &incoming)
         .await
         .unwrap();
     landed.document
@@ -182,4 +192,62 @@ async fn a_malformed_frame_closes_the_connection_with_1007() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_fetch_is_read_and_sent_a_run_at_a_time_within_its_byte_budget() {
+    let limits = crate::ws::Limits {
+        // Every conversation is larger: each run holds one.
+        fetch_read_bytes: 1,
+        ..crate::ws::Limits::default()
+    };
+    let (hub, _, mut peer, _dir) = connected_with(limits).await;
+    let channel = crate::team::add_channel(&hub, "Email", "email")
+        .await
+        .unwrap()
+        .id;
+    let mut docs = Vec::new();
+    for _ in 0..3 {
+        docs.push(conversation_in(&hub, &channel).await);
+    }
+    let unknown = DocumentId::random();
+    peer.send(&Message::BatonFetch {
+        sender_id: "tab".to_owned(),
+        target_id: "baton-server".to_owned(),
+        document_ids: vec![docs[0], unknown, docs[1], docs[2]],
+    });
+    let mut answers = Vec::new();
+    while answers.len() < 4 {
+        match peer.next().await {
+            Ok(Message::BatonDocuments { documents, .. }) => {
+                let ids: Vec<DocumentId> = documents.iter().map(|d| d.document_id).collect();
+                for saved in &documents {
+                    let heads = hub.copy_of(saved.document_id).await.unwrap().get_heads();
+                    let mut loaded = automerge::AutoCommit::load(&saved.data).unwrap();
+                    assert_eq!(
+                        loaded.get_heads(),
+                        heads,
+                        "the bytes are the whole document"
+                    );
+                }
+                answers.push(format!("documents {ids:?}"));
+            }
+            Ok(Message::DocUnavailable { document_id, .. }) => {
+                answers.push(format!("unavailable {document_id}"));
+            }
+            Ok(_) => continue,
+            Err(code) => panic!("closed with {code}"),
+        }
+    }
+    // One run per conversation, in the order asked; the unknown id with
+    // the run that reached it.
+    assert_eq!(
+        answers,
+        vec![
+            format!("documents {:?}", [docs[0]]),
+            format!("unavailable {unknown}"),
+            format!("documents {:?}", [docs[1]]),
+            format!("documents {:?}", [docs[2]]),
+        ]
+    );
 }
