@@ -70,10 +70,12 @@ impl Client {
 
     /// Runs `op` on every document as one motion: the changes are made in
     /// slices of at most [`BULK_SLICE_MS`] (the page may paint between them,
-    /// nothing is drawn yet), sent together, kept in one IndexedDB
-    /// transaction, and only then drawn, every row at once. The rows of the
-    /// documents it changed are patched with `patch`: reading every document
-    /// again would double the cost of a bulk action.
+    /// nothing is drawn yet). Each slice is sent and its IndexedDB
+    /// transaction issued as it ends, so the server works on it while the
+    /// next is made and no task holds the writes of all; once every slice
+    /// is kept, every row is drawn at once. The rows of the documents it
+    /// changed are patched with `patch`: reading every document again would
+    /// double the cost of a bulk action.
     async fn in_slices(
         self,
         docs: &[DocumentId],
@@ -81,10 +83,9 @@ impl Client {
         patch: impl Fn(&mut Summary),
     ) -> (usize, Vec<AppError>) {
         let workspace = self.workspace.get_untracked();
-        let mut done = Vec::with_capacity(docs.len());
-        // Each document's bytes are taken in its slice, so the last step
-        // only issues the writes.
-        let mut saved = Vec::with_capacity(docs.len());
+        let mut changed = 0;
+        let mut rows = Vec::with_capacity(docs.len());
+        let mut writes = Vec::new();
         let mut problems = Vec::new();
         // "baton:bulk" spans the whole action; each "baton:bulk-slice" is the
         // work between two yields (what the page waits for).
@@ -98,6 +99,9 @@ impl Client {
             }
             perf::mark("baton:bulk-slice-start");
             let began = time::now();
+            let mut done = Vec::new();
+            // Each document's bytes are taken in its slice.
+            let mut saved = Vec::new();
             while let Some((doc, more)) = rest.split_first() {
                 rest = more;
                 let run =
@@ -115,29 +119,30 @@ impl Client {
                 }
             }
             perf::measure_since("baton:bulk-apply", "baton:bulk-slice-start");
+            perf::mark("baton:bulk-send-start");
+            self.flush();
+            perf::measure_since("baton:bulk-send", "baton:bulk-send-start");
+            perf::mark("baton:bulk-rows-start");
+            let slice_rows = self.patched_rows(&done, now, &patch);
+            let mut json: HashMap<DocumentId, String> = slice_rows
+                .iter()
+                .map(|row| (row.doc, row.to_json()))
+                .collect();
+            for entry in &mut saved {
+                entry.row = json.remove(&entry.doc);
+            }
+            perf::measure_since("baton:bulk-rows", "baton:bulk-rows-start");
+            perf::mark("baton:bulk-issue-start");
+            writes.push(self.keep_saved(saved));
+            perf::measure_since("baton:bulk-issue", "baton:bulk-issue-start");
             perf::measure_since("baton:bulk-slice", "baton:bulk-slice-start");
+            changed += done.len();
+            rows.extend(slice_rows);
         }
-        // The last step (send, snapshot the rows, issue the writes) is a task
-        // of its own, not the tail of the last slice.
-        gloo_timers::future::TimeoutFuture::new(0).await;
-        perf::mark("baton:bulk-slice-start");
-        perf::mark("baton:bulk-send-start");
-        self.flush();
-        perf::measure_since("baton:bulk-send", "baton:bulk-send-start");
-        perf::mark("baton:bulk-rows-start");
-        let rows = self.patched_rows(&done, now, &patch);
-        let mut json: HashMap<DocumentId, String> =
-            rows.iter().map(|row| (row.doc, row.to_json())).collect();
-        for entry in &mut saved {
-            entry.row = json.remove(&entry.doc);
-        }
-        perf::measure_since("baton:bulk-rows", "baton:bulk-rows-start");
         perf::mark("baton:bulk-keep-start");
-        perf::mark("baton:bulk-issue-start");
-        let write = self.keep_saved(saved);
-        perf::measure_since("baton:bulk-issue", "baton:bulk-issue-start");
-        perf::measure_since("baton:bulk-slice", "baton:bulk-slice-start");
-        write.await;
+        for write in writes {
+            write.await;
+        }
         perf::measure_since("baton:bulk-keep", "baton:bulk-keep-start");
         perf::mark("baton:bulk-draw-start");
         self.inbox.rows.update(|inbox| {
@@ -148,7 +153,7 @@ impl Client {
         self.draw_pending();
         perf::measure_since("baton:bulk-draw", "baton:bulk-draw-start");
         perf::measure_since("baton:bulk", "baton:bulk-start");
-        (done.len(), problems)
+        (changed, problems)
     }
 
     /// Runs `run` (the action `op`) on `doc` and hands its change, if it
